@@ -1,0 +1,654 @@
+/* omsplunkgo: the module rsyslog loads. Pure C: it implements rsyslog's
+ * output module ABI, validates the action's parameters (so `rsyslogd -N1`
+ * reports config errors without starting Go), and after rsyslogd has
+ * forked loads the Go library that does the HEC work (../plugin).
+ *
+ * Why the split: a Go shared library starts its runtime threads when it is
+ * loaded, and only the forking thread survives a fork. rsyslogd loads
+ * modules before it daemonizes, so Go must not be loaded until
+ * activateCnf, the first hook after the fork.
+ *
+ * Entry points below are in the order rsyslog calls them.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "rsyslog_abi.h"
+#include "omsplunkgo_plugin.h"
+
+#define MODULE_NAME "omsplunkgo"
+#define GO_LIBRARY "libomsplunkgo.so"
+
+/* Templates the module adds to rsyslog's config. A leading space keeps
+ * users from redefining them. The meta template is parsed in Go. */
+#define TPL_META " OMSPLUNKGO_Meta"
+#define TPL_EVENT " OMSPLUNKGO_Event"
+static uchar tpl_meta_text[] =
+	"\"%timereported:::date-unixtimestamp%.%timereported:::date-subseconds% %hostname%\"";
+static uchar tpl_event_text[] = "\"%syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\"";
+
+/* ---- parameters ------------------------------------------------------ */
+
+static struct cnfparamdescr modpdescr[] = {
+	{ "library", eCmdHdlrString, 0 },     /* path of libomsplunkgo.so */
+	{ "gomaxprocs", eCmdHdlrNonNegInt, 0 },/* 0: Go's default (all CPUs) */
+	{ "gomemlimit", eCmdHdlrSize, 0 },    /* soft limit of the Go heap */
+};
+static struct cnfparamblk modpblk = { CNFPARAMBLK_VERSION, sizeof(modpdescr) / sizeof(modpdescr[0]), modpdescr };
+
+/* Action parameters. Numbers carry their range; everything but
+ * "template" is handed to Go by name, as text. */
+static struct actparam {
+	struct cnfparamdescr d;
+	long long min, max; /* for numbers; min > max means "no range" */
+} actparams[] = {
+	{ { "server", eCmdHdlrArray, CNFPARAM_REQUIRED }, 1, 0 },
+	{ { "token", eCmdHdlrString, CNFPARAM_REQUIRED }, 1, 0 },
+	{ { "index", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "source", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "sourcetype", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "host", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "template", eCmdHdlrGetWord, 0 }, 1, 0 },
+	{ { "template.json", eCmdHdlrBinary, 0 }, 1, 0 },
+	{ { "batch.maxevents", eCmdHdlrInt, 0 }, 1, 1000000 },
+	{ { "batch.maxbytes", eCmdHdlrSize, 0 }, 1024, 1073741824 },
+	{ { "batch.maxdelay", eCmdHdlrInt, 0 }, 0, 60000 },
+	{ { "compress", eCmdHdlrBinary, 0 }, 1, 0 },
+	{ { "compress.level", eCmdHdlrInt, 0 }, 1, 9 },
+	{ { "timeout", eCmdHdlrInt, 0 }, 100, 600000 },
+	{ { "connections", eCmdHdlrInt, 0 }, 1, 256 },
+	{ { "retry.maxtime", eCmdHdlrInt, 0 }, 0, 3600000 },
+	{ { "tls.verify", eCmdHdlrBinary, 0 }, 1, 0 },
+	{ { "tls.cacert", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "tls.cert", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "tls.key", eCmdHdlrString, 0 }, 1, 0 },
+};
+#define N_ACTPARAMS ((int)(sizeof(actparams) / sizeof(actparams[0])))
+static struct cnfparamdescr actpdescr[N_ACTPARAMS];
+static struct cnfparamblk actpblk = { CNFPARAMBLK_VERSION, N_ACTPARAMS, actpdescr };
+
+/* ---- state ----------------------------------------------------------- */
+
+typedef struct modConfData_s {
+	rsconf_t *pConf;
+	char *library;
+	int gomaxprocs;
+	long long gomemlimit;
+} modConfData_t;
+
+/* One action(). Options are kept as text until Go exists to take them. */
+typedef struct instanceData {
+	const char *names[N_ACTPARAMS];
+	char *values[N_ACTPARAMS];
+	int nopts;
+	uint64_t handle; /* 0 until activateCnf handed the action to Go */
+	struct instanceData *next;
+} instanceData;
+
+typedef struct wrkrInstanceData {
+	instanceData *pData;
+} wrkrInstanceData_t;
+
+static modConfData_t *loadModConf;
+static instanceData *instances; /* every action, for activateCnf */
+static pthread_mutex_t instances_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The Go library, loaded once per process: Go cannot be unloaded. */
+static struct {
+	int loaded;
+	omsg_action_new_fn action_new;
+	omsg_action_commit_fn commit;
+	omsg_action_probe_fn probe;
+	omsg_action_free_fn action_free;
+} go;
+
+static void host_log(int severity, const char *msg)
+{
+	LogMsg(0, severity <= LOG_ERR ? RS_RET_ERR : NO_ERRCODE, severity, "%s", msg);
+}
+static const omsg_host_t host = { OMSG_PLUGIN_ABI, host_log };
+
+/* ---- helpers --------------------------------------------------------- */
+
+/* check_server accepts scheme://host[:port][/] with scheme http or https. */
+static int check_server(const char *s)
+{
+	const char *p;
+	if (!strncmp(s, "http://", 7))
+		p = s + 7;
+	else if (!strncmp(s, "https://", 8))
+		p = s + 8;
+	else {
+		LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": server \"%s\" must start with http:// or https://", s);
+		return 0;
+	}
+	const char *hostEnd;
+	if (*p == '[') {
+		hostEnd = strchr(p, ']');
+		if (hostEnd == NULL || hostEnd == p + 1)
+			goto bad;
+		hostEnd++;
+	} else {
+		hostEnd = p + strcspn(p, ":/?#@ ");
+		if (hostEnd == p)
+			goto bad;
+	}
+	if (*hostEnd == ':') {
+		char *end;
+		errno = 0;
+		long port = strtol(hostEnd + 1, &end, 10);
+		if (end == hostEnd + 1 || errno || port < 1 || port > 65535)
+			goto bad;
+		hostEnd = end;
+	}
+	if (*hostEnd == '\0' || !strcmp(hostEnd, "/"))
+		return 1;
+bad:
+	LogError(0, RS_RET_CONFIG_ERROR,
+		 MODULE_NAME ": server \"%s\" is not a valid HEC URL: expected http[s]://host[:port], "
+		 "e.g. https://splunk.example.com:8088 (the module adds the /services/collector paths)", s);
+	return 0;
+}
+
+/* take_param validates one set parameter and stores it as text for Go. */
+static int take_param(instanceData *pData, const struct actparam *ap, struct svar *v, char **tplName)
+{
+	const char *name = ap->d.name;
+	char *text = NULL;
+	char num[32];
+
+	if (v->datatype == 'A') { /* server: one or several URLs, passed on comma-joined */
+		size_t len = 1;
+		for (int i = 0; i < v->d.ar->nmemb; i++) {
+			char *u = es_str2cstr(v->d.ar->arr[i], NULL);
+			if (u == NULL)
+				return 0;
+			int ok = check_server(u) && strchr(u, ',') == NULL;
+			char *grown = ok ? realloc(text, len + strlen(u) + 1) : NULL;
+			if (grown == NULL) {
+				free(u);
+				free(text);
+				return 0;
+			}
+			text = grown;
+			if (len == 1)
+				text[0] = '\0';
+			else
+				strcat(text, ",");
+			strcat(text, u);
+			len += strlen(u) + 1;
+			free(u);
+		}
+		if (text == NULL) {
+			LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": server must name at least one HEC URL");
+			return 0;
+		}
+	} else if (v->datatype == 'N') {
+		long long n = v->d.n;
+		if (ap->min <= ap->max && (n < ap->min || n > ap->max)) {
+			LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": %s=%lld is out of range, allowed %lld..%lld",
+				 name, n, ap->min, ap->max);
+			return 0;
+		}
+		if (ap->d.type == eCmdHdlrBinary)
+			snprintf(num, sizeof(num), "%s", n ? "on" : "off");
+		else
+			snprintf(num, sizeof(num), "%lld", n);
+		text = strdup(num);
+	} else {
+		text = es_str2cstr(v->d.estr, NULL);
+		if (text == NULL)
+			return 0;
+		if (!strcmp(name, "token") && (text[0] == '\0' || strpbrk(text, " \t\r\n") != NULL)) {
+			LogError(0, RS_RET_CONFIG_ERROR,
+				 MODULE_NAME ": token must be a HEC token (non-empty, no white space)");
+			free(text);
+			return 0;
+		}
+		if (!strncmp(name, "tls.", 4) && access(text, R_OK) != 0) {
+			LogError(errno, RS_RET_CONFIG_ERROR, MODULE_NAME ": %s=\"%s\" cannot be read", name, text);
+			free(text);
+			return 0;
+		}
+	}
+	if (text == NULL)
+		return 0;
+	if (!strcmp(name, "template")) {
+		*tplName = text;
+		return 1;
+	}
+	pData->names[pData->nopts] = name;
+	pData->values[pData->nopts] = text;
+	pData->nopts++;
+	return 1;
+}
+
+static void free_instance_data(instanceData *pData)
+{
+	for (int i = 0; i < pData->nopts; i++)
+		free(pData->values[i]);
+	free(pData);
+}
+
+/* Go's runtime writes fatal errors to fd 2. rsyslogd closes fds 1 and 2
+ * after activation when it daemonizes, and a socket opened later may take
+ * their number; keep them pointing at /dev/null instead. */
+static void guard_stdio(void)
+{
+	for (int fd = 1; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			if (nfd >= 0 && nfd != fd) {
+				dup2(nfd, fd);
+				close(nfd);
+			}
+		}
+	}
+}
+
+/* Go's signal handling needs SA_ONSTACK on every handler in the process
+ * (os/signal, "Go programs that use cgo"); rsyslog installs its HUP, TERM,
+ * CHLD, TTIN... handlers without it, all before activation. */
+static void add_sa_onstack(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) != 0)
+			continue;
+		if ((sa.sa_flags & SA_SIGINFO) == 0 &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (sa.sa_flags & SA_ONSTACK)
+			continue;
+		sa.sa_flags |= SA_ONSTACK;
+		sigaction(sig, &sa, NULL);
+	}
+}
+
+/* go_library_path: the library parameter, else libomsplunkgo.so next to
+ * this module file. */
+static int go_library_path(const modConfData_t *mc, char *buf, size_t len)
+{
+	if (mc != NULL && mc->library != NULL) {
+		snprintf(buf, len, "%s", mc->library);
+		return 1;
+	}
+	Dl_info info;
+	if (dladdr((void *)go_library_path, &info) == 0 || info.dli_fname == NULL)
+		return 0;
+	const char *slash = strrchr(info.dli_fname, '/');
+	int dirlen = slash ? (int)(slash - info.dli_fname) : 1;
+	snprintf(buf, len, "%.*s/%s", dirlen, slash ? info.dli_fname : ".", GO_LIBRARY);
+	return 1;
+}
+
+static int load_go(const modConfData_t *mc)
+{
+	char path[PATH_MAX];
+	char err[512] = "";
+
+	if (go.loaded)
+		return 1;
+	if (!go_library_path(mc, path, sizeof(path))) {
+		LogError(0, RS_RET_ERR, MODULE_NAME ": cannot tell where " GO_LIBRARY " is; set module(library=...)");
+		return 0;
+	}
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		LogError(0, RS_RET_ERR, MODULE_NAME ": cannot load the Go library: %s "
+			 "(install it next to omsplunkgo.so or set module(library=...))", dlerror());
+		return 0;
+	}
+	add_sa_onstack();
+	omsg_init_fn init = (omsg_init_fn)dlsym(h, "omsg_init");
+	go.action_new = (omsg_action_new_fn)dlsym(h, "omsg_action_new");
+	go.commit = (omsg_action_commit_fn)dlsym(h, "omsg_action_commit");
+	go.probe = (omsg_action_probe_fn)dlsym(h, "omsg_action_probe");
+	go.action_free = (omsg_action_free_fn)dlsym(h, "omsg_action_free");
+	if (!init || !go.action_new || !go.commit || !go.probe || !go.action_free) {
+		LogError(0, RS_RET_ERR, MODULE_NAME ": %s is not an omsplunkgo Go library (missing exports)", path);
+		return 0;
+	}
+	if (init(&host, mc ? mc->gomaxprocs : 0, mc ? mc->gomemlimit : 0, err, sizeof(err)) != OMSG_OK) {
+		LogError(0, RS_RET_ERR, MODULE_NAME ": %s: %s", path, err);
+		return 0;
+	}
+	go.loaded = 1;
+	return 1;
+}
+
+/* ---- entry points, in the order rsyslog calls them ------------------- */
+
+static rsRetVal modGetType(eModType_t *t)
+{
+	*t = eMOD_OUT;
+	return RS_RET_OK;
+}
+
+/* KEEP: the Go runtime cannot be unloaded from a process. */
+static rsRetVal modGetKeepType(eModKeepType_t *t)
+{
+	*t = eMOD_KEEP;
+	return RS_RET_OK;
+}
+
+static rsRetVal modExit(void)
+{
+	return RS_RET_OK;
+}
+
+static rsRetVal modGetID(void **id)
+{
+	*id = (void *)modExit;
+	return RS_RET_OK;
+}
+
+static rsRetVal getModCnfName(uchar **name)
+{
+	*name = (uchar *)MODULE_NAME;
+	return RS_RET_OK;
+}
+
+static rsRetVal isCompatibleWithFeature(syslogFeature f)
+{
+	return f == sFEATURERepeatedMsgReduction ? RS_RET_OK : RS_RET_INCOMPATIBLE;
+}
+
+static rsRetVal beginCnfLoad(modConfData_t **ptr, rsconf_t *pConf)
+{
+	modConfData_t *mc = calloc(1, sizeof(*mc));
+	if (mc == NULL)
+		return RS_RET_OUT_OF_MEMORY;
+	mc->pConf = pConf;
+	loadModConf = mc;
+	*ptr = mc;
+	return RS_RET_OK;
+}
+
+static rsRetVal setModCnf(struct nvlst *lst)
+{
+	struct cnfparamvals *pvals = nvlstGetParams(lst, &modpblk, NULL);
+	if (pvals == NULL) {
+		LogError(0, RS_RET_MISSING_CNFPARAMS, MODULE_NAME ": error processing module parameters");
+		return RS_RET_MISSING_CNFPARAMS;
+	}
+	for (int i = 0; i < modpblk.nParams; i++) {
+		if (!pvals[i].bUsed)
+			continue;
+		const char *name = modpblk.descr[i].name;
+		if (!strcmp(name, "library"))
+			loadModConf->library = es_str2cstr(pvals[i].val.d.estr, NULL);
+		else if (!strcmp(name, "gomaxprocs"))
+			loadModConf->gomaxprocs = (int)pvals[i].val.d.n;
+		else if (!strcmp(name, "gomemlimit"))
+			loadModConf->gomemlimit = pvals[i].val.d.n;
+	}
+	cnfparamvalsDestruct(pvals, &modpblk);
+	return RS_RET_OK;
+}
+
+static rsRetVal endCnfLoad(modConfData_t *mc)
+{
+	(void)mc;
+	loadModConf = NULL;
+	return RS_RET_OK;
+}
+
+static rsRetVal checkCnf(modConfData_t *mc)
+{
+	(void)mc;
+	return RS_RET_OK;
+}
+
+static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, omodStringRequest_t **ppOMSR)
+{
+	(void)modName;
+	struct cnfparamvals *pvals;
+	instanceData *pData = NULL;
+	char *tplName = NULL;
+	int ok = 1;
+
+	*ppOMSR = NULL;
+	pvals = nvlstGetParams(lst, &actpblk, NULL);
+	if (pvals == NULL) {
+		LogError(0, RS_RET_MISSING_CNFPARAMS, MODULE_NAME ": action parameters are missing or invalid");
+		return RS_RET_MISSING_CNFPARAMS;
+	}
+	if ((pData = calloc(1, sizeof(*pData))) == NULL) {
+		cnfparamvalsDestruct(pvals, &actpblk);
+		return RS_RET_OUT_OF_MEMORY;
+	}
+	for (int i = 0; i < actpblk.nParams; i++)
+		if (pvals[i].bUsed && !take_param(pData, &actparams[i], &pvals[i].val, &tplName))
+			ok = 0;
+	cnfparamvalsDestruct(pvals, &actpblk);
+
+	if (ok && OMSRconstruct(ppOMSR, OMSG_NUM_TPLS) == RS_RET_OK) {
+		char *meta = strdup(TPL_META);
+		char *event = tplName ? tplName : strdup(TPL_EVENT);
+		tplName = NULL;
+		if (meta == NULL || event == NULL ||
+		    OMSRsetEntry(*ppOMSR, OMSG_TPL_META, (uchar *)meta, OMSR_NO_RQD_TPL_OPTS) != RS_RET_OK ||
+		    OMSRsetEntry(*ppOMSR, OMSG_TPL_EVENT, (uchar *)event, OMSR_NO_RQD_TPL_OPTS) != RS_RET_OK)
+			ok = 0;
+	} else {
+		ok = 0;
+	}
+	free(tplName);
+	if (!ok) {
+		if (*ppOMSR != NULL) {
+			OMSRdestruct(*ppOMSR);
+			*ppOMSR = NULL;
+		}
+		free_instance_data(pData);
+		return RS_RET_CONFIG_ERROR;
+	}
+	pthread_mutex_lock(&instances_mu);
+	pData->next = instances;
+	instances = pData;
+	pthread_mutex_unlock(&instances_mu);
+	*ppModData = pData;
+	return RS_RET_OK;
+}
+
+/* First hook after rsyslogd forked, on the main thread: start Go now. */
+static rsRetVal activateCnf(modConfData_t *mc)
+{
+	char err[1024];
+	if (!load_go(mc))
+		return RS_RET_ERR;
+	pthread_mutex_lock(&instances_mu);
+	for (instanceData *p = instances; p != NULL; p = p->next) {
+		if (p->handle != 0)
+			continue;
+		err[0] = '\0';
+		p->handle = go.action_new(p->names, (const char *const *)p->values, p->nopts, err, sizeof(err));
+		if (p->handle == 0)
+			LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": action not started, its messages stay queued: %s",
+				 err);
+	}
+	pthread_mutex_unlock(&instances_mu);
+	return RS_RET_OK;
+}
+
+static rsRetVal freeCnf(void *ptr)
+{
+	modConfData_t *mc = ptr;
+	if (mc != NULL) {
+		free(mc->library);
+		free(mc);
+	}
+	return RS_RET_OK;
+}
+
+static rsRetVal createWrkrInstance(wrkrInstanceData_t **ppWrkrData, instanceData *pData)
+{
+	wrkrInstanceData_t *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return RS_RET_OUT_OF_MEMORY;
+	w->pData = pData;
+	*ppWrkrData = w;
+	return RS_RET_OK;
+}
+
+static rsRetVal freeWrkrInstance(void *p)
+{
+	free(p);
+	return RS_RET_OK;
+}
+
+static rsRetVal beginTransaction(wrkrInstanceData_t *w)
+{
+	(void)w;
+	return RS_RET_OK;
+}
+
+static rsRetVal status_to_rsret(int st)
+{
+	switch (st) {
+	case OMSG_OK:
+		return RS_RET_OK;
+	case OMSG_DATAFAIL:
+		return RS_RET_DATAFAIL;
+	default: /* OMSG_SUSPEND, OMSG_ERROR: keep the messages */
+		return RS_RET_SUSPENDED;
+	}
+}
+
+/* One cgo crossing per batch. Cancellation stays off while Go runs: rsyslog
+ * may pthread_cancel a worker at shutdown, and unwinding through Go frames
+ * corrupts the runtime. The Go side bounds the call (timeout, retry.maxtime),
+ * and a pending cancel acts at the next cancellation point after return. */
+static rsRetVal commitTransaction(wrkrInstanceData_t *const w, actWrkrIParams_t *const pParams,
+				  const unsigned nParams)
+{
+	instanceData *pData = w->pData;
+	int oldstate, st;
+	if (!go.loaded || pData->handle == 0)
+		return RS_RET_SUSPENDED;
+	guard_stdio();
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
+	st = go.commit(pData->handle, (const omsg_str_t *)pParams, (int)nParams, OMSG_NUM_TPLS);
+	pthread_setcancelstate(oldstate, NULL);
+	return status_to_rsret(st);
+}
+
+/* rsyslog retries a suspended action only after this says OK, so ask HEC's
+ * health endpoint rather than assume. */
+static rsRetVal tryResume(wrkrInstanceData_t *w)
+{
+	instanceData *pData = w->pData;
+	int oldstate, st;
+	if (!go.loaded || pData->handle == 0)
+		return RS_RET_SUSPENDED;
+	guard_stdio();
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
+	st = go.probe(pData->handle);
+	pthread_setcancelstate(oldstate, NULL);
+	return st == OMSG_OK ? RS_RET_OK : RS_RET_SUSPENDED;
+}
+
+static rsRetVal dbgPrintInstInfo(void *p)
+{
+	(void)p;
+	return RS_RET_OK;
+}
+
+static rsRetVal freeInstance(void *p)
+{
+	instanceData *pData = p;
+	if (pData == NULL)
+		return RS_RET_OK;
+	pthread_mutex_lock(&instances_mu);
+	for (instanceData **pp = &instances; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == pData) {
+			*pp = pData->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&instances_mu);
+	if (go.loaded && pData->handle != 0)
+		go.action_free(pData->handle);
+	free_instance_data(pData);
+	return RS_RET_OK;
+}
+
+/* Legacy "*.* :omsplunkgo:" lines are not supported; saying "not ours"
+ * lets other modules claim their own legacy lines. */
+static rsRetVal parseSelectorAct(uchar **pp, void **ppModData, omodStringRequest_t **ppOMSR)
+{
+	(void)pp;
+	(void)ppModData;
+	(void)ppOMSR;
+	return -2001; /* RS_RET_CONFLINE_UNPROCESSED */
+}
+
+static rsRetVal queryEtryPt(uchar *name, omsg_entry_point_t *ep)
+{
+	static const struct {
+		const char *name;
+		omsg_entry_point_t fn;
+	} table[] = {
+		{ "getType", (omsg_entry_point_t)modGetType },
+		{ "getKeepType", (omsg_entry_point_t)modGetKeepType },
+		{ "modGetID", (omsg_entry_point_t)modGetID },
+		{ "modExit", (omsg_entry_point_t)modExit },
+		{ "getModCnfName", (omsg_entry_point_t)getModCnfName },
+		{ "isCompatibleWithFeature", (omsg_entry_point_t)isCompatibleWithFeature },
+		{ "beginCnfLoad", (omsg_entry_point_t)beginCnfLoad },
+		{ "setModCnf", (omsg_entry_point_t)setModCnf },
+		{ "endCnfLoad", (omsg_entry_point_t)endCnfLoad },
+		{ "checkCnf", (omsg_entry_point_t)checkCnf },
+		{ "activateCnf", (omsg_entry_point_t)activateCnf },
+		{ "freeCnf", (omsg_entry_point_t)freeCnf },
+		{ "newActInst", (omsg_entry_point_t)newActInst },
+		{ "createWrkrInstance", (omsg_entry_point_t)createWrkrInstance },
+		{ "freeWrkrInstance", (omsg_entry_point_t)freeWrkrInstance },
+		{ "beginTransaction", (omsg_entry_point_t)beginTransaction },
+		{ "commitTransaction", (omsg_entry_point_t)commitTransaction },
+		{ "tryResume", (omsg_entry_point_t)tryResume },
+		{ "dbgPrintInstInfo", (omsg_entry_point_t)dbgPrintInstInfo },
+		{ "freeInstance", (omsg_entry_point_t)freeInstance },
+		{ "parseSelectorAct", (omsg_entry_point_t)parseSelectorAct },
+	};
+	if (name == NULL || ep == NULL)
+		return RS_RET_PARAM_ERROR;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (!strcmp((const char *)name, table[i].name)) {
+			*ep = table[i].fn;
+			return RS_RET_OK;
+		}
+	}
+	*ep = NULL;
+	return RS_RET_MODULE_ENTRY_POINT_NOT_FOUND;
+}
+
+__attribute__((visibility("default"))) rsRetVal modInit(int ifVersRequested, int *ifVersProvided, omsg_entry_point_t *queryEtryPtOut,
+		 omsg_host_query_t hostQuery, void *modInfo)
+{
+	(void)ifVersRequested;
+	(void)hostQuery;
+	(void)modInfo;
+	if (ifVersProvided == NULL || queryEtryPtOut == NULL)
+		return RS_RET_PARAM_ERROR;
+	for (int i = 0; i < N_ACTPARAMS; i++)
+		actpdescr[i] = actparams[i].d;
+	uchar *p = tpl_meta_text;
+	tplAddLine(ourConf, TPL_META, &p);
+	p = tpl_event_text;
+	tplAddLine(ourConf, TPL_EVENT, &p);
+	*ifVersProvided = CURR_MOD_IF_VERSION;
+	*queryEtryPtOut = (omsg_entry_point_t)queryEtryPt;
+	return RS_RET_OK;
+}

@@ -1,0 +1,69 @@
+/* The boundary between the C module rsyslog loads (cshim/) and the Go
+ * library it loads after rsyslogd has forked (plugin/). This header is the
+ * whole contract; both sides compile against it.
+ *
+ * Lifecycle, all calls from the shim:
+ *   omsg_init          once, on rsyslog's main thread in activateCnf
+ *   omsg_action_new    once per action(), right after omsg_init
+ *   omsg_action_commit once per rsyslog batch, from any worker thread
+ *   omsg_action_probe  from tryResume, any worker thread
+ *   omsg_action_free   from freeInstance
+ * Only plain C types cross: handles, pointers, lengths, status codes.
+ */
+#ifndef OMSPLUNKGO_PLUGIN_H
+#define OMSPLUNKGO_PLUGIN_H
+
+#include <stdint.h>
+
+/* Bumped whenever a signature or struct below changes; omsg_init refuses a
+ * host with another version, so a shim and a Go library from different
+ * builds fail loudly instead of corrupting memory. */
+#define OMSG_PLUGIN_ABI 1
+
+/* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
+ * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
+ * cshim/abi_check.c asserts this against the real header. Not NUL-terminated
+ * as far as Go is concerned: len is authoritative. */
+typedef struct omsg_str {
+	const unsigned char *ptr;
+	uint32_t cap;
+	uint32_t len;
+} omsg_str_t;
+
+/* Services the shim offers Go. rsyslog opens modules RTLD_LOCAL, so Go
+ * cannot resolve the shim's or rsyslogd's symbols itself. */
+typedef struct omsg_host {
+	int abi; /* OMSG_PLUGIN_ABI */
+	/* Log through rsyslog (severity: LOG_ERR, LOG_WARNING, LOG_INFO...). */
+	void (*log)(int severity, const char *msg);
+} omsg_host_t;
+
+/* What a call came to; the shim maps these to rsyslog return codes. */
+enum omsg_status {
+	OMSG_OK = 0,       /* HEC accepted every event of the batch */
+	OMSG_SUSPEND = 1,  /* keep the batch, retry later (RS_RET_SUSPENDED) */
+	OMSG_DATAFAIL = 2, /* HEC refused the content (RS_RET_DATAFAIL) */
+	OMSG_ERROR = 3     /* bad handle or internal error */
+};
+
+/* Templates each message is rendered with, in this order. */
+enum omsg_template {
+	OMSG_TPL_META = 0,  /* "<unixtime>.<fraction> <hostname>" */
+	OMSG_TPL_EVENT = 1, /* the event body */
+	OMSG_NUM_TPLS = 2
+};
+
+/* Go's exports, resolved by name with dlsym. */
+typedef int (*omsg_init_fn)(const omsg_host_t *host, int gomaxprocs, int64_t gomemlimit,
+			    char *err, int errlen);
+/* names/values: n option pairs, spelled as in the action() statement.
+ * Returns a handle > 0, or 0 with a message in err. */
+typedef uint64_t (*omsg_action_new_fn)(const char *const *names, const char *const *values, int n,
+				       char *err, int errlen);
+/* params: nmsgs x OMSG_NUM_TPLS strings, message i template j at
+ * params[i*ntpls + j]; only read during the call. */
+typedef int (*omsg_action_commit_fn)(uint64_t action, const omsg_str_t *params, int nmsgs, int ntpls);
+typedef int (*omsg_action_probe_fn)(uint64_t action);
+typedef void (*omsg_action_free_fn)(uint64_t action);
+
+#endif

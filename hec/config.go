@@ -1,0 +1,264 @@
+// Package hec is a Splunk HTTP Event Collector client: it encodes syslog
+// messages as HEC events, cuts them into requests and posts them to one or
+// more HEC endpoints with retries. It has no rsyslog dependency.
+package hec
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Option names, as written in rsyslog's action(...) and passed through the
+// plugin boundary. Each validation error names the option it is about.
+const (
+	OptServer         = "server"
+	OptToken          = "token"
+	OptIndex          = "index"
+	OptSource         = "source"
+	OptSourcetype     = "sourcetype"
+	OptHost           = "host"
+	OptTemplateJSON   = "template.json"
+	OptBatchMaxEvents = "batch.maxevents"
+	OptBatchMaxBytes  = "batch.maxbytes"
+	OptBatchMaxDelay  = "batch.maxdelay"
+	OptCompress       = "compress"
+	OptCompressLevel  = "compress.level"
+	OptTimeout        = "timeout"
+	OptConnections    = "connections"
+	OptRetryMaxTime   = "retry.maxtime"
+	OptTLSVerify      = "tls.verify"
+	OptTLSCACert      = "tls.cacert"
+	OptTLSCert        = "tls.cert"
+	OptTLSKey         = "tls.key"
+)
+
+// Defaults, each with the reason it was chosen.
+const (
+	// Splunk's own guidance is batches of a few hundred events; with ~300-byte
+	// syslog events this keeps a request near 150 KB.
+	DefaultBatchMaxEvents = 500
+	// Splunk's HEC max_content_length defaults to 1,000,000 bytes on older
+	// releases; staying under it avoids 413s on any version.
+	DefaultBatchMaxBytes = 1000000
+	// rsyslog hands us whole batches already; waiting only pays when several
+	// rsyslog workers commit at the same time.
+	DefaultBatchMaxDelay = 0
+	// gzip level 1 gets most of the size reduction for a fraction of the CPU.
+	DefaultCompressLevel = 1
+	// Long enough for a busy indexer, short enough that a dead peer is noticed
+	// well inside rsyslog's default queue.timeoutActionCompletion of 1 s x retries.
+	DefaultTimeout = 10 * time.Second
+	// Enough requests in flight to hide loopback and LAN round trips.
+	DefaultConnections = 4
+	// Retry transient failures inside the module for this long before handing
+	// the batch back to rsyslog as suspended (rsyslog then owns the retry).
+	DefaultRetryMaxTime = 30 * time.Second
+	DefaultSourcetype   = "syslog"
+)
+
+// Config is everything one HEC destination needs. The zero value is not
+// usable; build it with ParseOptions or fill it and call Validate.
+type Config struct {
+	Endpoints      []*url.URL
+	Token          string
+	Index          string
+	Source         string
+	Sourcetype     string
+	Host           string // overrides every event's host when set
+	TemplateJSON   bool   // the event body is already JSON: embed it, do not quote it
+	BatchMaxEvents int
+	BatchMaxBytes  int
+	BatchMaxDelay  time.Duration
+	Compress       bool
+	CompressLevel  int
+	Timeout        time.Duration
+	Connections    int
+	RetryMaxTime   time.Duration
+	TLSVerify      bool
+	TLSCACert      string
+	TLSCert        string
+	TLSKey         string
+}
+
+// DefaultConfig returns a Config with every default set and no endpoint or token.
+func DefaultConfig() Config {
+	return Config{
+		Sourcetype:     DefaultSourcetype,
+		BatchMaxEvents: DefaultBatchMaxEvents,
+		BatchMaxBytes:  DefaultBatchMaxBytes,
+		BatchMaxDelay:  DefaultBatchMaxDelay,
+		CompressLevel:  DefaultCompressLevel,
+		Timeout:        DefaultTimeout,
+		Connections:    DefaultConnections,
+		RetryMaxTime:   DefaultRetryMaxTime,
+		TLSVerify:      true,
+	}
+}
+
+// ParseOptions builds a Config from option name/value pairs. Durations are
+// whole milliseconds, sizes whole bytes, switches "on"/"off" (rsyslog's
+// binary values). Unknown names are errors: a typo must not pass silently.
+func ParseOptions(opts map[string]string) (Config, error) {
+	c := DefaultConfig()
+	var err error
+	for name, v := range opts {
+		switch name {
+		case OptServer:
+			c.Endpoints = nil
+			for _, s := range strings.Split(v, ",") {
+				u, perr := ParseEndpoint(strings.TrimSpace(s))
+				if perr != nil {
+					return c, perr
+				}
+				c.Endpoints = append(c.Endpoints, u)
+			}
+		case OptToken:
+			c.Token = v
+		case OptIndex:
+			c.Index = v
+		case OptSource:
+			c.Source = v
+		case OptSourcetype:
+			c.Sourcetype = v
+		case OptHost:
+			c.Host = v
+		case OptTemplateJSON:
+			c.TemplateJSON, err = parseSwitch(name, v)
+		case OptBatchMaxEvents:
+			c.BatchMaxEvents, err = parseInt(name, v)
+		case OptBatchMaxBytes:
+			c.BatchMaxBytes, err = parseInt(name, v)
+		case OptBatchMaxDelay:
+			c.BatchMaxDelay, err = parseMillis(name, v)
+		case OptCompress:
+			c.Compress, err = parseSwitch(name, v)
+		case OptCompressLevel:
+			c.CompressLevel, err = parseInt(name, v)
+		case OptTimeout:
+			c.Timeout, err = parseMillis(name, v)
+		case OptConnections:
+			c.Connections, err = parseInt(name, v)
+		case OptRetryMaxTime:
+			c.RetryMaxTime, err = parseMillis(name, v)
+		case OptTLSVerify:
+			c.TLSVerify, err = parseSwitch(name, v)
+		case OptTLSCACert:
+			c.TLSCACert = v
+		case OptTLSCert:
+			c.TLSCert = v
+		case OptTLSKey:
+			c.TLSKey = v
+		default:
+			return c, fmt.Errorf("unknown option %q", name)
+		}
+		if err != nil {
+			return c, err
+		}
+	}
+	return c, c.Validate()
+}
+
+// ParseEndpoint checks one HEC base URL: http or https, a host, an optional
+// port (default 8088, HEC's port) and no path beyond "/".
+func ParseEndpoint(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q is not a URL: %v", OptServer, s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%s: %q must start with http:// or https://", OptServer, s)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("%s: %q has no host", OptServer, s)
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%s: %q has a bad port (1-65535)", OptServer, s)
+		}
+	} else {
+		u.Host = u.Host + ":8088"
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("%s: %q must be scheme://host[:port] only; the module adds the HEC paths", OptServer, s)
+	}
+	u.Path = ""
+	return u, nil
+}
+
+// Validate checks ranges and cross-option rules.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(name, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, a...)...))
+	}
+	if len(c.Endpoints) == 0 {
+		bad(OptServer, "at least one HEC URL is required, e.g. https://splunk.example:8088")
+	}
+	if c.Token == "" {
+		bad(OptToken, "a HEC token is required")
+	} else if strings.ContainsAny(c.Token, " \t\r\n") {
+		bad(OptToken, "must not contain white space")
+	}
+	if c.BatchMaxEvents < 1 || c.BatchMaxEvents > 1000000 {
+		bad(OptBatchMaxEvents, "must be 1..1000000, got %d", c.BatchMaxEvents)
+	}
+	if c.BatchMaxBytes < 1024 || c.BatchMaxBytes > 1<<30 {
+		bad(OptBatchMaxBytes, "must be 1024..1073741824, got %d", c.BatchMaxBytes)
+	}
+	if c.BatchMaxDelay < 0 || c.BatchMaxDelay > time.Minute {
+		bad(OptBatchMaxDelay, "must be 0..60000 ms, got %d", c.BatchMaxDelay.Milliseconds())
+	}
+	if c.CompressLevel < 1 || c.CompressLevel > 9 {
+		bad(OptCompressLevel, "must be 1..9, got %d", c.CompressLevel)
+	}
+	if c.Timeout < 100*time.Millisecond || c.Timeout > 10*time.Minute {
+		bad(OptTimeout, "must be 100..600000 ms, got %d", c.Timeout.Milliseconds())
+	}
+	if c.Connections < 1 || c.Connections > 256 {
+		bad(OptConnections, "must be 1..256, got %d", c.Connections)
+	}
+	if c.RetryMaxTime < 0 || c.RetryMaxTime > time.Hour {
+		bad(OptRetryMaxTime, "must be 0..3600000 ms, got %d", c.RetryMaxTime.Milliseconds())
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad(OptTLSCert, "%s and %s must be given together", OptTLSCert, OptTLSKey)
+	}
+	for _, f := range []struct{ name, path string }{{OptTLSCACert, c.TLSCACert}, {OptTLSCert, c.TLSCert}, {OptTLSKey, c.TLSKey}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			bad(f.name, "cannot read %q: %v", f.path, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func parseInt(name, v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number", name, v)
+	}
+	return n, nil
+}
+
+func parseMillis(name, v string) (time.Duration, error) {
+	n, err := parseInt(name, v)
+	return time.Duration(n) * time.Millisecond, err
+}
+
+func parseSwitch(name, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "1", "yes", "true":
+		return true, nil
+	case "off", "0", "no", "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: %q must be on or off", name, v)
+}

@@ -1,0 +1,200 @@
+package hec
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// HEC paths, fixed by Splunk.
+const (
+	PathEvent  = "/services/collector/event"
+	PathRaw    = "/services/collector/raw"
+	PathHealth = "/services/collector/health"
+	PathAck    = "/services/collector/ack"
+)
+
+// Outcome says what a failed request means for the events in it.
+type Outcome int
+
+const (
+	// Delivered: HEC accepted every event in the request.
+	Delivered Outcome = iota
+	// Transient: the endpoint could not take the request now (connection
+	// refused or reset, timeout, 5xx, 429, HEC busy); the same request may
+	// succeed later, here or at another endpoint.
+	Transient
+	// Misconfigured: the request can never succeed until an admin fixes
+	// something (bad token, wrong path, TLS trust); data must stay queued.
+	Misconfigured
+	// Rejected: HEC refused the content (invalid event, bad index field);
+	// resending the same bytes cannot succeed.
+	Rejected
+)
+
+func (o Outcome) String() string {
+	return [...]string{"delivered", "transient failure", "configuration error", "rejected"}[o]
+}
+
+// Result is what one POST came to.
+type Result struct {
+	Outcome Outcome
+	Status  int   // HTTP status, 0 when no response arrived
+	Reply   Reply // parsed body; Code -1 when it was not HEC JSON
+	Err     error // transport error, if any
+	URL     string
+}
+
+func (r Result) Error() string {
+	switch {
+	case r.Err != nil:
+		return fmt.Sprintf("%s: %s: %v", r.URL, r.Outcome, r.Err)
+	case r.Reply.Code >= 0:
+		return fmt.Sprintf("%s: %s: HTTP %d, HEC code %d %q", r.URL, r.Outcome, r.Status, r.Reply.Code, r.Reply.Text)
+	default:
+		return fmt.Sprintf("%s: %s: HTTP %d", r.URL, r.Outcome, r.Status)
+	}
+}
+
+type endpoint struct {
+	base    string
+	client  *fasthttp.HostClient
+	auth    string
+	timeout time.Duration
+}
+
+func newEndpoint(u *url.URL, c *Config) (*endpoint, error) {
+	hc := &fasthttp.HostClient{
+		Addr:                u.Host,
+		Name:                "omsplunkgo",
+		IsTLS:               u.Scheme == "https",
+		MaxConns:            c.Connections,
+		ReadTimeout:         c.Timeout,
+		WriteTimeout:        c.Timeout,
+		MaxIdleConnDuration: 30 * time.Second,
+		// A POST may have reached HEC before the connection broke; never
+		// let the transport resend it behind our back (we decide retries).
+		MaxIdemponentCallAttempts: 1,
+	}
+	if hc.IsTLS {
+		tc, err := tlsConfig(u.Hostname(), c)
+		if err != nil {
+			return nil, err
+		}
+		hc.TLSConfig = tc
+	}
+	return &endpoint{base: u.String(), client: hc, auth: "Splunk " + c.Token, timeout: c.Timeout}, nil
+}
+
+func tlsConfig(serverName string, c *Config) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: serverName, InsecureSkipVerify: !c.TLSVerify, MinVersion: tls.VersionTLS12}
+	if c.TLSCACert != "" {
+		pem, err := os.ReadFile(c.TLSCACert)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", OptTLSCACert, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: %q holds no PEM certificate", OptTLSCACert, c.TLSCACert)
+		}
+		tc.RootCAs = pool
+	}
+	if c.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %v", OptTLSCert, OptTLSKey, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// postEvents sends one request body of concatenated event objects.
+func (e *endpoint) postEvents(body []byte, gzipped bool) Result {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(e.base + PathEvent)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.Set(fasthttp.HeaderAuthorization, e.auth)
+	req.Header.SetContentType("application/json")
+	if gzipped {
+		req.Header.Set(fasthttp.HeaderContentEncoding, "gzip")
+	}
+	req.SetBodyRaw(body)
+	err := e.client.DoTimeout(req, resp, e.timeout)
+	return classify(e.base, err, resp)
+}
+
+// health asks HEC whether it takes data. It needs no token.
+func (e *endpoint) health() Result {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(e.base + PathHealth)
+	req.Header.SetMethod(fasthttp.MethodGet)
+	err := e.client.DoTimeout(req, resp, e.timeout)
+	return classify(e.base, err, resp)
+}
+
+func classify(url string, err error, resp *fasthttp.Response) Result {
+	r := Result{URL: url, Reply: Reply{Code: -1, InvalidEvent: -1, AckID: -1}}
+	if err != nil {
+		r.Err = err
+		r.Outcome = Transient
+		var certErr *tls.CertificateVerificationError
+		var unknownAuth x509.UnknownAuthorityError
+		var hostErr x509.HostnameError
+		if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) {
+			r.Outcome = Misconfigured
+		}
+		return r
+	}
+	r.Status = resp.StatusCode()
+	body := resp.Body()
+	if enc := resp.Header.ContentEncoding(); len(enc) > 0 && string(enc) == "gzip" {
+		if b, gerr := resp.BodyGunzip(); gerr == nil {
+			body = b
+		}
+	}
+	r.Reply, _ = ParseReply(body)
+	r.Outcome = outcomeOf(r.Status, r.Reply.Code)
+	return r
+}
+
+// outcomeOf maps HTTP status and HEC code to what the events' fate is.
+func outcomeOf(status, code int) Outcome {
+	switch code {
+	case CodeSuccess, CodeHealthy:
+		if status >= 200 && status < 300 {
+			return Delivered
+		}
+	case CodeTokenDisabled, CodeTokenRequired, CodeInvalidAuth, CodeInvalidToken,
+		CodeIncorrectIndex, CodeChannelMissing, CodeChannelInvalid, CodeAckDisabled:
+		return Misconfigured
+	case CodeServerBusy, CodeInternalError:
+		return Transient
+	case CodeInvalidFormat, CodeEventMissing, CodeEventBlank, CodeBadIndexedField, CodeNoData:
+		return Rejected
+	}
+	switch {
+	case status >= 200 && status < 300:
+		// A 2xx without a HEC success code (e.g. a proxy's empty 200) is
+		// not proof that Splunk has the events.
+		return Transient
+	case status == 401, status == 403, status == 404, status == 405:
+		return Misconfigured
+	case status == 400, status == 413:
+		return Rejected
+	default: // 408, 429, 5xx and anything unexpected: try again later
+		return Transient
+	}
+}

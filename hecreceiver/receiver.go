@@ -1,0 +1,431 @@
+// Package hecreceiver is a Splunk HEC-compatible server for tests,
+// benchmarks and the demo: the event, raw, health and ack endpoints, token
+// checks, gzip, HEC's error codes and JSON replies, fault injection, and a
+// record of every event it accepted.
+package hecreceiver
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	jsoniter "github.com/json-iterator/go"
+	"github.com/valyala/fasthttp"
+)
+
+// Event is one accepted HEC event.
+type Event struct {
+	Time       string // the "time" value as sent (JSON number text), "" when absent
+	Host       string
+	Source     string
+	Sourcetype string
+	Index      string
+	Event      string // the string value, or the raw JSON when "event" was not a string
+	Fields     map[string]any
+	Channel    string
+	Arrived    time.Time
+}
+
+// Faults makes the receiver misbehave the way real HECs and networks do.
+// Change them at run time with SetFaults.
+type Faults struct {
+	FailRate  float64       // share of event requests answered 503 "server busy" (code 9)
+	Delay     time.Duration // added before answering each event request
+	FailUntil time.Time     // answer every event request 503 until then
+}
+
+// Config sets up a Receiver.
+type Config struct {
+	Addr       string // host:port to listen on; "127.0.0.1:0" picks a free port
+	Token      string // required token; empty accepts any
+	RequireAck bool   // indexer acknowledgement on: a channel is required, replies carry ackId
+	Record     bool   // keep every event in memory (Events); counting is always on
+	OnEvent    func(*Event)
+}
+
+// Stats counts what the receiver saw.
+type Stats struct {
+	Requests, Events, Rejected, Failed int64
+}
+
+// Receiver is a running HEC server.
+type Receiver struct {
+	cfg    Config
+	ln     net.Listener
+	srv    *fasthttp.Server
+	faults atomic.Pointer[Faults]
+
+	mu     sync.Mutex
+	events []Event
+	count  atomic.Int64
+	cond   *sync.Cond
+
+	requests, rejected, failed atomic.Int64
+	nextAck                    sync.Map // channel -> *atomic.Int64
+	reqSeq                     atomic.Uint64
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Start listens on cfg.Addr and serves until Close.
+func Start(cfg Config) (*Receiver, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{cfg: cfg, ln: ln}
+	r.cond = sync.NewCond(&r.mu)
+	r.faults.Store(&Faults{})
+	r.srv = &fasthttp.Server{
+		Handler:               r.handle,
+		Name:                  "hecreceiver",
+		MaxRequestBodySize:    1 << 30,
+		NoDefaultServerHeader: true,
+		ReadTimeout:           time.Minute,
+	}
+	go r.srv.Serve(ln) //nolint:errcheck // ends with Close
+	return r, nil
+}
+
+// Addr is the address the receiver listens on.
+func (r *Receiver) Addr() string { return r.ln.Addr().String() }
+
+// URL is the base URL to give a HEC client.
+func (r *Receiver) URL() string { return "http://" + r.Addr() }
+
+// Close stops listening and drops open connections.
+func (r *Receiver) Close() error {
+	return r.srv.Shutdown()
+}
+
+// SetFaults replaces the fault settings.
+func (r *Receiver) SetFaults(f Faults) { r.faults.Store(&f) }
+
+// Count is the number of events accepted so far.
+func (r *Receiver) Count() int64 { return r.count.Load() }
+
+// Stats returns the counters.
+func (r *Receiver) Stats() Stats {
+	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(), Failed: r.failed.Load()}
+}
+
+// Events returns a copy of the recorded events (Config.Record).
+func (r *Receiver) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// WaitCount blocks until at least n events arrived or timeout passed, and
+// reports the count it saw.
+func (r *Receiver) WaitCount(n int64, timeout time.Duration) int64 {
+	deadline := time.Now().Add(timeout)
+	for {
+		c := r.count.Load()
+		if c >= n || time.Now().After(deadline) {
+			return c
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func reply(ctx *fasthttp.RequestCtx, status, code int, text string, extra string) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	fmt.Fprintf(ctx, `{"text":%q,"code":%d%s}`, text, code, extra)
+}
+
+func (r *Receiver) handle(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	switch {
+	case path == "/services/collector/health" || path == "/services/collector/health/1.0":
+		reply(ctx, 200, 17, "HEC is healthy", "")
+	case path == "/services/collector/event" || path == "/services/collector" || path == "/services/collector/event/1.0":
+		r.handleData(ctx, false)
+	case path == "/services/collector/raw" || path == "/services/collector/raw/1.0":
+		r.handleData(ctx, true)
+	case path == "/services/collector/ack":
+		r.handleAck(ctx)
+	default:
+		reply(ctx, 404, 404, "The requested URL was not found on this server.", "")
+	}
+}
+
+// authorize checks "Authorization: Splunk <token>" as HEC does.
+func (r *Receiver) authorize(ctx *fasthttp.RequestCtx) bool {
+	h := string(ctx.Request.Header.Peek("Authorization"))
+	if h == "" {
+		reply(ctx, 401, 2, "Token is required", "")
+		return false
+	}
+	tok, ok := strings.CutPrefix(h, "Splunk ")
+	if !ok {
+		reply(ctx, 401, 3, "Invalid authorization", "")
+		return false
+	}
+	if r.cfg.Token != "" && tok != r.cfg.Token {
+		reply(ctx, 403, 4, "Invalid token", "")
+		return false
+	}
+	return true
+}
+
+func (r *Receiver) channel(ctx *fasthttp.RequestCtx) (string, bool) {
+	ch := string(ctx.Request.Header.Peek("X-Splunk-Request-Channel"))
+	if ch == "" {
+		ch = string(ctx.QueryArgs().Peek("channel"))
+	}
+	if ch == "" {
+		if r.cfg.RequireAck {
+			reply(ctx, 400, 10, "Data channel is missing", "")
+			return "", false
+		}
+		return "", true
+	}
+	if !guidRE.MatchString(ch) {
+		reply(ctx, 400, 11, "Invalid data channel", "")
+		return "", false
+	}
+	return ch, true
+}
+
+func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
+	r.requests.Add(1)
+	if !ctx.IsPost() {
+		reply(ctx, 405, 404, "Method not allowed", "")
+		return
+	}
+	if !r.authorize(ctx) {
+		return
+	}
+	ch, ok := r.channel(ctx)
+	if !ok {
+		return
+	}
+	f := r.faults.Load()
+	if f.Delay > 0 {
+		time.Sleep(f.Delay)
+	}
+	if time.Now().Before(f.FailUntil) || (f.FailRate > 0 && r.roll() < f.FailRate) {
+		r.failed.Add(1)
+		reply(ctx, 503, 9, "Server is busy", "")
+		return
+	}
+	body := ctx.Request.Body()
+	if bytes.Equal(ctx.Request.Header.ContentEncoding(), []byte("gzip")) {
+		b, err := ctx.Request.BodyGunzip()
+		if err != nil {
+			r.rejected.Add(1)
+			reply(ctx, 400, 6, "Invalid data format", "")
+			return
+		}
+		body = b
+	}
+	var evs []Event
+	var bad *badEvent
+	if raw {
+		evs = parseRaw(body, ctx.QueryArgs())
+	} else {
+		evs, bad = parseEvents(body)
+	}
+	if bad != nil {
+		r.rejected.Add(1)
+		reply(ctx, 400, bad.code, bad.text, fmt.Sprintf(`,"invalid-event-number":%d`, bad.index))
+		return
+	}
+	if len(evs) == 0 {
+		r.rejected.Add(1)
+		reply(ctx, 400, 5, "No data", "")
+		return
+	}
+	now := time.Now()
+	for i := range evs {
+		evs[i].Arrived = now
+		evs[i].Channel = ch
+		if r.cfg.OnEvent != nil {
+			r.cfg.OnEvent(&evs[i])
+		}
+	}
+	if r.cfg.Record {
+		r.mu.Lock()
+		r.events = append(r.events, evs...)
+		r.mu.Unlock()
+	}
+	r.count.Add(int64(len(evs)))
+	if r.cfg.RequireAck {
+		v, _ := r.nextAck.LoadOrStore(ch, new(atomic.Int64))
+		id := v.(*atomic.Int64).Add(1) - 1
+		reply(ctx, 200, 0, "Success", fmt.Sprintf(`,"ackId":%d`, id))
+		return
+	}
+	reply(ctx, 200, 0, "Success", "")
+}
+
+// roll is a cheap deterministic-enough [0,1) source for fault rates.
+func (r *Receiver) roll() float64 {
+	x := r.reqSeq.Add(0x9E3779B97F4A7C15)
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return float64(x>>11) / float64(1<<53)
+}
+
+func (r *Receiver) handleAck(ctx *fasthttp.RequestCtx) {
+	if !r.authorize(ctx) {
+		return
+	}
+	if !r.cfg.RequireAck {
+		reply(ctx, 400, 14, "ACK is disabled", "")
+		return
+	}
+	if _, ok := r.channel(ctx); !ok {
+		return
+	}
+	var q struct {
+		Acks []int64 `json:"acks"`
+	}
+	if err := jsoniter.Unmarshal(ctx.Request.Body(), &q); err != nil {
+		reply(ctx, 400, 6, "Invalid data format", "")
+		return
+	}
+	// Acknowledged as soon as accepted: every event was recorded before the
+	// event request was answered.
+	var b strings.Builder
+	b.WriteString(`{"acks":{`)
+	for i, id := range q.Acks {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"%d":true`, id)
+	}
+	b.WriteString("}}")
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(b.String())
+}
+
+type badEvent struct {
+	index int
+	code  int
+	text  string
+}
+
+// parseEvents reads back-to-back JSON event objects. One bad event fails
+// the whole request, as HEC does, naming the event's position.
+func parseEvents(body []byte) ([]Event, *badEvent) {
+	var evs []Event
+	it := jsoniter.ConfigFastest.BorrowIterator(body)
+	defer jsoniter.ConfigFastest.ReturnIterator(it)
+	for i := 0; ; i++ {
+		next := it.WhatIsNext()
+		if next == jsoniter.InvalidValue {
+			// At the end of the body the iterator reports io.EOF; any
+			// other stop is a byte that cannot start a JSON value.
+			if it.Error != io.EOF {
+				return nil, &badEvent{i, 6, "Invalid data format"}
+			}
+			return evs, nil
+		}
+		if next != jsoniter.ObjectValue {
+			return nil, &badEvent{i, 6, "Invalid data format"}
+		}
+		ev, bad := readEvent(it, i)
+		if bad != nil {
+			return nil, bad
+		}
+		evs = append(evs, ev)
+	}
+}
+
+func readEvent(it *jsoniter.Iterator, i int) (Event, *badEvent) {
+	var ev Event
+	hasEvent := false
+	for field := it.ReadObject(); field != ""; field = it.ReadObject() {
+		switch field {
+		case "time":
+			switch it.WhatIsNext() {
+			case jsoniter.NumberValue:
+				ev.Time = string(it.ReadNumber())
+			case jsoniter.StringValue:
+				ev.Time = it.ReadString()
+			default:
+				return ev, &badEvent{i, 6, "Invalid data format"}
+			}
+		case "host":
+			ev.Host = it.ReadString()
+		case "source":
+			ev.Source = it.ReadString()
+		case "sourcetype":
+			ev.Sourcetype = it.ReadString()
+		case "index":
+			ev.Index = it.ReadString()
+		case "event":
+			hasEvent = true
+			if it.WhatIsNext() == jsoniter.StringValue {
+				ev.Event = it.ReadString()
+			} else {
+				ev.Event = string(it.SkipAndReturnBytes())
+			}
+		case "fields":
+			var fields map[string]any
+			it.ReadVal(&fields)
+			for _, v := range fields {
+				switch v := v.(type) {
+				case string:
+				case []any:
+					for _, e := range v {
+						if _, ok := e.(string); !ok {
+							return ev, &badEvent{i, 15, "Error in handling indexed fields"}
+						}
+					}
+				default:
+					return ev, &badEvent{i, 15, "Error in handling indexed fields"}
+				}
+			}
+			ev.Fields = fields
+		default:
+			it.Skip()
+		}
+		if it.Error != nil {
+			return ev, &badEvent{i, 6, "Invalid data format"}
+		}
+	}
+	if it.Error != nil {
+		return ev, &badEvent{i, 6, "Invalid data format"}
+	}
+	if !hasEvent {
+		return ev, &badEvent{i, 12, "Event field is required"}
+	}
+	if ev.Event == "" || ev.Event == `""` {
+		return ev, &badEvent{i, 13, "Event field cannot be blank"}
+	}
+	return ev, nil
+}
+
+// parseRaw splits a raw request into one event per line; metadata comes
+// from the query string.
+func parseRaw(body []byte, q *fasthttp.Args) []Event {
+	meta := Event{
+		Host: string(q.Peek("host")), Source: string(q.Peek("source")),
+		Sourcetype: string(q.Peek("sourcetype")), Index: string(q.Peek("index")),
+	}
+	var evs []Event
+	for _, line := range bytes.Split(body, []byte("\n")) {
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			continue
+		}
+		ev := meta
+		ev.Event = string(line)
+		evs = append(evs, ev)
+	}
+	return evs
+}
