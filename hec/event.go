@@ -1,9 +1,8 @@
 package hec
 
 import (
+	"encoding/json"
 	"unicode/utf8"
-
-	jsoniter "github.com/json-iterator/go"
 )
 
 // Encoder turns one rendered syslog message into one HEC event object.
@@ -72,7 +71,9 @@ func (e *Encoder) AppendEvent(dst, ts, host, body []byte) []byte {
 	switch {
 	case len(body) == 0:
 		dst = append(dst, `"`+EmptyEvent+`"`...)
-	case e.templateJSON && jsoniter.Valid(body):
+	// encoding/json.Valid, not jsoniter's: jsoniter accepts trailing
+	// garbage ("0A0"), which would corrupt the whole request.
+	case e.templateJSON && json.Valid(body):
 		dst = append(dst, body...)
 	default:
 		dst = AppendJSONString(dst, body)

@@ -1,0 +1,73 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+)
+
+// `rsyslogd -N1` checks the action's parameters without starting Go: each
+// mistake gives a message naming the parameter and a non-zero exit.
+func TestConfigCheckNamesTheBadParameter(t *testing.T) {
+	ok := `server="http://127.0.0.1:8088" token="abc"`
+	cases := []struct {
+		name, action, want string
+	}{
+		{"unknown parameter", ok + ` tokn="abc"`, "tokn"},
+		{"missing token", `server="http://127.0.0.1:8088"`, "parameter 'token' required"},
+		{"missing server", `token="abc"`, "parameter 'server' required"},
+		{"empty token", `server="http://127.0.0.1:8088" token=""`, "token must be"},
+		{"scheme not http", `server="ftp://splunk:8088" token="abc"`, "must start with http:// or https://"},
+		{"port out of range", `server="https://splunk:99999" token="abc"`, "is not a valid HEC URL"},
+		{"path in URL", `server="https://splunk:8088/services/collector" token="abc"`, "is not a valid HEC URL"},
+		{"no host", `server="http://:8088" token="abc"`, "is not a valid HEC URL"},
+		{"one bad URL of several", `server=["http://a:8088", "http//b:8088"] token="abc"`, "http//b:8088"},
+		{"not a number", ok + ` batch.maxevents="lots"`, "batch.maxevents"},
+		{"zero batch", ok + ` batch.maxevents="0"`, "batch.maxevents=0 is out of range"},
+		{"tiny request size", ok + ` batch.maxbytes="10"`, "batch.maxbytes=10 is out of range"},
+		{"compress level", ok + ` compress="on" compress.level="12"`, "compress.level=12 is out of range"},
+		{"timeout too short", ok + ` timeout="5"`, "timeout=5 is out of range"},
+		{"bad switch", ok + ` compress="maybe"`, "compress"},
+		{"missing CA file", ok + ` tls.cacert="/nonexistent/ca.pem"`, "tls.cacert"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conf := newConfig(t, c.action)
+			path, err := conf.Render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, err := rsyslogtest.Validate(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code == 0 {
+				t.Fatalf("rsyslogd -N1 accepted the config; output:\n%s", out)
+			}
+			if !strings.Contains(out, c.want) {
+				t.Fatalf("rsyslogd -N1 output does not mention %q:\n%s", c.want, out)
+			}
+		})
+	}
+}
+
+// A correct action passes -N1 cleanly, including every optional parameter.
+func TestConfigCheckAcceptsAGoodAction(t *testing.T) {
+	conf := newConfig(t, `server=["http://127.0.0.1:8088", "https://[::1]:8089/"] token="abc" index="main"
+	  source="s" sourcetype="st" host="h" template="RSYSLOG_TraditionalFileFormat" template.json="off"
+	  batch.maxevents="1000" batch.maxbytes="2m" batch.maxdelay="5" compress="on" compress.level="6"
+	  timeout="5000" connections="8" retry.maxtime="10000" tls.verify="off"`)
+	conf.ModuleParams = `gomaxprocs="2" gomemlimit="512m"`
+	path, err := conf.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, err := rsyslogtest.Validate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || strings.Contains(out, "error") {
+		t.Fatalf("rsyslogd -N1 rejected a good config (exit %d):\n%s", code, out)
+	}
+}
