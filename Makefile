@@ -14,7 +14,11 @@ BUILD     := build
 GO_SOURCES   := $(shell find hec plugin -name '*.go' -not -name '*_test.go') go.mod go.sum
 SHIM_SOURCES := cshim/omsplunkgo.c cshim/rsyslog_abi.h cshim/omsplunkgo_plugin.h
 
-.PHONY: all install uninstall test unit integration abi-check vet clean setup demo bench
+# Seconds each fuzz target runs in `make check`.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := FuzzAppendEvent FuzzParseReply
+
+.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo
 
 all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 
@@ -29,9 +33,13 @@ $(BUILD)/libomsplunkgo.so: $(GO_SOURCES)
 	$(GO) build -buildmode=c-shared -trimpath -o $@ ./plugin
 	@rm -f $(BUILD)/libomsplunkgo.h
 
-$(BUILD)/hecreceiver: $(shell find hecreceiver cmd -name '*.go' -not -name '*_test.go') go.mod go.sum
+$(BUILD)/hecreceiver: $(wildcard hecreceiver/*.go cmd/hecreceiver/*.go) go.mod go.sum
 	@mkdir -p $(BUILD)
 	$(GO) build -trimpath -o $@ ./cmd/hecreceiver
+
+$(BUILD)/loadgen: $(wildcard loadgen/*.go cmd/loadgen/*.go) go.mod go.sum
+	@mkdir -p $(BUILD)
+	$(GO) build -trimpath -o $@ ./cmd/loadgen
 
 install: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so
 	install -d $(DESTDIR)$(MODDIR)
@@ -40,6 +48,36 @@ install: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so
 
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/omsplunkgo.so $(DESTDIR)$(MODDIR)/libomsplunkgo.so
+
+# Everything scripts/test.sh (and CI) runs. Integration tests come last:
+# they need the build and take the longest.
+check: all lint unit fuzz abi-check integration
+
+lint:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
+		echo "gofmt needed on: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./hec/ || exit 1; \
+	done
+
+# Compares cshim/rsyslog_abi.h with the headers of the installed rsyslog's
+# Debian source package (fetched into .cache/ once).
+abi-check:
+	@src=$$(cshim/abi-check/fetch-rsyslog-source.sh .cache/rsyslog-src) && \
+		cshim/abi-check/check.sh "$$src"
+
+integration: all
+	OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 20m ./integration/
+
+demo:
+	scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD)

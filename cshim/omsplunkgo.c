@@ -591,7 +591,7 @@ static rsRetVal parseSelectorAct(uchar **pp, void **ppModData, omodStringRequest
 	(void)pp;
 	(void)ppModData;
 	(void)ppOMSR;
-	return -2001; /* RS_RET_CONFLINE_UNPROCESSED */
+	return RS_RET_CONFLINE_UNPROCESSED;
 }
 
 static rsRetVal queryEtryPt(uchar *name, omsg_entry_point_t *ep)

@@ -81,9 +81,13 @@ func (e *Encoder) AppendEvent(dst, ts, host, body []byte) []byte {
 	return append(dst, '}')
 }
 
-// isDecimal accepts digits with at most one '.', not first or last.
+// isDecimal accepts a JSON number of digits with at most one '.', not
+// first or last, and no leading zero ("00" is not JSON).
 func isDecimal(b []byte) bool {
 	if len(b) == 0 || len(b) > 32 || b[0] == '.' || b[len(b)-1] == '.' {
+		return false
+	}
+	if b[0] == '0' && len(b) > 1 && b[1] != '.' {
 		return false
 	}
 	dot := false

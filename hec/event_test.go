@@ -45,7 +45,7 @@ func TestActionFieldsAndFixedHost(t *testing.T) {
 // A time that is not a plain decimal is dropped rather than breaking JSON.
 func TestMalformedTimeIsLeftOut(t *testing.T) {
 	e := testEncoder(t, nil)
-	for _, ts := range []string{"", "abc", "1.2.3", ".5", "5.", "1e9", "-1", "1 2"} {
+	for _, ts := range []string{"", "abc", "1.2.3", ".5", "5.", "1e9", "-1", "1 2", "00", "01.5"} {
 		got := e.AppendEvent(nil, []byte(ts), []byte("h"), []byte("m"))
 		if bytes.Contains(got, []byte(`"time"`)) {
 			t.Errorf("time %q was kept: %s", ts, got)

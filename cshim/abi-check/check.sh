@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Checks cshim/rsyslog_abi.h against rsyslog's real headers.
+# Usage: check.sh RSYSLOG_SOURCE_DIR   (an unpacked rsyslog source tree)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=${1:?usage: check.sh RSYSLOG_SOURCE_DIR}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# rsyslog's headers expect configure's config.h; these are the only
+# settings they consult for the declarations checked here.
+printf '#define HAVE_ATOMIC_BUILTINS 1\n#define HAVE_ATOMIC_BUILTINS64 1\n' > "$out/config.h"
+inc=(-I"$out" -I"$src" -I"$src/runtime" -I"$src/grammar" -I/usr/include/libfastjson)
+
+gcc -std=gnu11 -Wall -Werror "${inc[@]}" -c "$here/real.c" -o "$out/types.o"
+gcc -std=gnu11 -Wall -Werror -DABI_PRINT_ONLY "${inc[@]}" "$here/real.c" -o "$out/real"
+gcc -std=gnu11 -Wall -Wextra -Werror -c "$here/ours.c" -o "$out/ours-types.o"
+gcc -std=gnu11 -Wall -Wextra -Werror -DABI_PRINT_ONLY "$here/ours.c" -o "$out/ours"
+"$out/real" > "$out/real.txt"
+"$out/ours" > "$out/ours.txt"
+if ! diff -u "$out/real.txt" "$out/ours.txt"; then
+	echo "abi-check: cshim/rsyslog_abi.h differs from $src (- real, + ours)" >&2
+	exit 1
+fi
+echo "abi-check: rsyslog_abi.h matches $(basename "$src"): $(wc -l < "$out/ours.txt") values, sizes and offsets, $(grep -c "chk_" "$here/signatures.h") function and variable declarations"

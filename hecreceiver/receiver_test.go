@@ -1,0 +1,97 @@
+package hecreceiver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+func post(t *testing.T, r *Receiver, path, auth, body string, hdr map[string]string) (int, string) {
+	t.Helper()
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(r.URL() + path)
+	req.Header.SetMethod("POST")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	req.SetBodyString(body)
+	if err := fasthttp.Do(req, resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode(), string(resp.Body())
+}
+
+// The receiver answers like HEC: status, code and text for each case.
+func TestRepliesLikeHEC(t *testing.T) {
+	r, err := Start(Config{Token: "good", Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ok := "Splunk good"
+	cases := []struct {
+		name, path, auth, body string
+		status                 int
+		reply                  string
+	}{
+		{"success", "/services/collector/event", ok, `{"event":"a"}{"event":"b","time":1.5}`, 200, `{"text":"Success","code":0}`},
+		{"no token", "/services/collector/event", "", `{"event":"a"}`, 401, `"code":2`},
+		{"bad scheme", "/services/collector/event", "Bearer good", `{"event":"a"}`, 401, `"code":3`},
+		{"bad token", "/services/collector/event", "Splunk bad", `{"event":"a"}`, 403, `"code":4`},
+		{"no data", "/services/collector/event", ok, ``, 400, `"code":5`},
+		{"invalid json", "/services/collector/event", ok, `{"event":"a"}{"event":`, 400, `"code":6,"invalid-event-number":1`},
+		{"trailing garbage", "/services/collector/event", ok, `{"event":"a"} x`, 400, `"code":6,"invalid-event-number":1`},
+		{"missing event", "/services/collector/event", ok, `{"event":"a"}{"host":"h"}`, 400, `"code":12,"invalid-event-number":1`},
+		{"blank event", "/services/collector/event", ok, `{"event":""}`, 400, `"code":13,"invalid-event-number":0`},
+		{"nested field", "/services/collector/event", ok, `{"event":"a","fields":{"k":{"x":1}}}`, 400, `"code":15`},
+		{"ack disabled", "/services/collector/ack", ok, `{"acks":[0]}`, 400, `"code":14`},
+		{"raw", "/services/collector/raw?host=h", ok, "line one\nline two\n", 200, `"code":0`},
+		{"wrong path", "/services/collector/nope", ok, `{"event":"a"}`, 404, ``},
+	}
+	for _, c := range cases {
+		status, body := post(t, r, c.path, c.auth, c.body, nil)
+		if status != c.status || !strings.Contains(body, c.reply) {
+			t.Errorf("%s: got %d %s, want %d containing %s", c.name, status, body, c.status, c.reply)
+		}
+	}
+	// Only the three successful events (2 + 2 raw lines = 4) were recorded.
+	if n := r.Count(); n != 4 {
+		t.Fatalf("recorded %d events, want 4: %+v", n, r.Events())
+	}
+	if evs := r.Events(); evs[1].Time != "1.5" || evs[2].Host != "h" || evs[3].Event != "line two" {
+		t.Fatalf("recorded %+v", evs)
+	}
+}
+
+func TestGzipAndAcks(t *testing.T) {
+	r, err := Start(Config{Token: "good", RequireAck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Write([]byte(`{"event":"zipped"}`))
+	w.Close()
+	ch := map[string]string{"X-Splunk-Request-Channel": "11111111-2222-3333-4444-555555555555"}
+	if status, body := post(t, r, "/services/collector/event", "Splunk good", `{"event":"a"}`, nil); status != 400 || !strings.Contains(body, `"code":10`) {
+		t.Fatalf("missing channel: %d %s", status, body)
+	}
+	gz := map[string]string{"Content-Encoding": "gzip", "X-Splunk-Request-Channel": ch["X-Splunk-Request-Channel"]}
+	status, body := post(t, r, "/services/collector/event", "Splunk good", z.String(), gz)
+	if status != 200 || !strings.Contains(body, `"ackId":0`) {
+		t.Fatalf("gzip with channel: %d %s", status, body)
+	}
+	status, body = post(t, r, "/services/collector/ack", "Splunk good", `{"acks":[0]}`, ch)
+	if status != 200 || body != `{"acks":{"0":true}}` {
+		t.Fatalf("ack: %d %s", status, body)
+	}
+}

@@ -1,0 +1,48 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+)
+
+// Every example config we ship passes `rsyslogd -N1` (module path and
+// certificate files pointed at test copies).
+func TestExampleConfigsAreValid(t *testing.T) {
+	build, err := rsyslogtest.BuildDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../rsyslog-conf/*.conf")
+	if len(files) < 3 {
+		t.Fatalf("found only %d example configs", len(files))
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"ca.pem", "client.pem", "client.key", "splunk-ca.pem"} {
+		os.WriteFile(filepath.Join(dir, f), []byte("placeholder"), 0o600)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf := strings.NewReplacer(
+				`module(load="omsplunkgo"`, `module(load="`+build+`/omsplunkgo.so"`,
+				"/etc/rsyslog.d/tls/", dir+"/", "/etc/ssl/certs/", dir+"/",
+				"/var/spool/rsyslog", dir,
+			).Replace(string(b))
+			path := filepath.Join(dir, filepath.Base(f))
+			if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, err := rsyslogtest.Validate(path)
+			if err != nil || code != 0 {
+				t.Fatalf("rsyslogd -N1 %s: exit %d %v\n%s", f, code, err, out)
+			}
+		})
+	}
+}
