@@ -20,6 +20,12 @@ func TestExampleConfigsAreValid(t *testing.T) {
 	if len(files) < 3 {
 		t.Fatalf("found only %d example configs", len(files))
 	}
+	// The container's config takes its settings from the environment.
+	files = append(files, "../docker/rsyslog.conf")
+	for k, v := range map[string]string{"HEC_URL": "https://splunk:8088", "HEC_TOKEN": "t", "HEC_INDEX": "",
+		"HEC_SOURCETYPE": "syslog", "HEC_TLS_VERIFY": "on"} {
+		t.Setenv(k, v)
+	}
 	dir := t.TempDir()
 	for _, f := range []string{"ca.pem", "client.pem", "client.key", "splunk-ca.pem"} {
 		os.WriteFile(filepath.Join(dir, f), []byte("placeholder"), 0o600)
