@@ -73,6 +73,10 @@ static struct actparam {
 	{ { "tls.cacert", eCmdHdlrString, 0 }, 1, 0 },
 	{ { "tls.cert", eCmdHdlrString, 0 }, 1, 0 },
 	{ { "tls.key", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "spool.dir", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "errorfile", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "event.maxbytes", eCmdHdlrSize, 0 }, 1, 1073741824 },
+	{ { "event.oversize", eCmdHdlrGetWord, 0 }, 1, 0 },
 };
 #define N_ACTPARAMS ((int)(sizeof(actparams) / sizeof(actparams[0])))
 static struct cnfparamdescr actpdescr[N_ACTPARAMS];
@@ -98,6 +102,7 @@ typedef struct instanceData {
 
 typedef struct wrkrInstanceData {
 	instanceData *pData;
+	uint64_t worker; /* Go's per-worker state, made on first commit */
 } wrkrInstanceData_t;
 
 static modConfData_t *loadModConf;
@@ -111,7 +116,41 @@ static struct {
 	omsg_action_commit_fn commit;
 	omsg_action_probe_fn probe;
 	omsg_action_free_fn action_free;
+	omsg_worker_new_fn worker_new;
+	omsg_worker_free_fn worker_free;
 } go;
+
+/* Set on a worker thread when rsyslog sends it SIGTTIN, which rsyslog does
+ * only to stop queue workers (runtime/wtp.c wtpShutdownAll, wti.c). Thread
+ * local, so other threads' retries go on; initial-exec, so the signal
+ * handler never has to allocate TLS in this dlopen'ed module. */
+static __thread volatile int worker_stopping __attribute__((tls_model("initial-exec")));
+static struct sigaction rsyslog_sigttin;
+
+static void on_sigttin(int sig, siginfo_t *info, void *uctx)
+{
+	worker_stopping = 1;
+	if (rsyslog_sigttin.sa_flags & SA_SIGINFO) {
+		if (rsyslog_sigttin.sa_sigaction != NULL)
+			rsyslog_sigttin.sa_sigaction(sig, info, uctx);
+	} else if (rsyslog_sigttin.sa_handler != SIG_IGN && rsyslog_sigttin.sa_handler != SIG_DFL) {
+		rsyslog_sigttin.sa_handler(sig);
+	}
+}
+
+/* Chain our SIGTTIN handler in front of rsyslog's (installed at startup,
+ * before any activation). */
+static void watch_sigttin(void)
+{
+	struct sigaction sa;
+	if (sigaction(SIGTTIN, NULL, &rsyslog_sigttin) != 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigttin;
+	sa.sa_mask = rsyslog_sigttin.sa_mask;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | (rsyslog_sigttin.sa_flags & SA_RESTART);
+	sigaction(SIGTTIN, &sa, NULL);
+}
 
 static void host_log(int severity, const char *msg)
 {
@@ -221,6 +260,18 @@ static int take_param(instanceData *pData, const struct actparam *ap, struct sva
 			free(text);
 			return 0;
 		}
+		if (!strcmp(name, "spool.dir") && access(text, W_OK | X_OK) != 0) {
+			LogError(errno, RS_RET_CONFIG_ERROR,
+				 MODULE_NAME ": spool.dir=\"%s\" must be an existing, writable directory", text);
+			free(text);
+			return 0;
+		}
+		if (!strcmp(name, "event.oversize") && strcmp(text, "truncate") && strcmp(text, "reject")) {
+			LogError(0, RS_RET_CONFIG_ERROR,
+				 MODULE_NAME ": event.oversize=\"%s\" must be \"truncate\" or \"reject\"", text);
+			free(text);
+			return 0;
+		}
 	}
 	if (text == NULL)
 		return 0;
@@ -310,13 +361,17 @@ static int load_go(const modConfData_t *mc)
 			 "(install it next to omsplunkgo.so or set module(library=...))", dlerror());
 		return 0;
 	}
+	watch_sigttin();
 	add_sa_onstack();
 	omsg_init_fn init = (omsg_init_fn)dlsym(h, "omsg_init");
 	go.action_new = (omsg_action_new_fn)dlsym(h, "omsg_action_new");
 	go.commit = (omsg_action_commit_fn)dlsym(h, "omsg_action_commit");
 	go.probe = (omsg_action_probe_fn)dlsym(h, "omsg_action_probe");
 	go.action_free = (omsg_action_free_fn)dlsym(h, "omsg_action_free");
-	if (!init || !go.action_new || !go.commit || !go.probe || !go.action_free) {
+	go.worker_new = (omsg_worker_new_fn)dlsym(h, "omsg_worker_new");
+	go.worker_free = (omsg_worker_free_fn)dlsym(h, "omsg_worker_free");
+	if (!init || !go.action_new || !go.commit || !go.probe || !go.action_free || !go.worker_new ||
+	    !go.worker_free) {
 		LogError(0, RS_RET_ERR, MODULE_NAME ": %s is not an omsplunkgo Go library (missing exports)", path);
 		return 0;
 	}
@@ -462,6 +517,23 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 	return RS_RET_OK;
 }
 
+/* Batches stranded by a shutdown are saved under rsyslog's work directory
+ * unless the action names its own spool.dir. */
+static void add_default_spool_dir(instanceData *p, const modConfData_t *mc)
+{
+	const uchar *wd = mc->pConf != NULL ? glblGetWorkDirRaw(mc->pConf) : NULL;
+	if (wd == NULL || wd[0] == '\0' || p->nopts >= N_ACTPARAMS)
+		return;
+	for (int i = 0; i < p->nopts; i++)
+		if (strcmp(p->names[i], "spool.dir") == 0)
+			return;
+	char *v = strdup((const char *)wd);
+	if (v == NULL)
+		return;
+	p->names[p->nopts] = "spool.dir";
+	p->values[p->nopts++] = v;
+}
+
 /* First hook after rsyslogd forked, on the main thread: start Go now. */
 static rsRetVal activateCnf(modConfData_t *mc)
 {
@@ -472,6 +544,7 @@ static rsRetVal activateCnf(modConfData_t *mc)
 	for (instanceData *p = instances; p != NULL; p = p->next) {
 		if (p->handle != 0)
 			continue;
+		add_default_spool_dir(p, mc);
 		err[0] = '\0';
 		p->handle = go.action_new(p->names, (const char *const *)p->values, p->nopts, err, sizeof(err));
 		if (p->handle == 0)
@@ -504,7 +577,14 @@ static rsRetVal createWrkrInstance(wrkrInstanceData_t **ppWrkrData, instanceData
 
 static rsRetVal freeWrkrInstance(void *p)
 {
-	free(p);
+	wrkrInstanceData_t *w = p;
+	if (w != NULL && w->worker != 0 && go.loaded) {
+		int oldstate;
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
+		go.worker_free(w->worker);
+		pthread_setcancelstate(oldstate, NULL);
+	}
+	free(w);
 	return RS_RET_OK;
 }
 
@@ -519,8 +599,6 @@ static rsRetVal status_to_rsret(int st)
 	switch (st) {
 	case OMSG_OK:
 		return RS_RET_OK;
-	case OMSG_DATAFAIL:
-		return RS_RET_DATAFAIL;
 	default: /* OMSG_SUSPEND, OMSG_ERROR: keep the messages */
 		return RS_RET_SUSPENDED;
 	}
@@ -539,7 +617,11 @@ static rsRetVal commitTransaction(wrkrInstanceData_t *const w, actWrkrIParams_t 
 		return RS_RET_SUSPENDED;
 	guard_stdio();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
-	st = go.commit(pData->handle, (const omsg_str_t *)pParams, (int)nParams, OMSG_NUM_TPLS);
+	if (w->worker == 0)
+		w->worker = go.worker_new(pData->handle);
+	st = w->worker == 0 ? OMSG_ERROR
+			    : go.commit(w->worker, (const omsg_str_t *)pParams, (int)nParams, OMSG_NUM_TPLS,
+					&worker_stopping);
 	pthread_setcancelstate(oldstate, NULL);
 	return status_to_rsret(st);
 }

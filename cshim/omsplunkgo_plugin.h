@@ -18,7 +18,7 @@
 /* Bumped whenever a signature or struct below changes; omsg_init refuses a
  * host with another version, so a shim and a Go library from different
  * builds fail loudly instead of corrupting memory. */
-#define OMSG_PLUGIN_ABI 1
+#define OMSG_PLUGIN_ABI 3
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
@@ -42,7 +42,6 @@ typedef struct omsg_host {
 enum omsg_status {
 	OMSG_OK = 0,       /* HEC accepted every event of the batch */
 	OMSG_SUSPEND = 1,  /* keep the batch, retry later (RS_RET_SUSPENDED) */
-	OMSG_DATAFAIL = 2, /* HEC refused the content (RS_RET_DATAFAIL) */
 	OMSG_ERROR = 3     /* bad handle or internal error */
 };
 
@@ -60,9 +59,16 @@ typedef int (*omsg_init_fn)(const omsg_host_t *host, int gomaxprocs, int64_t gom
  * Returns a handle > 0, or 0 with a message in err. */
 typedef uint64_t (*omsg_action_new_fn)(const char *const *names, const char *const *values, int n,
 				       char *err, int errlen);
+/* One per rsyslog worker instance of an action; 0 for a bad action. */
+typedef uint64_t (*omsg_worker_new_fn)(uint64_t action);
+typedef void (*omsg_worker_free_fn)(uint64_t worker);
 /* params: nmsgs x OMSG_NUM_TPLS strings, message i template j at
- * params[i*ntpls + j]; only read during the call. */
-typedef int (*omsg_action_commit_fn)(uint64_t action, const omsg_str_t *params, int nmsgs, int ntpls);
+ * params[i*ntpls + j]; only read during the call. stopping points at a
+ * flag of the calling thread that turns non-zero when rsyslog asks the
+ * thread to stop (queue shutdown): Go then stops retrying, and saves what
+ * HEC has not taken to spool.dir (OMSG_OK) or returns OMSG_SUSPEND. */
+typedef int (*omsg_action_commit_fn)(uint64_t worker, const omsg_str_t *params, int nmsgs, int ntpls,
+				     const volatile int *stopping);
 typedef int (*omsg_action_probe_fn)(uint64_t action);
 typedef void (*omsg_action_free_fn)(uint64_t action);
 

@@ -126,6 +126,9 @@ struct template;
 extern rsconf_t *ourConf;
 struct template *tplAddLine(rsconf_t *conf, const char *pName, uchar **ppRestOfConfLine);
 
+/* runtime/glbl.h: global(workDirectory=...) of a config, NULL if unset. */
+const uchar *glblGetWorkDirRaw(rsconf_t *cnf);
+
 /* runtime/module-template.h: the signatures rsyslog calls us with. */
 typedef rsRetVal (*omsg_entry_point_t)();
 typedef rsRetVal (*omsg_host_query_t)(uchar *name, omsg_entry_point_t *ep);

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,16 @@ const (
 	OptTLSCACert      = "tls.cacert"
 	OptTLSCert        = "tls.cert"
 	OptTLSKey         = "tls.key"
+	OptEventMaxBytes  = "event.maxbytes"
+	OptEventOversize  = "event.oversize"
+	OptErrorFile      = "errorfile"
+	OptSpoolDir       = "spool.dir"
+)
+
+// What to do with an event whose text is longer than event.maxbytes.
+const (
+	OversizeTruncate = "truncate" // cut the text, send the rest, count it
+	OversizeReject   = "reject"   // do not send it; write it to errorfile, count it
 )
 
 // Defaults, each with the reason it was chosen.
@@ -59,6 +70,10 @@ const (
 	// the batch back to rsyslog as suspended (rsyslog then owns the retry).
 	DefaultRetryMaxTime = 30 * time.Second
 	DefaultSourcetype   = "syslog"
+	// Splunk indexes events of any size, but its default props.conf TRUNCATE
+	// cuts lines at 10,000 bytes; 1 MiB keeps real multi-line events whole
+	// and still stops a runaway message from becoming one giant request.
+	DefaultEventMaxBytes = 1 << 20
 )
 
 // Config is everything one HEC destination needs. The zero value is not
@@ -83,6 +98,10 @@ type Config struct {
 	TLSCACert      string
 	TLSCert        string
 	TLSKey         string
+	EventMaxBytes  int    // longest event text sent; see EventOversize
+	EventOversize  string // OversizeTruncate or OversizeReject
+	ErrorFile      string // where rejected events are written, one JSON line each; "" = log only
+	SpoolDir       string // where batches stranded by a shutdown wait for the next start; "" = none
 }
 
 // DefaultConfig returns a Config with every default set and no endpoint or token.
@@ -97,6 +116,8 @@ func DefaultConfig() Config {
 		Connections:    DefaultConnections,
 		RetryMaxTime:   DefaultRetryMaxTime,
 		TLSVerify:      true,
+		EventMaxBytes:  DefaultEventMaxBytes,
+		EventOversize:  OversizeTruncate,
 	}
 }
 
@@ -153,6 +174,14 @@ func ParseOptions(opts map[string]string) (Config, error) {
 			c.TLSCert = v
 		case OptTLSKey:
 			c.TLSKey = v
+		case OptEventMaxBytes:
+			c.EventMaxBytes, err = parseInt(name, v)
+		case OptEventOversize:
+			c.EventOversize = strings.ToLower(strings.TrimSpace(v))
+		case OptErrorFile:
+			c.ErrorFile = v
+		case OptSpoolDir:
+			c.SpoolDir = v
 		default:
 			return c, fmt.Errorf("unknown option %q", name)
 		}
@@ -225,6 +254,22 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryMaxTime < 0 || c.RetryMaxTime > time.Hour {
 		bad(OptRetryMaxTime, "must be 0..3600000 ms, got %d", c.RetryMaxTime.Milliseconds())
+	}
+	if c.EventMaxBytes < 1 || c.EventMaxBytes > 1<<30 {
+		bad(OptEventMaxBytes, "must be 1..1073741824, got %d", c.EventMaxBytes)
+	}
+	if c.EventOversize != OversizeTruncate && c.EventOversize != OversizeReject {
+		bad(OptEventOversize, "must be %q or %q, got %q", OversizeTruncate, OversizeReject, c.EventOversize)
+	}
+	if c.SpoolDir != "" {
+		if st, err := os.Stat(c.SpoolDir); err != nil || !st.IsDir() {
+			bad(OptSpoolDir, "%q must be an existing directory", c.SpoolDir)
+		}
+	}
+	if c.ErrorFile != "" {
+		if st, err := os.Stat(filepath.Dir(c.ErrorFile)); err != nil || !st.IsDir() {
+			bad(OptErrorFile, "the directory of %q must exist", c.ErrorFile)
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad(OptTLSCert, "%s and %s must be given together", OptTLSCert, OptTLSKey)

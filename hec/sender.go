@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 )
@@ -15,6 +16,7 @@ import (
 // the hostname and the event body. The slices are only read during Deliver.
 type Message struct {
 	Time, Host, Body []byte
+	skip             bool // set aside by event.oversize="reject"
 }
 
 // Logger receives the client's diagnostics; severity uses syslog's numbers.
@@ -29,8 +31,9 @@ const (
 
 // Sender delivers batches of messages to HEC. Deliver returns only when HEC
 // has answered for every event in the batch, so a nil error means Splunk
-// has them. It is safe for concurrent use: concurrent batches share requests
-// when batch.maxdelay lets them.
+// has them (or, for events HEC refuses for good, that they went to the
+// error file). It is safe for concurrent use: concurrent batches share
+// requests when batch.maxdelay lets them.
 type Sender struct {
 	cfg       Config
 	enc       *Encoder
@@ -39,6 +42,14 @@ type Sender struct {
 	inFlight  chan struct{} // one token per request on the wire
 	log       Logger
 	health    healthLog
+	rejects   *errorFile
+	spool     *spool // nil without spool.dir
+	stats     counters
+	// stopping is set once rsyslog asked a thread waiting in Deliver to
+	// stop, or Close was called: from then on nothing is retried.
+	stopping  atomic.Bool
+	closed    chan struct{}
+	closeOnce sync.Once
 
 	mu   sync.Mutex
 	open *request // the request batches are appended to, nil when none
@@ -48,7 +59,7 @@ type Sender struct {
 // it carries.
 type request struct {
 	body   []byte
-	events int
+	ends   []int // ends[i]: offset in body just past event i
 	sealed bool
 	timer  *time.Timer
 	done   chan struct{}
@@ -58,7 +69,8 @@ type request struct {
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // NewSender validates cfg and prepares a client per endpoint. It opens no
-// connection: the first Deliver or Probe does.
+// connection except to replay batches an earlier shutdown left in
+// spool.dir, which it starts doing in the background.
 func NewSender(cfg Config, log Logger) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -66,7 +78,8 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	if log == nil {
 		log = func(int, string) {}
 	}
-	s := &Sender{cfg: cfg, enc: NewEncoder(&cfg), log: log, inFlight: make(chan struct{}, cfg.Connections)}
+	s := &Sender{cfg: cfg, enc: NewEncoder(&cfg), log: log, inFlight: make(chan struct{}, cfg.Connections),
+		closed: make(chan struct{})}
 	for _, u := range cfg.Endpoints {
 		ep, err := newEndpoint(u, &cfg)
 		if err != nil {
@@ -75,7 +88,25 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		s.endpoints = append(s.endpoints, ep)
 	}
 	s.health.log = log
+	s.rejects = &errorFile{path: cfg.ErrorFile, log: log}
+	if cfg.SpoolDir != "" {
+		s.spool = claimSpool(&cfg)
+		go s.replaySpool()
+	}
 	return s, nil
+}
+
+// Close stops retries and the spool replay; Deliver must not be called
+// afterwards. Requests on the wire finish in the background within the
+// HTTP timeout.
+func (s *Sender) Close() {
+	s.closeOnce.Do(func() {
+		s.stopping.Store(true)
+		close(s.closed)
+		if s.spool != nil {
+			s.spool.release()
+		}
+	})
 }
 
 // Config returns the validated configuration.
@@ -85,21 +116,45 @@ func (s *Sender) Config() Config { return s.cfg }
 // be retried later: HEC unreachable past retry.maxtime, or misconfigured.
 var ErrSuspend = errors.New("HEC cannot take data now")
 
-// ErrRejected wraps failures where HEC refused the content itself.
-var ErrRejected = errors.New("HEC rejected the data")
+// ErrStopping is returned (wrapped in ErrSuspend) when Deliver stopped
+// waiting because its caller is being shut down and the batch could not
+// be saved to spool.dir.
+var ErrStopping = errors.New("rsyslog is stopping")
+
+// span is the part of one Deliver's batch that went into one request.
+type span struct {
+	r        *request
+	from, to int // msgs[from:to]
+}
 
 // Deliver encodes msgs, posts them and waits for HEC's answers. The error
-// wraps ErrSuspend or ErrRejected.
-func (s *Sender) Deliver(msgs []Message) error {
+// wraps ErrSuspend. Events longer than event.maxbytes are truncated or
+// rejected first; events HEC refuses for good are set aside (error file,
+// counter) and do not fail the batch.
+//
+// stopping, if not nil, is polled while waiting. Once it reports true the
+// sender stops retrying, and Deliver waits at most stopGrace more for
+// requests already on the wire; what is still undelivered then is saved to
+// spool.dir and reported done. rsyslog drops a batch whose commit fails
+// during shutdown (it marks the batch done before committing), so the spool
+// is the only place it can survive; without spool.dir the batch is lost
+// and Deliver says so.
+func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	var waits []*request
+	s.limitSizes(msgs)
+	var spans []span
 	s.mu.Lock()
 	for i := range msgs {
+		if msgs[i].skip {
+			continue
+		}
 		r := s.appendLocked(&msgs[i])
-		if len(waits) == 0 || waits[len(waits)-1] != r {
-			waits = append(waits, r)
+		if n := len(spans); n == 0 || spans[n-1].r != r {
+			spans = append(spans, span{r: r, from: i, to: i + 1})
+		} else {
+			spans[n-1].to = i + 1
 		}
 	}
 	if s.open != nil {
@@ -117,13 +172,115 @@ func (s *Sender) Deliver(msgs []Message) error {
 	s.mu.Unlock()
 
 	var errs []error
-	for _, r := range waits {
-		<-r.done
-		if r.err != nil {
-			errs = append(errs, r.err)
+	var left []span             // undelivered when stopping
+	var giveUp <-chan time.Time // shared: one grace period per Deliver
+	for _, sp := range spans {
+		if stopping == nil {
+			<-sp.r.done
+		} else if !s.await(sp.r, stopping, &giveUp) {
+			left = append(left, sp)
+			continue
+		}
+		if sp.r.err != nil {
+			errs = append(errs, sp.r.err)
+			left = append(left, sp)
 		}
 	}
+	if len(errs) == 0 && len(left) == 0 {
+		return nil
+	}
+	if stopping != nil && (giveUp != nil || stopping()) {
+		return s.saveForLater(msgs, left)
+	}
 	return errors.Join(errs...)
+}
+
+// saveForLater writes the undelivered parts of a batch to the spool during
+// shutdown.
+func (s *Sender) saveForLater(msgs []Message, left []span) error {
+	var body []byte
+	events := 0
+	for _, sp := range left {
+		for i := sp.from; i < sp.to; i++ {
+			if msgs[i].skip {
+				continue
+			}
+			body = s.enc.AppendEvent(body, msgs[i].Time, msgs[i].Host, msgs[i].Body)
+			events++
+		}
+	}
+	if s.spool == nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and HEC has not taken %d events; "+
+			"rsyslog will drop them - set global(workDirectory=...) or the action's spool.dir to keep them", events))
+		return fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+	}
+	if err := s.spool.save(body); err != nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and %d events could not be saved: %v", events, err))
+		return fmt.Errorf("%w: %w: %v", ErrSuspend, ErrStopping, err)
+	}
+	s.stats.spooled.Add(int64(events))
+	s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: saved %d undelivered events to %s; "+
+		"they are sent on the next start", events, s.spool.dir))
+	return nil
+}
+
+// stopGrace is how long a stopping Deliver still waits for requests on the
+// wire: short of rsyslog's default 1 s action completion timeout, long
+// enough for a healthy HEC to answer, which spares a duplicate.
+const stopGrace = 500 * time.Millisecond
+
+// await waits for r and reports whether it finished; it gives up
+// stopGrace after stopping first reports true (*giveUp then fires).
+func (s *Sender) await(r *request, stopping func() bool, giveUp *<-chan time.Time) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.done:
+			return true
+		case <-*giveUp:
+			return false
+		case <-tick.C:
+			if *giveUp == nil && stopping() {
+				s.stopping.Store(true)
+				*giveUp = time.After(stopGrace)
+			}
+		}
+	}
+}
+
+// limitSizes applies event.maxbytes to each message text.
+func (s *Sender) limitSizes(msgs []Message) {
+	max := s.cfg.EventMaxBytes
+	for i := range msgs {
+		m := &msgs[i]
+		if len(m.Body) <= max {
+			continue
+		}
+		if s.cfg.EventOversize == OversizeTruncate {
+			s.stats.truncated.Add(1)
+			s.rejects.noteTruncated(len(m.Body), max)
+			m.Body = truncateUTF8(m.Body, max)
+			continue
+		}
+		ev := s.enc.AppendEvent(nil, m.Time, m.Host, m.Body)
+		s.stats.rejected.Add(1)
+		s.rejects.write(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
+		m.skip = true
+	}
+}
+
+// truncateUTF8 cuts b to at most n bytes without splitting a UTF-8
+// sequence that was valid.
+func truncateUTF8(b []byte, n int) []byte {
+	cut := n
+	for cut > n-utf8.UTFMax && cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	if cut == 0 {
+		cut = n // not UTF-8 at all: bytes are all we have
+	}
+	return b[:cut]
 }
 
 // appendLocked adds one event to the open request, starting a new one when
@@ -136,16 +293,18 @@ func (s *Sender) appendLocked(m *Message) *request {
 	r := s.open
 	mark := len(r.body)
 	r.body = s.enc.AppendEvent(r.body, m.Time, m.Host, m.Body)
-	if len(r.body) > s.cfg.BatchMaxBytes && r.events > 0 {
+	if len(r.body) > s.cfg.BatchMaxBytes && len(r.ends) > 0 {
 		// Move the event that did not fit into a fresh request.
-		n := newRequest()
-		n.body = append(n.body, r.body[mark:]...)
+		next := newRequest()
+		next.body = append(next.body, r.body[mark:]...)
 		r.body = r.body[:mark]
 		s.sealLocked(r)
-		s.open, r = n, n
+		s.open = next
+		r = next
+		mark = 0
 	}
-	r.events++
-	if r.events >= s.cfg.BatchMaxEvents || len(r.body) >= s.cfg.BatchMaxBytes {
+	r.ends = append(r.ends, len(r.body))
+	if len(r.ends) >= s.cfg.BatchMaxEvents || len(r.body) >= s.cfg.BatchMaxBytes {
 		s.sealLocked(r)
 	}
 	return r
@@ -170,8 +329,7 @@ func (s *Sender) sealLocked(r *request) {
 	go s.post(r)
 }
 
-// post sends r until HEC takes it, the failure is not transient, or
-// retry.maxtime has passed; then it wakes every batch waiting on r.
+// post sends r and wakes every batch waiting on it.
 func (s *Sender) post(r *request) {
 	s.inFlight <- struct{}{}
 	defer func() {
@@ -181,10 +339,72 @@ func (s *Sender) post(r *request) {
 		bodyPool.Put(&b)
 		close(r.done)
 	}()
-	payload := r.body
+	r.err = s.send(r.body, r.ends)
+}
+
+// send delivers the events in body (ends[i] marks the end of event i). An
+// event HEC refuses for good is set aside and the rest sent again: by the
+// invalid-event-number HEC names, or by halving the request when HEC names
+// none (or says 413, too large), until the culprit stands alone.
+func (s *Sender) send(body []byte, ends []int) error {
+	for len(ends) > 0 {
+		res, err := s.postRetrying(body)
+		if err != nil {
+			return err
+		}
+		if res.Outcome == Delivered {
+			s.stats.delivered.Add(int64(len(ends)))
+			return nil
+		}
+		k := res.Reply.InvalidEvent
+		switch {
+		case len(ends) == 1:
+			s.rejectEvent(body, res)
+			return nil
+		case k >= 0 && k < len(ends) && res.Status != 413:
+			start := 0
+			if k > 0 {
+				start = ends[k-1]
+			}
+			s.rejectEvent(body[start:ends[k]], res)
+			cut := ends[k] - start
+			rest := make([]byte, 0, len(body)-cut)
+			rest = append(append(rest, body[:start]...), body[ends[k]:]...)
+			restEnds := make([]int, 0, len(ends)-1)
+			restEnds = append(restEnds, ends[:k]...)
+			for _, e := range ends[k+1:] {
+				restEnds = append(restEnds, e-cut)
+			}
+			body, ends = rest, restEnds
+		default:
+			h := len(ends) / 2
+			mid := ends[h-1]
+			if err := s.send(body[:mid], ends[:h]); err != nil {
+				return err
+			}
+			second := make([]int, len(ends)-h)
+			for i, e := range ends[h:] {
+				second[i] = e - mid
+			}
+			body, ends = body[mid:], second
+		}
+	}
+	return nil
+}
+
+func (s *Sender) rejectEvent(ev []byte, res Result) {
+	s.stats.rejected.Add(1)
+	s.rejects.write(ev, res.Error(), &res)
+}
+
+// postRetrying posts body until HEC answers for its content (Delivered or
+// Rejected), retrying transient failures with backoff for retry.maxtime.
+// The error wraps ErrSuspend.
+func (s *Sender) postRetrying(body []byte) (Result, error) {
+	payload := body
 	if s.cfg.Compress {
 		z := bodyPool.Get().(*[]byte)
-		*z = fasthttp.AppendGzipBytesLevel((*z)[:0], r.body, s.cfg.CompressLevel)
+		*z = fasthttp.AppendGzipBytesLevel((*z)[:0], body, s.cfg.CompressLevel)
 		payload = *z
 		defer bodyPool.Put(z)
 	}
@@ -195,24 +415,37 @@ func (s *Sender) post(r *request) {
 		res := ep.postEvents(payload, s.cfg.Compress)
 		s.health.report(res)
 		switch res.Outcome {
-		case Delivered:
-			return
+		case Delivered, Rejected:
+			return res, nil
 		case Misconfigured:
-			r.err = fmt.Errorf("%w: %s", ErrSuspend, res.Error())
-			return
-		case Rejected:
-			r.err = fmt.Errorf("%w: %s", ErrRejected, res.Error())
-			return
+			return res, fmt.Errorf("%w: %s", ErrSuspend, res.Error())
 		}
 		// Transient: back off with jitter, so that many senders recovering
 		// at once do not hit HEC in lockstep.
+		s.stats.retries.Add(1)
 		sleep := backoff/2 + rand.N(backoff)
 		if time.Now().Add(sleep).After(deadline) {
-			r.err = fmt.Errorf("%w: %s (gave up after retry.maxtime=%dms)", ErrSuspend, res.Error(), s.cfg.RetryMaxTime.Milliseconds())
-			return
+			return res, fmt.Errorf("%w: %s (gave up after retry.maxtime=%dms)", ErrSuspend, res.Error(), s.cfg.RetryMaxTime.Milliseconds())
 		}
-		time.Sleep(sleep)
+		if !s.sleepUnlessStopping(sleep) {
+			return res, fmt.Errorf("%w: %w: %s", ErrSuspend, ErrStopping, res.Error())
+		}
 		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// sleepUnlessStopping sleeps for d, in slices, and reports false as soon as
+// the sender is stopping.
+func (s *Sender) sleepUnlessStopping(d time.Duration) bool {
+	for end := time.Now().Add(d); ; {
+		if s.stopping.Load() {
+			return false
+		}
+		left := time.Until(end)
+		if left <= 0 {
+			return true
+		}
+		time.Sleep(min(left, 50*time.Millisecond))
 	}
 }
 

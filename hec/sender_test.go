@@ -25,14 +25,23 @@ func newSender(t *testing.T, url string, mod func(*hec.Config)) *hec.Sender {
 		mod(&c)
 	}
 	var mu sync.Mutex
+	done := false // background goroutines may log after the test
 	s, err := hec.NewSender(c, func(sev int, msg string) {
 		mu.Lock()
 		defer mu.Unlock()
-		t.Logf("log %d: %s", sev, msg)
+		if !done {
+			t.Logf("log %d: %s", sev, msg)
+		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		s.Close()
+		mu.Lock()
+		done = true
+		mu.Unlock()
+	})
 	return s
 }
 
@@ -61,7 +70,7 @@ func messages(n int) []hec.Message {
 func TestDeliverSplitsAndConfirms(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.BatchMaxEvents = 100; c.BatchMaxBytes = 4096 })
-	if err := s.Deliver(messages(1000)); err != nil {
+	if err := s.Deliver(messages(1000), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.Count(); got != 1000 {
@@ -90,7 +99,7 @@ func TestMaxDelayCoalescesConcurrentBatches(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := s.Deliver(messages(10)); err != nil {
+			if err := s.Deliver(messages(10), nil); err != nil {
 				t.Error(err)
 			}
 		})
@@ -107,7 +116,7 @@ func TestMaxDelayCoalescesConcurrentBatches(t *testing.T) {
 func TestGzipIsAccepted(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.Compress = true; c.CompressLevel = 6 })
-	if err := s.Deliver(messages(300)); err != nil {
+	if err := s.Deliver(messages(300), nil); err != nil {
 		t.Fatal(err)
 	}
 	if r.Count() != 300 {
@@ -121,7 +130,7 @@ func TestBusyHECIsRetried(t *testing.T) {
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(700 * time.Millisecond)})
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.RetryMaxTime = 10 * time.Second })
 	start := time.Now()
-	if err := s.Deliver(messages(50)); err != nil {
+	if err := s.Deliver(messages(50), nil); err != nil {
 		t.Fatal(err)
 	}
 	if r.Count() != 50 || r.Stats().Failed == 0 || time.Since(start) < 700*time.Millisecond {
@@ -133,7 +142,7 @@ func TestBusyHECIsRetried(t *testing.T) {
 func TestUnreachableHECSuspendsAfterRetryTime(t *testing.T) {
 	s := newSender(t, "http://127.0.0.1:1", func(c *hec.Config) { c.RetryMaxTime = 300 * time.Millisecond })
 	start := time.Now()
-	err := s.Deliver(messages(5))
+	err := s.Deliver(messages(5), nil)
 	if !errors.Is(err, hec.ErrSuspend) {
 		t.Fatalf("got %v, want ErrSuspend", err)
 	}
@@ -155,7 +164,7 @@ func TestBadTokenSuspendsWithReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		err = s.Deliver(messages(1))
+		err = s.Deliver(messages(1), nil)
 		if !errors.Is(err, hec.ErrSuspend) || !strings.Contains(err.Error(), "HEC code 4") {
 			t.Fatalf("got %v", err)
 		}
@@ -172,7 +181,7 @@ func TestEndpointsShareLoadAndCoverForEachOther(t *testing.T) {
 	b := receiver(t, hecreceiver.Config{})
 	s := newSender(t, a.URL()+","+b.URL()+",http://127.0.0.1:1", func(c *hec.Config) { c.BatchMaxEvents = 10 })
 	for range 10 {
-		if err := s.Deliver(messages(20)); err != nil {
+		if err := s.Deliver(messages(20), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

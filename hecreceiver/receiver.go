@@ -38,6 +38,19 @@ type Faults struct {
 	FailRate  float64       // share of event requests answered 503 "server busy" (code 9)
 	Delay     time.Duration // added before answering each event request
 	FailUntil time.Time     // answer every event request 503 until then
+	// DropRate is the share of event requests whose connection is closed
+	// without an answer, as a crashing proxy or a reset would.
+	DropRate float64
+	// RejectMatch makes any request holding an event whose text contains
+	// it fail with 400, code 6, naming the first such event's position
+	// (unless RejectUnnamed: then no position, as some proxies answer).
+	RejectMatch   string
+	RejectUnnamed bool
+	// With RequireAck: acks turn true only AckDelay after the request was
+	// accepted, and AckLossRate of them never do (the events were taken,
+	// the acknowledgement is lost).
+	AckDelay    time.Duration
+	AckLossRate float64
 }
 
 // Config sets up a Receiver.
@@ -46,12 +59,15 @@ type Config struct {
 	Token      string // required token; empty accepts any
 	RequireAck bool   // indexer acknowledgement on: a channel is required, replies carry ackId
 	Record     bool   // keep every event in memory (Events); counting is always on
-	OnEvent    func(*Event)
+	// MaxContentLength answers larger event requests 413, like Splunk's
+	// max_content_length; 0 means no limit of our own.
+	MaxContentLength int
+	OnEvent          func(*Event)
 }
 
 // Stats counts what the receiver saw.
 type Stats struct {
-	Requests, Events, Rejected, Failed int64
+	Requests, Events, Rejected, Failed, Dropped int64
 }
 
 // Receiver is a running HEC server.
@@ -66,9 +82,18 @@ type Receiver struct {
 	count  atomic.Int64
 	cond   *sync.Cond
 
-	requests, rejected, failed atomic.Int64
-	nextAck                    sync.Map // channel -> *atomic.Int64
-	reqSeq                     atomic.Uint64
+	requests, rejected, failed, dropped atomic.Int64
+	reqSeq                              atomic.Uint64
+
+	ackMu sync.Mutex
+	acks  map[string]*channelAcks
+}
+
+// channelAcks is one channel's acknowledgement state.
+type channelAcks struct {
+	next  int64
+	ready map[int64]time.Time // ackId -> when it turns true; absent once reported
+	lost  map[int64]bool
 }
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -115,7 +140,8 @@ func (r *Receiver) Count() int64 { return r.count.Load() }
 
 // Stats returns the counters.
 func (r *Receiver) Stats() Stats {
-	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(), Failed: r.failed.Load()}
+	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(),
+		Failed: r.failed.Load(), Dropped: r.dropped.Load()}
 }
 
 // Events returns a copy of the recorded events (Config.Record).
@@ -215,12 +241,24 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	if f.Delay > 0 {
 		time.Sleep(f.Delay)
 	}
+	if f.DropRate > 0 && r.roll() < f.DropRate {
+		r.dropped.Add(1)
+		ctx.HijackSetNoResponse(true)
+		ctx.Hijack(func(c net.Conn) { c.Close() })
+		return
+	}
 	if time.Now().Before(f.FailUntil) || (f.FailRate > 0 && r.roll() < f.FailRate) {
 		r.failed.Add(1)
 		reply(ctx, 503, 9, "Server is busy", "")
 		return
 	}
 	body := ctx.Request.Body()
+	if r.cfg.MaxContentLength > 0 && len(body) > r.cfg.MaxContentLength {
+		r.rejected.Add(1)
+		ctx.SetStatusCode(413)
+		ctx.SetBodyString(fmt.Sprintf("Content-Length of %d too large (maximum is %d)", len(body), r.cfg.MaxContentLength))
+		return
+	}
 	if bytes.Equal(ctx.Request.Header.ContentEncoding(), []byte("gzip")) {
 		b, err := ctx.Request.BodyGunzip()
 		if err != nil {
@@ -237,9 +275,21 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	} else {
 		evs, bad = parseEvents(body)
 	}
+	if bad == nil && f.RejectMatch != "" {
+		for i := range evs {
+			if strings.Contains(evs[i].Event, f.RejectMatch) {
+				bad = &badEvent{i, 6, "Invalid data format"}
+				break
+			}
+		}
+	}
 	if bad != nil {
 		r.rejected.Add(1)
-		reply(ctx, 400, bad.code, bad.text, fmt.Sprintf(`,"invalid-event-number":%d`, bad.index))
+		extra := fmt.Sprintf(`,"invalid-event-number":%d`, bad.index)
+		if f.RejectUnnamed {
+			extra = ""
+		}
+		reply(ctx, 400, bad.code, bad.text, extra)
 		return
 	}
 	if len(evs) == 0 {
@@ -262,12 +312,48 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	}
 	r.count.Add(int64(len(evs)))
 	if r.cfg.RequireAck {
-		v, _ := r.nextAck.LoadOrStore(ch, new(atomic.Int64))
-		id := v.(*atomic.Int64).Add(1) - 1
+		id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
 		reply(ctx, 200, 0, "Success", fmt.Sprintf(`,"ackId":%d`, id))
 		return
 	}
 	reply(ctx, 200, 0, "Success", "")
+}
+
+func (r *Receiver) newAck(ch string, ready time.Time, lost bool) int64 {
+	r.ackMu.Lock()
+	defer r.ackMu.Unlock()
+	if r.acks == nil {
+		r.acks = map[string]*channelAcks{}
+	}
+	c := r.acks[ch]
+	if c == nil {
+		c = &channelAcks{ready: map[int64]time.Time{}, lost: map[int64]bool{}}
+		r.acks[ch] = c
+	}
+	id := c.next
+	c.next++
+	c.ready[id] = ready
+	if lost {
+		c.lost[id] = true
+	}
+	return id
+}
+
+// ackStatus reports whether id on ch is acknowledged; like Splunk, an ack
+// reported true once is forgotten.
+func (r *Receiver) ackStatus(ch string, id int64) bool {
+	r.ackMu.Lock()
+	defer r.ackMu.Unlock()
+	c := r.acks[ch]
+	if c == nil || c.lost[id] {
+		return false
+	}
+	at, ok := c.ready[id]
+	if !ok || time.Now().Before(at) {
+		return false
+	}
+	delete(c.ready, id)
+	return true
 }
 
 // roll is a cheap deterministic-enough [0,1) source for fault rates.
@@ -287,7 +373,8 @@ func (r *Receiver) handleAck(ctx *fasthttp.RequestCtx) {
 		reply(ctx, 400, 14, "ACK is disabled", "")
 		return
 	}
-	if _, ok := r.channel(ctx); !ok {
+	ch, ok := r.channel(ctx)
+	if !ok {
 		return
 	}
 	var q struct {
@@ -297,15 +384,13 @@ func (r *Receiver) handleAck(ctx *fasthttp.RequestCtx) {
 		reply(ctx, 400, 6, "Invalid data format", "")
 		return
 	}
-	// Acknowledged as soon as accepted: every event was recorded before the
-	// event request was answered.
 	var b strings.Builder
 	b.WriteString(`{"acks":{`)
 	for i, id := range q.Acks {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `"%d":true`, id)
+		fmt.Fprintf(&b, `"%d":%t`, id, r.ackStatus(ch, id))
 	}
 	b.WriteString("}}")
 	ctx.SetContentType("application/json")

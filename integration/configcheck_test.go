@@ -30,6 +30,9 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 		{"timeout too short", ok + ` timeout="5"`, "timeout=5 is out of range"},
 		{"bad switch", ok + ` compress="maybe"`, "compress"},
 		{"missing CA file", ok + ` tls.cacert="/nonexistent/ca.pem"`, "tls.cacert"},
+		{"missing spool dir", ok + ` spool.dir="/nonexistent/spool"`, "spool.dir"},
+		{"bad oversize mode", ok + ` event.oversize="drop"`, `event.oversize="drop" must be`},
+		{"zero event size", ok + ` event.maxbytes="0"`, "event.maxbytes=0 is out of range"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,7 +60,8 @@ func TestConfigCheckAcceptsAGoodAction(t *testing.T) {
 	conf := newConfig(t, `server=["http://127.0.0.1:8088", "https://[::1]:8089/"] token="abc" index="main"
 	  source="s" sourcetype="st" host="h" template="RSYSLOG_TraditionalFileFormat" template.json="off"
 	  batch.maxevents="1000" batch.maxbytes="2m" batch.maxdelay="5" compress="on" compress.level="6"
-	  timeout="5000" connections="8" retry.maxtime="10000" tls.verify="off"`)
+	  timeout="5000" connections="8" retry.maxtime="10000" tls.verify="off"
+	  event.maxbytes="64k" event.oversize="reject" errorfile="/tmp/omsplunkgo-rejects.json" spool.dir="/tmp"`)
 	conf.ModuleParams = `gomaxprocs="2" gomemlimit="512m"`
 	path, err := conf.Render()
 	if err != nil {

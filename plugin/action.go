@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"sync"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
@@ -10,9 +9,8 @@ import (
 
 // Status codes of omsplunkgo_plugin.h's enum omsg_status.
 const (
-	statusOK       = 0
-	statusSuspend  = 1
-	statusDataFail = 2
+	statusOK      = 0
+	statusSuspend = 1
 )
 
 // Template positions of enum omsg_template.
@@ -39,10 +37,17 @@ func newAction(opts map[string]string) (*action, error) {
 	return &action{sender: s}, nil
 }
 
+// worker is one rsyslog worker instance of an action.
+type worker struct {
+	a *action
+	w *hec.Worker
+}
+
 // commit delivers one rsyslog batch; str(i, tpl) gives message i rendered
 // with template tpl, valid only during this call (Deliver copies what it
-// keeps into request bodies before returning).
-func (a *action) commit(n int, str func(i, tpl int) []byte) int {
+// keeps before returning).
+func (wk *worker) commit(n int, stopping func() bool, str func(i, tpl int) []byte) int {
+	a := wk.a
 	p, _ := a.msgs.Get().(*[]hec.Message)
 	if p == nil {
 		p = new([]hec.Message)
@@ -52,17 +57,15 @@ func (a *action) commit(n int, str func(i, tpl int) []byte) int {
 		t, h := splitMeta(str(i, tplMeta))
 		msgs = append(msgs, hec.Message{Time: t, Host: h, Body: str(i, tplEvent)})
 	}
-	err := a.sender.Deliver(msgs)
+	err := wk.w.Deliver(msgs, stopping)
 	clear(msgs) // drop references to rsyslog's buffers
 	*p = msgs[:0]
 	a.msgs.Put(p)
 	switch {
 	case err == nil:
 		return statusOK
-	case errors.Is(err, hec.ErrSuspend):
+	default: // hec errors all mean "keep the batch"
 		return statusSuspend
-	default:
-		return statusDataFail
 	}
 }
 
@@ -82,18 +85,21 @@ func (a *action) probe() int {
 	return statusOK
 }
 
-// registry maps the handles C holds to actions. Handles are never reused
-// within a process, so a stale handle finds nothing instead of the wrong
-// action.
-type registry struct {
+// registry maps the handles C holds to Go objects. Handles are never
+// reused within a process, so a stale handle finds nothing instead of the
+// wrong object.
+type registry[T any] struct {
 	mu   sync.RWMutex
 	last uint64
-	m    map[uint64]*action
+	m    map[uint64]T
 }
 
-var actions = registry{m: map[uint64]*action{}}
+var (
+	actions = registry[*action]{m: map[uint64]*action{}}
+	workers = registry[*worker]{m: map[uint64]*worker{}}
+)
 
-func (r *registry) add(a *action) uint64 {
+func (r *registry[T]) add(a T) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.last++
@@ -101,13 +107,13 @@ func (r *registry) add(a *action) uint64 {
 	return r.last
 }
 
-func (r *registry) get(h uint64) *action {
+func (r *registry[T]) get(h uint64) T {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.m[h]
 }
 
-func (r *registry) remove(h uint64) {
+func (r *registry[T]) remove(h uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.m, h)

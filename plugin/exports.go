@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
@@ -89,8 +90,22 @@ func omsg_action_new(names, values **C.char, n C.int, errBuf *C.char, errLen C.i
 	return C.uint64_t(actions.add(a))
 }
 
+//export omsg_worker_new
+func omsg_worker_new(action C.uint64_t) C.uint64_t {
+	a := actions.get(uint64(action))
+	if a == nil {
+		return 0
+	}
+	return C.uint64_t(workers.add(&worker{a: a, w: a.sender.NewWorker()}))
+}
+
+//export omsg_worker_free
+func omsg_worker_free(handle C.uint64_t) {
+	workers.remove(uint64(handle))
+}
+
 //export omsg_action_commit
-func omsg_action_commit(handle C.uint64_t, params *C.omsg_str_t, nmsgs, ntpls C.int) (rc C.int) {
+func omsg_action_commit(handle C.uint64_t, params *C.omsg_str_t, nmsgs, ntpls C.int, stopping *C.int) (rc C.int) {
 	defer func() {
 		if p := recover(); p != nil {
 			// Keep the batch: a bug here must not lose data.
@@ -98,12 +113,13 @@ func omsg_action_commit(handle C.uint64_t, params *C.omsg_str_t, nmsgs, ntpls C.
 			rc = C.OMSG_SUSPEND
 		}
 	}()
-	a := actions.get(uint64(handle))
-	if a == nil || int(ntpls) < C.OMSG_NUM_TPLS {
+	w := workers.get(uint64(handle))
+	if w == nil || int(ntpls) < C.OMSG_NUM_TPLS {
 		return C.OMSG_ERROR
 	}
 	ps := unsafe.Slice(params, int(nmsgs)*int(ntpls))
-	return C.int(a.commit(int(nmsgs), func(i, tpl int) []byte {
+	stop := func() bool { return stopping != nil && atomic.LoadInt32((*int32)(unsafe.Pointer(stopping))) != 0 }
+	return C.int(w.commit(int(nmsgs), stop, func(i, tpl int) []byte {
 		s := &ps[i*int(ntpls)+tpl]
 		if s.ptr == nil || s.len == 0 {
 			return nil
@@ -129,5 +145,8 @@ func omsg_action_probe(handle C.uint64_t) (rc C.int) {
 
 //export omsg_action_free
 func omsg_action_free(handle C.uint64_t) {
+	if a := actions.get(uint64(handle)); a != nil {
+		a.sender.Close()
+	}
 	actions.remove(uint64(handle))
 }

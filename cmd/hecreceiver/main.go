@@ -26,6 +26,8 @@ func main() {
 	show := flag.Int("show", 3, "print the first N events as they arrive")
 	failRate := flag.Float64("fail-rate", 0, "answer this share of event requests 503 (HEC busy)")
 	delay := flag.Duration("delay", 0, "delay every event request by this much")
+	dropRate := flag.Float64("drop-rate", 0, "close this share of event requests' connections without an answer")
+	rejectMatch := flag.String("reject-match", "", "answer 400 (code 6, invalid-event-number) to requests with an event containing this text")
 	exitAfter := flag.Int64("exit-after", 0, "exit once this many events arrived (0: run until SIGINT/SIGTERM)")
 	flag.Parse()
 
@@ -60,7 +62,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hecreceiver:", err)
 		os.Exit(1)
 	}
-	r.SetFaults(hecreceiver.Faults{FailRate: *failRate, Delay: *delay})
+	r.SetFaults(hecreceiver.Faults{FailRate: *failRate, Delay: *delay, DropRate: *dropRate, RejectMatch: *rejectMatch})
 	fmt.Printf("hecreceiver: listening on %s (token %q, ack %v)\n", r.URL(), *token, *ack)
 
 	stop := make(chan os.Signal, 1)

@@ -14,6 +14,7 @@
 #ifndef ABI_PRINT_ONLY /* compiled with -c only: these need rsyslogd to link */
 #include "template.h"
 #include "rsconf.h"
+#include "glbl.h"
 #include "signatures.h"
 #endif
 

@@ -14,3 +14,4 @@ void (*const chk_LogMsg)(const int, const int, const int, const char *, ...) = L
 char *(*const chk_es_str2cstr)(es_str_t *, const char *) = es_str2cstr;
 struct template *(*const chk_tplAddLine)(rsconf_t *, const char *, uchar **) = tplAddLine;
 rsconf_t **const chk_ourConf = &ourConf;
+const uchar *(*const chk_glblGetWorkDirRaw)(rsconf_t *) = glblGetWorkDirRaw;

@@ -1,0 +1,87 @@
+package hec
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// errorFile records events HEC refused for good (or that event.oversize
+// rejected), one JSON object per line:
+//
+//	{"time":"<RFC 3339>","reason":"...","http_status":400,"hec_code":6,"event":{...}}
+//
+// "event" is the event object exactly as it was sent, so a fixed event can
+// be posted again as is. Without a file the event is only counted and its
+// first bytes logged.
+type errorFile struct {
+	path string
+	log  Logger
+
+	mu        sync.Mutex
+	f         *os.File
+	failed    bool // opening failed once: logged, not retried per event
+	truncated bool // the first truncation was logged
+}
+
+// write appends one rejected event; res is HEC's answer, nil when the
+// module itself rejected the event.
+func (e *errorFile) write(event []byte, reason string, res *Result) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.path == "" || e.failed {
+		e.log(SevErr, fmt.Sprintf("omsplunkgo: event set aside (%s); set errorfile to keep such events: %s",
+			reason, preview(event)))
+		return
+	}
+	if e.f == nil {
+		f, err := os.OpenFile(e.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			e.failed = true
+			e.log(SevErr, fmt.Sprintf("omsplunkgo: errorfile: %v; rejected events are only logged from now on", err))
+			e.log(SevErr, fmt.Sprintf("omsplunkgo: event set aside (%s): %s", reason, preview(event)))
+			return
+		}
+		e.f = f
+	}
+	line := make([]byte, 0, len(event)+len(reason)+96)
+	line = append(line, `{"time":`...)
+	line = strconv.AppendQuote(line, time.Now().UTC().Format(time.RFC3339Nano))
+	line = append(line, `,"reason":`...)
+	line = AppendJSONString(line, []byte(reason))
+	if res != nil {
+		line = append(line, `,"http_status":`...)
+		line = strconv.AppendInt(line, int64(res.Status), 10)
+		line = append(line, `,"hec_code":`...)
+		line = strconv.AppendInt(line, int64(res.Reply.Code), 10)
+	}
+	line = append(line, `,"event":`...)
+	line = append(line, event...)
+	line = append(line, "}\n"...)
+	if _, err := e.f.Write(line); err != nil {
+		e.log(SevErr, fmt.Sprintf("omsplunkgo: errorfile %s: %v; event: %s", e.path, err, preview(event)))
+	}
+}
+
+// noteTruncated logs the first truncation only; the counter has the rest.
+func (e *errorFile) noteTruncated(size, max int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.truncated {
+		return
+	}
+	e.truncated = true
+	e.log(SevWarning, fmt.Sprintf("omsplunkgo: an event of %d bytes was cut to %s=%d (logged once; "+
+		"set %s=\"reject\" to set such events aside instead)", size, OptEventMaxBytes, max, OptEventOversize))
+}
+
+// preview is the start of an event, enough to find it in the sender's logs.
+func preview(event []byte) string {
+	const n = 512
+	if len(event) <= n {
+		return string(event)
+	}
+	return string(event[:n]) + fmt.Sprintf("... (%d bytes)", len(event))
+}

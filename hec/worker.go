@@ -1,0 +1,113 @@
+package hec
+
+import "hash/maphash"
+
+// Worker is one rsyslog worker thread's view of a Sender. It exists for
+// what rsyslog does after a multi-message batch fails: once the action
+// resumes, it commits the same messages again one at a time
+// (action.c, actionTryRemoveHardErrorsFromBatch). Sent as they come, a
+// 500-message batch would become 500 single-event POSTs right when HEC is
+// recovering. Instead the Worker keeps the failed batch; the first
+// single-message commit that belongs to it sends the whole batch in one
+// request, and the commits that follow are answered from that result.
+//
+// A Worker is not safe for concurrent use: rsyslog calls each worker
+// instance from one thread at a time.
+type Worker struct {
+	s    *Sender
+	seed maphash.Seed
+	// failed is the last multi-message batch that came back suspended,
+	// copied, with each message's hash.
+	failed       []Message
+	failedHashes []uint64
+	// credit counts messages (by hash) already delivered as part of a
+	// failed batch whose single re-commits have not arrived yet.
+	credit map[uint64]int
+}
+
+// NewWorker returns a Worker for one rsyslog worker thread.
+func (s *Sender) NewWorker() *Worker {
+	return &Worker{s: s, seed: maphash.MakeSeed()}
+}
+
+// Deliver is Sender.Deliver with rsyslog's re-commit pattern folded into
+// one request.
+func (w *Worker) Deliver(msgs []Message, stopping func() bool) error {
+	if len(msgs) == 1 && (w.credit != nil || w.failed != nil) {
+		h := w.hash(&msgs[0])
+		if w.credit[h] > 0 {
+			w.credit[h]--
+			return nil
+		}
+		if w.indexOfFailed(h) >= 0 {
+			err := w.s.Deliver(w.failed, stopping)
+			if err != nil {
+				return err
+			}
+			w.credit = make(map[uint64]int, len(w.failedHashes))
+			for _, fh := range w.failedHashes {
+				w.credit[fh]++
+			}
+			w.credit[h]--
+			w.forgetFailed()
+			return nil
+		}
+	}
+	// Anything else ends a re-commit sequence.
+	w.credit = nil
+	w.forgetFailed()
+	err := w.s.Deliver(msgs, stopping)
+	if err != nil && len(msgs) > 1 && (stopping == nil || !stopping()) {
+		w.rememberFailed(msgs)
+	}
+	return err
+}
+
+// hash identifies a message across commits. It reads the text only up to
+// event.maxbytes, so a message Deliver truncated hashes as it arrived.
+func (w *Worker) hash(m *Message) uint64 {
+	var h maphash.Hash
+	h.SetSeed(w.seed)
+	h.Write(m.Time)
+	h.WriteByte(0)
+	h.Write(m.Host)
+	h.WriteByte(0)
+	h.Write(m.Body[:min(len(m.Body), w.s.cfg.EventMaxBytes)])
+	return h.Sum64()
+}
+
+func (w *Worker) indexOfFailed(h uint64) int {
+	for i, fh := range w.failedHashes {
+		if fh == h {
+			return i
+		}
+	}
+	return -1
+}
+
+// rememberFailed copies msgs: rsyslog reuses their buffers after the call.
+func (w *Worker) rememberFailed(msgs []Message) {
+	size := 0
+	for i := range msgs {
+		size += len(msgs[i].Time) + len(msgs[i].Host) + len(msgs[i].Body)
+	}
+	buf := make([]byte, 0, size)
+	w.failed = make([]Message, len(msgs))
+	w.failedHashes = make([]uint64, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		w.failedHashes[i] = w.hash(m)
+		at := len(buf)
+		buf = append(buf, m.Time...)
+		buf = append(buf, m.Host...)
+		buf = append(buf, m.Body...)
+		t := buf[at : at+len(m.Time)]
+		hst := buf[at+len(m.Time) : at+len(m.Time)+len(m.Host)]
+		b := buf[at+len(m.Time)+len(m.Host) : len(buf)]
+		w.failed[i] = Message{Time: t, Host: hst, Body: b, skip: m.skip}
+	}
+}
+
+func (w *Worker) forgetFailed() {
+	w.failed, w.failedHashes = nil, nil
+}

@@ -1,0 +1,60 @@
+package integration
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/loadgen"
+)
+
+// diskQueue is the README's loss-free action setup with a disk-assisted
+// queue that survives restarts.
+const diskQueue = `queue.type="LinkedList" queue.filename="hecq" queue.saveOnShutdown="on" queue.size="100000"
+  action.resumeRetryCount="-1" action.resumeInterval="1"`
+
+// HEC answers 503 throughout; rsyslogd is stopped and started again
+// during the outage. Stopping does not wait out retry.maxtime, the queue
+// keeps every message across the restart, and all arrive once HEC is back.
+func TestRestartDuringOutageLosesNothing(t *testing.T) {
+	const n = 20000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	conf := newConfig(t, action(r, diskQueue+` retry.maxtime="60000"`))
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	time.Sleep(2 * time.Second)
+
+	stopped := time.Now()
+	if err := d.Stop(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// rsyslog's own shutdown timeouts are ~1.5 s + 1 s; a module waiting
+	// out retry.maxtime (60 s) would blow far past this.
+	if took := time.Since(stopped); took > 10*time.Second {
+		t.Fatalf("rsyslogd took %v to stop during the outage", took)
+	}
+	if r.Count() != 0 {
+		t.Fatalf("%d events accepted by a HEC answering 503", r.Count())
+	}
+
+	// rsyslog drops the batch a worker is committing when it shuts down;
+	// the module must have saved it to its spool.
+	spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.hec"))
+	if len(spooled) == 0 {
+		t.Fatalf("no batch was spooled at shutdown; rsyslogd log:\n%s", tail(d.Output(), 4000))
+	}
+
+	r.SetFaults(hecreceiver.Faults{})
+	d2 := start(t, conf, false)
+	waitFor(t, r, n, 2*time.Minute)
+	checkExactlyOnce(t, r.Events(), 0, n)
+	if left, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.hec")); len(left) != 0 {
+		t.Fatalf("spool files left after delivery: %v", left)
+	}
+	if !strings.Contains(d2.Output(), "saved at the last shutdown are delivered") {
+		t.Fatalf("replay not reported; rsyslogd log:\n%s", tail(d2.Output(), 4000))
+	}
+}
