@@ -77,6 +77,9 @@ static struct actparam {
 	{ { "errorfile", eCmdHdlrString, 0 }, 1, 0 },
 	{ { "event.maxbytes", eCmdHdlrSize, 0 }, 1, 1073741824 },
 	{ { "event.oversize", eCmdHdlrGetWord, 0 }, 1, 0 },
+	{ { "useack", eCmdHdlrBinary, 0 }, 1, 0 },
+	{ { "ack.interval", eCmdHdlrInt, 0 }, 10, 60000 },
+	{ { "ack.timeout", eCmdHdlrInt, 0 }, 1000, 3600000 },
 };
 #define N_ACTPARAMS ((int)(sizeof(actparams) / sizeof(actparams[0])))
 static struct cnfparamdescr actpdescr[N_ACTPARAMS];

@@ -40,6 +40,9 @@ const (
 	OptEventOversize  = "event.oversize"
 	OptErrorFile      = "errorfile"
 	OptSpoolDir       = "spool.dir"
+	OptUseAck         = "useack"
+	OptAckInterval    = "ack.interval"
+	OptAckTimeout     = "ack.timeout"
 )
 
 // What to do with an event whose text is longer than event.maxbytes.
@@ -74,6 +77,12 @@ const (
 	// cuts lines at 10,000 bytes; 1 MiB keeps real multi-line events whole
 	// and still stops a runaway message from becoming one giant request.
 	DefaultEventMaxBytes = 1 << 20
+	// Indexer acknowledgement: how often outstanding ackIds are polled (one
+	// request per channel for all of them), and how long a request may stay
+	// unacknowledged before it is sent again. Splunk acks after indexing,
+	// typically within a few seconds.
+	DefaultAckInterval = 500 * time.Millisecond
+	DefaultAckTimeout  = 30 * time.Second
 )
 
 // Config is everything one HEC destination needs. The zero value is not
@@ -102,6 +111,9 @@ type Config struct {
 	EventOversize  string // OversizeTruncate or OversizeReject
 	ErrorFile      string // where rejected events are written, one JSON line each; "" = log only
 	SpoolDir       string // where batches stranded by a shutdown wait for the next start; "" = none
+	UseAck         bool   // count a request delivered only once HEC acknowledges it
+	AckInterval    time.Duration
+	AckTimeout     time.Duration
 }
 
 // DefaultConfig returns a Config with every default set and no endpoint or token.
@@ -118,6 +130,8 @@ func DefaultConfig() Config {
 		TLSVerify:      true,
 		EventMaxBytes:  DefaultEventMaxBytes,
 		EventOversize:  OversizeTruncate,
+		AckInterval:    DefaultAckInterval,
+		AckTimeout:     DefaultAckTimeout,
 	}
 }
 
@@ -182,6 +196,12 @@ func ParseOptions(opts map[string]string) (Config, error) {
 			c.ErrorFile = v
 		case OptSpoolDir:
 			c.SpoolDir = v
+		case OptUseAck:
+			c.UseAck, err = parseSwitch(name, v)
+		case OptAckInterval:
+			c.AckInterval, err = parseMillis(name, v)
+		case OptAckTimeout:
+			c.AckTimeout, err = parseMillis(name, v)
 		default:
 			return c, fmt.Errorf("unknown option %q", name)
 		}
@@ -260,6 +280,12 @@ func (c *Config) Validate() error {
 	}
 	if c.EventOversize != OversizeTruncate && c.EventOversize != OversizeReject {
 		bad(OptEventOversize, "must be %q or %q, got %q", OversizeTruncate, OversizeReject, c.EventOversize)
+	}
+	if c.AckInterval < 10*time.Millisecond || c.AckInterval > time.Minute {
+		bad(OptAckInterval, "must be 10..60000 ms, got %d", c.AckInterval.Milliseconds())
+	}
+	if c.AckTimeout < time.Second || c.AckTimeout > time.Hour {
+		bad(OptAckTimeout, "must be 1000..3600000 ms, got %d", c.AckTimeout.Milliseconds())
 	}
 	if c.SpoolDir != "" {
 		if st, err := os.Stat(c.SpoolDir); err != nil || !st.IsDir() {

@@ -18,6 +18,8 @@ const (
 	PathRaw    = "/services/collector/raw"
 	PathHealth = "/services/collector/health"
 	PathAck    = "/services/collector/ack"
+	// HeaderChannel carries the channel GUID acks are tracked under.
+	HeaderChannel = "X-Splunk-Request-Channel"
 )
 
 // Outcome says what a failed request means for the events in it.
@@ -49,6 +51,9 @@ type Result struct {
 	Reply   Reply // parsed body; Code -1 when it was not HEC JSON
 	Err     error // transport error, if any
 	URL     string
+
+	ep      *endpoint // where it was sent, and on which channel (acks)
+	channel string
 }
 
 func (r Result) Error() string {
@@ -67,6 +72,9 @@ type endpoint struct {
 	client  *fasthttp.HostClient
 	auth    string
 	timeout time.Duration
+	// channels holds one HEC channel GUID per connection slot, used when
+	// indexer acknowledgement is on (acks are tracked per channel).
+	channels []string
 }
 
 func newEndpoint(u *url.URL, c *Config) (*endpoint, error) {
@@ -89,7 +97,13 @@ func newEndpoint(u *url.URL, c *Config) (*endpoint, error) {
 		}
 		hc.TLSConfig = tc
 	}
-	return &endpoint{base: u.String(), client: hc, auth: "Splunk " + c.Token, timeout: c.Timeout}, nil
+	ep := &endpoint{base: u.String(), client: hc, auth: "Splunk " + c.Token, timeout: c.Timeout}
+	if c.UseAck {
+		for range c.Connections {
+			ep.channels = append(ep.channels, newGUID())
+		}
+	}
+	return ep, nil
 }
 
 func tlsConfig(serverName string, c *Config) (*tls.Config, error) {
@@ -115,8 +129,9 @@ func tlsConfig(serverName string, c *Config) (*tls.Config, error) {
 	return tc, nil
 }
 
-// postEvents sends one request body of concatenated event objects.
-func (e *endpoint) postEvents(body []byte, gzipped bool) Result {
+// postEvents sends one request body of concatenated event objects; channel
+// is "" unless acks are on.
+func (e *endpoint) postEvents(body []byte, gzipped bool, channel string) Result {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -127,6 +142,9 @@ func (e *endpoint) postEvents(body []byte, gzipped bool) Result {
 	req.Header.SetContentType("application/json")
 	if gzipped {
 		req.Header.Set(fasthttp.HeaderContentEncoding, "gzip")
+	}
+	if channel != "" {
+		req.Header.Set(HeaderChannel, channel)
 	}
 	req.SetBodyRaw(body)
 	err := e.client.DoTimeout(req, resp, e.timeout)

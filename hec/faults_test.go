@@ -223,3 +223,54 @@ func TestWorkerFoldsOneAtATimeRecommits(t *testing.T) {
 		t.Fatalf("after the sequence: %v, receiver %d", err, r.Count())
 	}
 }
+
+// With useack a request counts only once HEC acknowledges it; a lost ack
+// makes the request go again, which can only duplicate, never lose.
+func TestIndexerAcknowledgement(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{RequireAck: true})
+	r.SetFaults(hecreceiver.Faults{AckDelay: 300 * time.Millisecond})
+	s := newSender(t, r.URL(), func(c *hec.Config) {
+		c.UseAck = true
+		c.AckInterval = 50 * time.Millisecond
+		c.AckTimeout = time.Second
+		c.BatchMaxEvents = 20
+	})
+	start := time.Now()
+	if err := s.Deliver(messages(100), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("Deliver returned after %v, before HEC acknowledged (300 ms)", d)
+	}
+	if r.Count() != 100 || s.Stats().AckTimeouts != 0 {
+		t.Fatalf("receiver %d, stats %+v", r.Count(), s.Stats())
+	}
+	channels := map[string]bool{}
+	for _, ev := range r.Events() {
+		channels[ev.Channel] = true
+	}
+	if len(channels) == 0 || channels[""] {
+		t.Fatalf("events arrived without a channel: %v", channels)
+	}
+
+	r.SetFaults(hecreceiver.Faults{AckLossRate: 0.3})
+	before := r.Count()
+	if err := s.Deliver(messages(200), nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, ev := range r.Events()[before:] {
+		got[ev.Event]++
+	}
+	dups := 0
+	for _, m := range messages(200) {
+		if got[string(m.Body)] == 0 {
+			t.Fatalf("%q lost", m.Body)
+		}
+		dups += got[string(m.Body)] - 1
+	}
+	if s.Stats().AckTimeouts == 0 || dups == 0 || dups > int(s.Stats().AckTimeouts)*20 {
+		t.Fatalf("%d duplicates for %d ack timeouts (batches of 20)", dups, s.Stats().AckTimeouts)
+	}
+	t.Logf("ack loss 30%%: %d duplicates from %d resent requests", dups, s.Stats().AckTimeouts)
+}

@@ -39,7 +39,8 @@ type Sender struct {
 	enc       *Encoder
 	endpoints []*endpoint
 	next      atomic.Uint32 // round-robin cursor over endpoints
-	inFlight  chan struct{} // one token per request on the wire
+	slots     chan int      // connection slots: one per request on the wire
+	acks      *acker        // nil unless useack is on
 	log       Logger
 	health    healthLog
 	rejects   *errorFile
@@ -47,9 +48,9 @@ type Sender struct {
 	stats     counters
 	// stopping is set once rsyslog asked a thread waiting in Deliver to
 	// stop, or Close was called: from then on nothing is retried.
-	stopping  atomic.Bool
-	closed    chan struct{}
-	closeOnce sync.Once
+	stopping atomic.Bool
+	haltCh   chan struct{} // closed when stopping turns true
+	haltOnce sync.Once
 
 	mu   sync.Mutex
 	open *request // the request batches are appended to, nil when none
@@ -78,8 +79,14 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	if log == nil {
 		log = func(int, string) {}
 	}
-	s := &Sender{cfg: cfg, enc: NewEncoder(&cfg), log: log, inFlight: make(chan struct{}, cfg.Connections),
-		closed: make(chan struct{})}
+	s := &Sender{cfg: cfg, enc: NewEncoder(&cfg), log: log, slots: make(chan int, cfg.Connections),
+		haltCh: make(chan struct{})}
+	for i := range cfg.Connections {
+		s.slots <- i
+	}
+	if cfg.UseAck {
+		s.acks = &acker{interval: cfg.AckInterval, log: log, waiting: map[ackKey]chan struct{}{}}
+	}
 	for _, u := range cfg.Endpoints {
 		ep, err := newEndpoint(u, &cfg)
 		if err != nil {
@@ -100,12 +107,17 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 // afterwards. Requests on the wire finish in the background within the
 // HTTP timeout.
 func (s *Sender) Close() {
-	s.closeOnce.Do(func() {
+	s.halt()
+	if s.spool != nil {
+		s.spool.release()
+	}
+}
+
+// halt stops all retrying and waiting for good.
+func (s *Sender) halt() {
+	s.haltOnce.Do(func() {
 		s.stopping.Store(true)
-		close(s.closed)
-		if s.spool != nil {
-			s.spool.release()
-		}
+		close(s.haltCh)
 	})
 }
 
@@ -242,7 +254,7 @@ func (s *Sender) await(r *request, stopping func() bool, giveUp *<-chan time.Tim
 			return false
 		case <-tick.C:
 			if *giveUp == nil && stopping() {
-				s.stopping.Store(true)
+				s.halt()
 				*giveUp = time.After(stopGrace)
 			}
 		}
@@ -331,9 +343,7 @@ func (s *Sender) sealLocked(r *request) {
 
 // post sends r and wakes every batch waiting on it.
 func (s *Sender) post(r *request) {
-	s.inFlight <- struct{}{}
 	defer func() {
-		<-s.inFlight
 		b := r.body[:0]
 		r.body = nil
 		bodyPool.Put(&b)
@@ -347,12 +357,22 @@ func (s *Sender) post(r *request) {
 // invalid-event-number HEC names, or by halving the request when HEC names
 // none (or says 413, too large), until the culprit stands alone.
 func (s *Sender) send(body []byte, ends []int) error {
+	deadline := time.Now().Add(s.cfg.RetryMaxTime)
 	for len(ends) > 0 {
-		res, err := s.postRetrying(body)
+		res, err := s.postRetrying(body, deadline)
 		if err != nil {
 			return err
 		}
 		if res.Outcome == Delivered {
+			if s.acks != nil && !s.acknowledged(res) {
+				if s.stopping.Load() {
+					return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
+				}
+				// HEC is up but may have lost the events: send them again,
+				// with a fresh retry budget.
+				deadline = time.Now().Add(s.cfg.RetryMaxTime)
+				continue
+			}
 			s.stats.delivered.Add(int64(len(ends)))
 			return nil
 		}
@@ -392,15 +412,36 @@ func (s *Sender) send(body []byte, ends []int) error {
 	return nil
 }
 
+// acknowledged waits for HEC's ack of a delivered request.
+func (s *Sender) acknowledged(res Result) bool {
+	if res.Reply.AckID < 0 {
+		s.health.noAck(res)
+		return true // this token has acks off: the 200 is all HEC will say
+	}
+	if s.acks.wait(ackKey{res.ep, res.channel, res.Reply.AckID}, s.cfg.AckTimeout, s.haltCh) {
+		return true
+	}
+	if s.stopping.Load() {
+		return false
+	}
+	s.stats.ackTimeouts.Add(1)
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; sending the request again",
+		res.URL, res.Reply.AckID, res.channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
+	return false
+}
+
 func (s *Sender) rejectEvent(ev []byte, res Result) {
 	s.stats.rejected.Add(1)
 	s.rejects.write(ev, res.Error(), &res)
 }
 
 // postRetrying posts body until HEC answers for its content (Delivered or
-// Rejected), retrying transient failures with backoff for retry.maxtime.
-// The error wraps ErrSuspend.
-func (s *Sender) postRetrying(body []byte) (Result, error) {
+// Rejected), retrying transient failures with backoff until deadline. It
+// holds a connection slot meanwhile, so an outage does not pile up
+// requests. The error wraps ErrSuspend.
+func (s *Sender) postRetrying(body []byte, deadline time.Time) (Result, error) {
+	slot := <-s.slots
+	defer func() { s.slots <- slot }()
 	payload := body
 	if s.cfg.Compress {
 		z := bodyPool.Get().(*[]byte)
@@ -408,11 +449,15 @@ func (s *Sender) postRetrying(body []byte) (Result, error) {
 		payload = *z
 		defer bodyPool.Put(z)
 	}
-	deadline := time.Now().Add(s.cfg.RetryMaxTime)
 	backoff := 100 * time.Millisecond
 	for {
 		ep := s.endpoints[int(s.next.Add(1))%len(s.endpoints)]
-		res := ep.postEvents(payload, s.cfg.Compress)
+		channel := ""
+		if ep.channels != nil {
+			channel = ep.channels[slot]
+		}
+		res := ep.postEvents(payload, s.cfg.Compress, channel)
+		res.ep, res.channel = ep, channel
 		s.health.report(res)
 		switch res.Outcome {
 		case Delivered, Rejected:
@@ -466,9 +511,22 @@ func (s *Sender) Probe() error {
 // healthLog logs a failure cause once when it starts and once when sending
 // works again, instead of once per request.
 type healthLog struct {
-	mu    sync.Mutex
-	cause string // "" while healthy
-	log   Logger
+	mu     sync.Mutex
+	cause  string // "" while healthy
+	log    Logger
+	noAcks bool // logged that HEC sends no ackIds
+}
+
+// noAck logs, once, that HEC answers without ackIds although useack is on.
+func (h *healthLog) noAck(res Result) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.noAcks {
+		return
+	}
+	h.noAcks = true
+	h.log(SevWarning, "omsplunkgo: "+res.URL+" answers without ackId although useack is on: indexer "+
+		"acknowledgement is off for this token in Splunk, so HTTP 200 is all the delivery proof there is")
 }
 
 func (h *healthLog) report(res Result) {

@@ -151,14 +151,12 @@ func (s *Sender) replaySpool() {
 			continue
 		}
 		for {
-			s.inFlight <- struct{}{}
 			err = s.send(body, ends)
-			<-s.inFlight
 			if err == nil {
 				break
 			}
 			select {
-			case <-s.closed:
+			case <-s.haltCh:
 				return // the file stays for the next start
 			case <-time.After(5 * time.Second):
 			}

@@ -68,6 +68,7 @@ type Config struct {
 // Stats counts what the receiver saw.
 type Stats struct {
 	Requests, Events, Rejected, Failed, Dropped int64
+	MaxConcurrent                               int64 // most event requests being handled at once
 }
 
 // Receiver is a running HEC server.
@@ -83,6 +84,7 @@ type Receiver struct {
 	cond   *sync.Cond
 
 	requests, rejected, failed, dropped atomic.Int64
+	active, maxActive                   atomic.Int64
 	reqSeq                              atomic.Uint64
 
 	ackMu sync.Mutex
@@ -141,7 +143,7 @@ func (r *Receiver) Count() int64 { return r.count.Load() }
 // Stats returns the counters.
 func (r *Receiver) Stats() Stats {
 	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(),
-		Failed: r.failed.Load(), Dropped: r.dropped.Load()}
+		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load()}
 }
 
 // Events returns a copy of the recorded events (Config.Record).
@@ -226,6 +228,10 @@ func (r *Receiver) channel(ctx *fasthttp.RequestCtx) (string, bool) {
 
 func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	r.requests.Add(1)
+	n := r.active.Add(1)
+	defer r.active.Add(-1)
+	for m := r.maxActive.Load(); n > m && !r.maxActive.CompareAndSwap(m, n); m = r.maxActive.Load() {
+	}
 	if !ctx.IsPost() {
 		reply(ctx, 405, 404, "Method not allowed", "")
 		return

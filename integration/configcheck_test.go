@@ -33,6 +33,7 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 		{"missing spool dir", ok + ` spool.dir="/nonexistent/spool"`, "spool.dir"},
 		{"bad oversize mode", ok + ` event.oversize="drop"`, `event.oversize="drop" must be`},
 		{"zero event size", ok + ` event.maxbytes="0"`, "event.maxbytes=0 is out of range"},
+		{"ack timeout too short", ok + ` useack="on" ack.timeout="10"`, "ack.timeout=10 is out of range"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -61,7 +62,8 @@ func TestConfigCheckAcceptsAGoodAction(t *testing.T) {
 	  source="s" sourcetype="st" host="h" template="RSYSLOG_TraditionalFileFormat" template.json="off"
 	  batch.maxevents="1000" batch.maxbytes="2m" batch.maxdelay="5" compress="on" compress.level="6"
 	  timeout="5000" connections="8" retry.maxtime="10000" tls.verify="off"
-	  event.maxbytes="64k" event.oversize="reject" errorfile="/tmp/omsplunkgo-rejects.json" spool.dir="/tmp"`)
+	  event.maxbytes="64k" event.oversize="reject" errorfile="/tmp/omsplunkgo-rejects.json" spool.dir="/tmp"
+	  useack="on" ack.interval="200" ack.timeout="60000"`)
 	conf.ModuleParams = `gomaxprocs="2" gomemlimit="512m"`
 	path, err := conf.Render()
 	if err != nil {

@@ -1,0 +1,166 @@
+package hec
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	jsoniter "github.com/json-iterator/go"
+	"github.com/valyala/fasthttp"
+)
+
+// newGUID returns a random (version 4) UUID, the form HEC wants for a
+// channel.
+func newGUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// ackKey names one outstanding acknowledgement.
+type ackKey struct {
+	ep      *endpoint
+	channel string
+	id      int64
+}
+
+// acker polls HEC's ack endpoint for every outstanding ackId, one request
+// per channel per ack.interval, and wakes the requests waiting on them.
+type acker struct {
+	interval time.Duration
+	log      Logger
+
+	mu      sync.Mutex
+	waiting map[ackKey]chan struct{}
+	running bool
+}
+
+// wait blocks until HEC acknowledges id on ep's channel, timeout passes or
+// stop closes; it reports whether the ack came.
+func (a *acker) wait(k ackKey, timeout time.Duration, stop <-chan struct{}) bool {
+	done := make(chan struct{})
+	a.mu.Lock()
+	a.waiting[k] = done
+	if !a.running {
+		a.running = true
+		go a.poll()
+	}
+	a.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+	case <-stop:
+	}
+	a.mu.Lock()
+	delete(a.waiting, k)
+	a.mu.Unlock()
+	select { // the ack may have come just now
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
+// poll runs while acks are outstanding.
+func (a *acker) poll() {
+	for {
+		time.Sleep(a.interval)
+		type chanKey struct {
+			ep      *endpoint
+			channel string
+		}
+		batch := map[chanKey][]int64{}
+		a.mu.Lock()
+		if len(a.waiting) == 0 {
+			a.running = false
+			a.mu.Unlock()
+			return
+		}
+		for k := range a.waiting {
+			ck := chanKey{k.ep, k.channel}
+			batch[ck] = append(batch[ck], k.id)
+		}
+		a.mu.Unlock()
+		for ck, ids := range batch {
+			acked, err := ck.ep.queryAcks(ck.channel, ids)
+			if err != nil {
+				continue // asked again next round; ack.timeout bounds the wait
+			}
+			a.mu.Lock()
+			for _, id := range acked {
+				k := ackKey{ck.ep, ck.channel, id}
+				if done, ok := a.waiting[k]; ok {
+					close(done)
+					delete(a.waiting, k)
+				}
+			}
+			a.mu.Unlock()
+		}
+	}
+}
+
+// queryAcks asks HEC which of ids on channel are indexed.
+func (e *endpoint) queryAcks(channel string, ids []int64) ([]int64, error) {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(e.base + PathAck)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.Set(fasthttp.HeaderAuthorization, e.auth)
+	req.Header.Set(HeaderChannel, channel)
+	req.Header.SetContentType("application/json")
+	body := append(make([]byte, 0, 16+8*len(ids)), `{"acks":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = strconv.AppendInt(body, id, 10)
+	}
+	req.SetBodyRaw(append(body, "]}"...))
+	if err := e.client.DoTimeout(req, resp, e.timeout); err != nil {
+		return nil, err
+	}
+	if resp.StatusCode() != 200 {
+		return nil, fmt.Errorf("ack query: HTTP %d: %s", resp.StatusCode(), preview(resp.Body()))
+	}
+	return parseAcks(resp.Body())
+}
+
+// parseAcks reads {"acks":{"3":true,"4":false}} and returns the true ids.
+func parseAcks(body []byte) ([]int64, error) {
+	it := jsoniter.ConfigFastest.BorrowIterator(body)
+	defer jsoniter.ConfigFastest.ReturnIterator(it)
+	var acked []int64
+	for field := it.ReadObject(); field != ""; field = it.ReadObject() {
+		if field != "acks" || it.WhatIsNext() != jsoniter.ObjectValue {
+			it.Skip()
+			continue
+		}
+		for id := it.ReadObject(); id != ""; id = it.ReadObject() {
+			if it.WhatIsNext() != jsoniter.BoolValue {
+				it.Skip()
+				continue
+			}
+			ok := it.ReadBool()
+			n, err := strconv.ParseInt(id, 10, 64)
+			if ok && err == nil {
+				acked = append(acked, n)
+			}
+		}
+	}
+	if it.Error != nil && !errors.Is(it.Error, io.EOF) {
+		return nil, fmt.Errorf("ack reply is not valid JSON: %v", it.Error)
+	}
+	return acked, nil
+}

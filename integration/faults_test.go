@@ -1,0 +1,313 @@
+package integration
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/loadgen"
+)
+
+// These tests put the HEC receiver in fault modes behind a real rsyslogd
+// and count what was sent against what arrived. Each logs one RESULT line;
+// the README's fault table is made from them.
+
+// tally counts sequence numbers first..first+n-1 in evs.
+func tally(evs []hecreceiver.Event, first, n int) (lost, dup int) {
+	seen := make([]int, n)
+	for _, ev := range evs {
+		if s := loadgen.SeqOf(ev.Event) - first; s >= 0 && s < n {
+			seen[s]++
+		}
+	}
+	for _, c := range seen {
+		if c == 0 {
+			lost++
+		} else {
+			dup += c - 1
+		}
+	}
+	return lost, dup
+}
+
+func result(t *testing.T, name string, sent, lost, dup int, note string) {
+	t.Helper()
+	t.Logf("RESULT | %s | sent %d | lost %d | duplicates %d | %s", name, sent, lost, dup, note)
+}
+
+// Default action settings, 1% of requests answered 503: retried in the
+// module, nothing lost (rsyslog's omhttp drops those batches).
+func TestDefaultsSurviveOnePercent503(t *testing.T) {
+	const n = 50000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{FailRate: 0.01})
+	d := start(t, newConfig(t, action(r, "batch.maxevents=\"100\"")), false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, 2*time.Minute)
+	lost, dup := tally(r.Events(), 0, n)
+	result(t, "1% of requests 503, default settings", n, lost, dup, fmt.Sprintf("%d requests failed", r.Stats().Failed))
+	if r.Stats().Failed == 0 {
+		t.Fatal("the receiver failed no request; the test proves nothing")
+	}
+	checkExactlyOnce(t, r.Events(), 0, n)
+}
+
+// Default settings, connections closed without an answer now and then.
+func TestDefaultsSurviveDroppedConnections(t *testing.T) {
+	const n = 30000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{DropRate: 0.02})
+	d := start(t, newConfig(t, action(r, "batch.maxevents=\"100\"")), false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, 2*time.Minute)
+	lost, dup := tally(r.Events(), 0, n)
+	result(t, "2% of connections dropped unanswered, default settings", n, lost, dup, fmt.Sprintf("%d dropped", r.Stats().Dropped))
+	if r.Stats().Dropped == 0 {
+		t.Fatal("the receiver dropped no connection; the test proves nothing")
+	}
+	checkExactlyOnce(t, r.Events(), 0, n)
+}
+
+// restartReceiver closes r and starts a new receiver on its address after
+// down; it returns the new one.
+func restartReceiver(t *testing.T, r *hecreceiver.Receiver, down time.Duration) *hecreceiver.Receiver {
+	t.Helper()
+	addr := r.Addr()
+	r.Close()
+	time.Sleep(down)
+	var r2 *hecreceiver.Receiver
+	var err error
+	for range 50 { // the port may linger for a moment
+		if r2, err = hecreceiver.Start(hecreceiver.Config{Addr: addr, Token: token, Record: true}); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r2.Close() })
+	return r2
+}
+
+// Default settings, HEC restarts and is gone for 10 s while messages
+// keep coming: retry.maxtime (30 s) bridges it.
+func TestDefaultsSurviveTenSecondHECRestart(t *testing.T) {
+	const n = 20000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	d := start(t, newConfig(t, action(r, "")), false)
+	send(t, d, loadgen.RFC5424, 0, n/2)
+	waitFor(t, r, n/2, time.Minute)
+	before := r.Events()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(time.Second)
+		send(t, d, loadgen.RFC5424, n/2, n/2)
+	}()
+	r2 := restartReceiver(t, r, 10*time.Second)
+	<-done
+	waitFor(t, r2, n/2, 2*time.Minute)
+	all := append(before, r2.Events()...)
+	lost, dup := tally(all, 0, n)
+	result(t, "HEC down 10 s, default settings", n, lost, dup, "")
+	checkExactlyOnce(t, all, 0, n)
+}
+
+// The README's loss-free config (disk-assisted action queue,
+// resumeRetryCount -1) over a 2-minute outage; once HEC is back, the
+// backlog goes out in full requests, not a storm of single events.
+func TestDocumentedConfigSurvivesTwoMinuteOutage(t *testing.T) {
+	const n = 20000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, diskQueue))
+	d := start(t, conf, false)
+	addr := r.Addr()
+	r.Close()
+	send(t, d, loadgen.RFC5424, 0, n)
+	time.Sleep(2 * time.Minute)
+	r2 := restartReceiverAt(t, addr)
+	waitFor(t, r2, n, 3*time.Minute)
+	lost, dup := tally(r2.Events(), 0, n)
+	reqs := r2.Stats().Requests
+	result(t, "HEC down 2 min, documented config", n, lost, dup, fmt.Sprintf("backlog sent in %d requests", reqs))
+	checkExactlyOnce(t, r2.Events(), 0, n)
+	if reqs > n/50 {
+		t.Fatalf("the backlog of %d took %d requests: single-event re-commits were not folded", n, reqs)
+	}
+}
+
+func restartReceiverAt(t *testing.T, addr string) *hecreceiver.Receiver {
+	t.Helper()
+	r, err := hecreceiver.Start(hecreceiver.Config{Addr: addr, Token: token, Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// HEC rejects every event holding a marker: those land in errorfile with
+// HEC's reason, everything else arrives once.
+func TestRejectedEventsGoToErrorFile(t *testing.T) {
+	const n = 20000
+	const marker = "seq=00001234" // seq 12340..12349
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{RejectMatch: marker})
+	conf := newConfig(t, "")
+	errFile := filepath.Join(conf.Dir, "rejected.json")
+	conf.Action = action(r, fmt.Sprintf(`errorfile="%s"`, errFile))
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n-10, 2*time.Minute)
+
+	seen := make([]int, n)
+	for _, ev := range r.Events() {
+		seen[loadgen.SeqOf(ev.Event)]++
+	}
+	lost, dup := 0, 0
+	for i, c := range seen {
+		bad := i >= 12340 && i <= 12349
+		switch {
+		case bad && c != 0:
+			t.Fatalf("rejected message %d arrived", i)
+		case !bad && c == 0:
+			lost++
+		case c > 1:
+			dup += c - 1
+		}
+	}
+	f, err := os.Open(errFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rejected []int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var line struct {
+			Reason  string
+			HECCode int `json:"hec_code"`
+			Event   struct{ Event string }
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("error file line is not JSON: %v: %s", err, sc.Text())
+		}
+		if line.HECCode != 6 || !strings.Contains(line.Reason, "Invalid data format") {
+			t.Fatalf("error file line lacks HEC's reason: %s", sc.Text())
+		}
+		rejected = append(rejected, loadgen.SeqOf(line.Event.Event))
+	}
+	result(t, "HEC rejects 10 events (code 6)", n, lost, dup, fmt.Sprintf("%d in errorfile", len(rejected)))
+	if lost+dup > 0 || len(rejected) != 10 {
+		t.Fatalf("%d good events lost, %d duplicated, %d in the error file (want 10): %v", lost, dup, len(rejected), rejected)
+	}
+}
+
+// A HEC that takes 1 s per request: the module keeps at most
+// `connections` requests open, rsyslog's queue absorbs the rest, and
+// rsyslogd's memory stays flat.
+func TestSlowHECBackPressure(t *testing.T) {
+	const n = 10000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{Delay: time.Second})
+	conf := newConfig(t, action(r, `connections="4" batch.maxevents="100" queue.type="LinkedList"
+	  queue.size="100000" queue.dequeueBatchSize="500" queue.workerThreads="2"
+	  queue.workerThreadMinimumMessages="1000"`))
+	d := start(t, conf, false)
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			if rss := d.RSS(); rss > peak.Load() {
+				peak.Store(rss)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, 3*time.Minute)
+	close(stop)
+	took := time.Since(start)
+	lost, dup := tally(r.Events(), 0, n)
+	st := r.Stats()
+	result(t, "HEC answers after 1 s", n, lost, dup, fmt.Sprintf("took %v, at most %d requests open, peak RSS %d MiB",
+		took.Round(time.Second), st.MaxConcurrent, peak.Load()>>20))
+	checkExactlyOnce(t, r.Events(), 0, n)
+	if st.MaxConcurrent > 4 {
+		t.Fatalf("%d requests open at once, connections=4", st.MaxConcurrent)
+	}
+	if took < time.Duration(n/(4*100))*time.Second {
+		t.Fatalf("delivered %d events in %v: faster than 4 requests/s of 100 allow", n, took)
+	}
+	if peak.Load() > 256<<20 {
+		t.Fatalf("rsyslogd peaked at %d MiB", peak.Load()>>20)
+	}
+}
+
+// Indexer acknowledgement through rsyslogd: slow acks delay delivery, lost
+// acks cause resends (duplicates, counted), nothing is lost.
+func TestIndexerAckThroughRsyslog(t *testing.T) {
+	const n = 20000
+	r := startReceiver(t, hecreceiver.Config{Record: true, RequireAck: true})
+	r.SetFaults(hecreceiver.Faults{AckDelay: 200 * time.Millisecond, AckLossRate: 0.02})
+	d := start(t, newConfig(t, action(r, `useack="on" ack.interval="100" ack.timeout="2000"`)), false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, 2*time.Minute)
+	time.Sleep(3 * time.Second) // let resends after lost acks land
+	lost, dup := tally(r.Events(), 0, n)
+	result(t, "acks required, 200 ms late, 2% lost", n, lost, dup, "duplicates come only from resends after a lost ack")
+	if lost > 0 {
+		t.Fatalf("%d events lost", lost)
+	}
+	if dup > n/10 {
+		t.Fatalf("%d duplicates for 2%% lost acks", dup)
+	}
+}
+
+// NUL bytes, invalid UTF-8, a 1 MiB message and an empty one: every event
+// HEC gets is valid JSON (the receiver rejects anything else).
+func TestHostileMessagesStayValidJSON(t *testing.T) {
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, ""))
+	conf.Global = `global(parser.escapeControlCharactersOnReceive="off")`
+	d := start(t, conf, false)
+	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB
+	msgs := []string{"nul \x00 in the middle", "bad utf8 \xff\xfe\xc3", big, ""}
+	var lines []byte
+	for i, m := range msgs {
+		lines = append(lines, fmt.Sprintf("<13>1 2026-11-24T10:00:00Z h app %d - - %s\n", i, m)...)
+	}
+	sendRaw(t, d.Addr(), lines)
+	waitFor(t, r, int64(len(msgs)), 30*time.Second)
+	if s := r.Stats(); s.Rejected != 0 {
+		t.Fatalf("receiver rejected %d requests as invalid JSON", s.Rejected)
+	}
+	byProc := map[string]string{}
+	for _, ev := range r.Events() {
+		if i := strings.IndexByte(ev.Event, ']'); strings.HasPrefix(ev.Event, "app[") && i > 0 {
+			byProc[ev.Event[4:i]] = ev.Event
+		}
+	}
+	for i := range msgs {
+		if _, ok := byProc[fmt.Sprint(i)]; !ok {
+			t.Fatalf("message %d did not arrive; got %d events", i, len(r.Events()))
+		}
+	}
+	if got := len(byProc["2"]); got != 1<<20 {
+		t.Fatalf("the 1 MiB message arrived as %d bytes, want event.maxbytes=%d", got, 1<<20)
+	}
+}
