@@ -21,7 +21,7 @@ SHIM_SOURCES := cshim/omsplunkgo.c cshim/rsyslog_abi.h cshim/omsplunkgo_plugin.h
 FUZZTIME ?= 150000x
 FUZZ_TARGETS := FuzzAppendEvent FuzzParseReply
 
-.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo
+.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo bench
 
 all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 
@@ -43,6 +43,11 @@ $(BUILD)/hecreceiver: $(wildcard hecreceiver/*.go cmd/hecreceiver/*.go) go.mod g
 $(BUILD)/loadgen: $(wildcard loadgen/*.go cmd/loadgen/*.go) go.mod go.sum
 	@mkdir -p $(BUILD)
 	$(GO) build -trimpath -o $@ ./cmd/loadgen
+
+# omprog helper of the benchmark, built on the hec package.
+$(BUILD)/hecpipe: $(GO_SOURCES) bench/hecpipe/main.go
+	@mkdir -p $(BUILD)
+	$(GO) build -trimpath -o $@ ./bench/hecpipe
 
 install: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so
 	install -d $(DESTDIR)$(MODDIR)
@@ -81,6 +86,14 @@ integration: all
 
 demo:
 	scripts/demo.sh
+
+# Compares omsplunkgo with omfile (ceiling), omprog + Python, omprog + Go
+# and syslog-ng http(); prints a table, writes bench/results/. Options go
+# in BENCH_FLAGS, e.g. BENCH_FLAGS="-n 1000000" (see go run ./bench -h).
+BENCH_FLAGS ?=
+bench: all $(BUILD)/hecpipe
+	scripts/setup-bench.sh
+	$(GO) run ./bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -157,31 +157,11 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 	}
 	s.limitSizes(msgs)
 	var spans []span
-	s.mu.Lock()
-	for i := range msgs {
-		if msgs[i].skip {
-			continue
-		}
-		r := s.appendLocked(&msgs[i])
-		if n := len(spans); n == 0 || spans[n-1].r != r {
-			spans = append(spans, span{r: r, from: i, to: i + 1})
-		} else {
-			spans[n-1].to = i + 1
-		}
+	if s.cfg.BatchMaxDelay <= 0 && len(msgs) > s.cfg.BatchMaxEvents {
+		spans = s.encodeParallel(msgs)
+	} else {
+		spans = s.encodeShared(msgs)
 	}
-	if s.open != nil {
-		if s.cfg.BatchMaxDelay <= 0 {
-			s.sealLocked(s.open)
-		} else if s.open.timer == nil {
-			r := s.open
-			r.timer = time.AfterFunc(s.cfg.BatchMaxDelay, func() {
-				s.mu.Lock()
-				defer s.mu.Unlock()
-				s.sealLocked(r)
-			})
-		}
-	}
-	s.mu.Unlock()
 
 	var errs []error
 	var left []span             // undelivered when stopping
@@ -205,6 +185,92 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 		return s.saveForLater(msgs, left)
 	}
 	return errors.Join(errs...)
+}
+
+// encodeShared appends msgs to the open request, which batches of other
+// Deliver calls share while batch.maxdelay lets them.
+func (s *Sender) encodeShared(msgs []Message) []span {
+	var spans []span
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range msgs {
+		if msgs[i].skip {
+			continue
+		}
+		r := s.appendLocked(&msgs[i])
+		if n := len(spans); n == 0 || spans[n-1].r != r {
+			spans = append(spans, span{r: r, from: i, to: i + 1})
+		} else {
+			spans[n-1].to = i + 1
+		}
+	}
+	if s.open != nil {
+		if s.cfg.BatchMaxDelay <= 0 {
+			s.sealLocked(s.open)
+		} else if s.open.timer == nil {
+			r := s.open
+			r.timer = time.AfterFunc(s.cfg.BatchMaxDelay, func() {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				s.sealLocked(r)
+			})
+		}
+	}
+	return spans
+}
+
+// encodeParallel cuts a batch larger than one request into equal chunks
+// of at most batch.maxevents and encodes them on as many goroutines: the
+// calling rsyslog worker thread would otherwise encode the whole batch
+// alone while the other cores idle. Each chunk's requests go out as soon
+// as they are full. It returns once every message has been read.
+func (s *Sender) encodeParallel(msgs []Message) []span {
+	chunks := (len(msgs) + s.cfg.BatchMaxEvents - 1) / s.cfg.BatchMaxEvents
+	size := (len(msgs) + chunks - 1) / chunks
+	parts := make([][]span, chunks)
+	var wg sync.WaitGroup
+	for c := 1; c < chunks; c++ {
+		wg.Go(func() { parts[c] = s.encodeChunk(msgs, c*size, min((c+1)*size, len(msgs))) })
+	}
+	parts[0] = s.encodeChunk(msgs, 0, min(size, len(msgs)))
+	wg.Wait()
+	var spans []span
+	for _, p := range parts {
+		spans = append(spans, p...)
+	}
+	return spans
+}
+
+// encodeChunk encodes msgs[from:to] into requests of its own and posts them.
+func (s *Sender) encodeChunk(msgs []Message, from, to int) []span {
+	var spans []span
+	r, start := newRequest(), from
+	for i := from; i < to; i++ {
+		m := &msgs[i]
+		if m.skip {
+			continue
+		}
+		mark := len(r.body)
+		r.body = s.enc.AppendEvent(r.body, m.Time, m.Host, m.Body)
+		if len(r.body) > s.cfg.BatchMaxBytes && len(r.ends) > 0 {
+			next := newRequest()
+			next.body = append(next.body, r.body[mark:]...)
+			r.body = r.body[:mark]
+			r.sealed = true
+			go s.post(r)
+			spans = append(spans, span{r: r, from: start, to: i})
+			r, start = next, i
+		}
+		r.ends = append(r.ends, len(r.body))
+	}
+	if len(r.ends) == 0 {
+		b := r.body[:0]
+		bodyPool.Put(&b)
+		return spans
+	}
+	r.sealed = true
+	go s.post(r)
+	return append(spans, span{r: r, from: start, to: to})
 }
 
 // saveForLater writes the undelivered parts of a batch to the spool during

@@ -75,6 +75,10 @@ type Options struct {
 	Count   int           // how many messages
 	Rate    int           // messages per second; 0 sends as fast as TCP takes them
 	Timeout time.Duration // the whole run's limit
+	// Conns spreads a full-speed run over this many connections, each
+	// sending a contiguous share of the numbers, as several senders would
+	// (default 1; rate-limited runs always use one).
+	Conns int
 	// Sent, if set, is called with each message's number and the time it
 	// was handed to the socket (rate-limited mode only).
 	Sent func(i int, at time.Time)
@@ -87,40 +91,64 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// Send connects once and writes the messages.
+// Send connects and writes the messages. Lines are rendered before the
+// first write; Result.Started is when the first write began.
 func Send(o Options) (Result, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
 	}
-	conn, err := net.DialTimeout("tcp", o.Addr, 5*time.Second)
-	if err != nil {
-		return Result{}, err
-	}
-	defer conn.Close()
 	deadline := time.Now().Add(o.Timeout)
-	if err := conn.SetWriteDeadline(deadline); err != nil {
-		return Result{}, err
+	if o.Rate > 0 || o.Conns <= 1 {
+		o.Conns = 1
+	}
+	conns := make([]net.Conn, o.Conns)
+	for i := range conns {
+		c, err := net.DialTimeout("tcp", o.Addr, 5*time.Second)
+		if err != nil {
+			return Result{}, err
+		}
+		defer c.Close()
+		if err := c.SetWriteDeadline(deadline); err != nil {
+			return Result{}, err
+		}
+		conns[i] = c
 	}
 	if o.Rate > 0 {
-		return sendPaced(conn, o)
+		return sendPaced(conns[0], o)
 	}
-	// Pre-render everything in 256 KiB chunks.
-	var chunks [][]byte
-	buf := make([]byte, 0, 256<<10)
-	for i := o.First; i < o.First+o.Count; i++ {
-		buf = AppendLine(buf, o.Format, i)
-		buf = append(buf, '\n')
-		if len(buf) >= 250<<10 {
-			chunks = append(chunks, buf)
-			buf = make([]byte, 0, 256<<10)
+	// Pre-render every connection's share in 256 KiB chunks.
+	parts := make([][][]byte, o.Conns)
+	per := (o.Count + o.Conns - 1) / o.Conns
+	for p := range parts {
+		from, to := o.First+p*per, min(o.First+(p+1)*per, o.First+o.Count)
+		buf := make([]byte, 0, 256<<10)
+		for i := from; i < to; i++ {
+			buf = AppendLine(buf, o.Format, i)
+			buf = append(buf, '\n')
+			if len(buf) >= 250<<10 {
+				parts[p] = append(parts[p], buf)
+				buf = make([]byte, 0, 256<<10)
+			}
+		}
+		if len(buf) > 0 {
+			parts[p] = append(parts[p], buf)
 		}
 	}
-	if len(buf) > 0 {
-		chunks = append(chunks, buf)
-	}
 	res := Result{Started: time.Now()}
-	for _, c := range chunks {
-		if _, err := conn.Write(c); err != nil {
+	errs := make(chan error, o.Conns)
+	for p, c := range conns {
+		go func() {
+			for _, chunk := range parts[p] {
+				if _, err := c.Write(chunk); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range conns {
+		if err := <-errs; err != nil {
 			return res, err
 		}
 	}

@@ -84,10 +84,12 @@ type Config struct {
 	Queue string
 	// ModuleParams go into module(load="omsplunkgo" ...).
 	ModuleParams string
+	// NoModule leaves omsplunkgo out (benchmark baselines).
+	NoModule bool
 }
 
 const confTemplate = `global(workDirectory="{{.Dir}}" maxMessageSize="2m" processInternalMessages="on")
-module(load="{{.BuildDir}}/omsplunkgo.so"{{if .ModuleParams}} {{.ModuleParams}}{{end}})
+{{if not .NoModule}}module(load="{{.BuildDir}}/omsplunkgo.so"{{if .ModuleParams}} {{.ModuleParams}}{{end}}){{end}}
 module(load="imptcp")
 {{.Global}}
 input(type="imptcp" address="127.0.0.1" port="{{.Port}}" ruleset="hec")

@@ -18,6 +18,7 @@ func main() {
 	rate := flag.Int("rate", 0, "messages per second (0: as fast as possible)")
 	format := flag.String("format", "rfc3164", "rfc3164 or rfc5424")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
+	conns := flag.Int("conns", 1, "connections to spread a full-speed run over")
 	flag.Parse()
 
 	f := loadgen.RFC3164
@@ -29,7 +30,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "loadgen: -format must be rfc3164 or rfc5424, not %q\n", *format)
 		os.Exit(2)
 	}
-	res, err := loadgen.Send(loadgen.Options{Addr: *addr, Format: f, First: *first, Count: *count, Rate: *rate, Timeout: *timeout})
+	res, err := loadgen.Send(loadgen.Options{Addr: *addr, Format: f, First: *first, Count: *count, Rate: *rate, Timeout: *timeout, Conns: *conns})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "loadgen: after %d messages: %v\n", res.Sent, err)
 		os.Exit(1)

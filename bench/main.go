@@ -1,0 +1,270 @@
+// Command bench compares omsplunkgo with the other ways of shipping syslog
+// to Splunk HEC on this machine: rsyslog's omfile as the ceiling, omprog
+// with a Python or a Go helper, and syslog-ng's http() destination. Every
+// configuration gets the same load in the same run; each run is checked to
+// deliver exactly N events. `make bench` sets up what it needs and runs it.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+)
+
+const token = "00000000-0000-0000-0000-0000000b3c4d"
+
+// Sequence number ranges of the three phases of one configuration.
+const (
+	seqThroughput = 0
+	seqLatency    = 10_000_000
+	seqWarmup     = 50_000_000
+	warmupCount   = 2000
+)
+
+// result is one configuration's numbers.
+type result struct {
+	Name          string  `json:"name"`
+	Short         string  `json:"short"`
+	Messages      int     `json:"messages"`
+	Seconds       float64 `json:"seconds"`
+	MsgsPerSec    float64 `json:"msgs_per_sec"`
+	CPUPerMillion float64 `json:"cpu_seconds_per_million"`
+	PeakRSSMiB    float64 `json:"peak_rss_mib"`
+	Rate          int     `json:"latency_rate"`
+	P50ms         float64 `json:"latency_p50_ms"`
+	P99ms         float64 `json:"latency_p99_ms"`
+	Maxms         float64 `json:"latency_max_ms"`
+	Duplicates    int64   `json:"duplicates"`
+	Error         string  `json:"error,omitempty"`
+}
+
+func main() {
+	n := flag.Int("n", 1000000, "messages per throughput run")
+	rate := flag.Int("rate", 20000, "messages per second in the latency run")
+	latencyN := flag.Int("latency-n", 100000, "messages in the latency run")
+	only := flag.String("only", "", "comma-separated configurations to run (default all): "+names())
+	out := flag.String("out", "bench/results", "directory for results.json, results.csv and the plots")
+	format := flag.String("format", "rfc3164", "syslog format of the load: rfc3164 or rfc5424")
+	conns := flag.Int("conns", 4, "TCP connections the throughput load is spread over (several senders)")
+	sngRoot := flag.String("syslog-ng", ".cache/bench/syslog-ng", "unpacked syslog-ng (scripts/setup-bench.sh)")
+	flag.Parse()
+
+	f := loadgen.RFC3164
+	if *format == "rfc5424" {
+		f = loadgen.RFC5424
+	} else if *format != "rfc3164" {
+		fail("-format must be rfc3164 or rfc5424")
+	}
+	build, err := rsyslogtest.BuildDir()
+	if err != nil {
+		fail(err.Error())
+	}
+	root, _ := os.Getwd()
+	if abs, err := filepath.Abs(*sngRoot); err == nil {
+		*sngRoot = abs
+	}
+	if _, err := os.Stat(filepath.Join(*sngRoot, "usr/sbin/syslog-ng")); err != nil {
+		*sngRoot = ""
+	}
+	scratch, err := os.MkdirTemp(shmOrTmp(), "omsplunkgo-bench-")
+	if err != nil {
+		fail(err.Error())
+	}
+	defer os.RemoveAll(scratch)
+
+	var rt router
+	// The receiver only finds each event's sequence number in the raw body:
+	// it shares the machine's CPUs with the shipper, and full JSON parsing
+	// would cost it more than some shippers spend (JSON validity is what
+	// the integration tests check).
+	recv, err := hecreceiver.Start(hecreceiver.Config{Token: token, OnBody: func(body []byte, at time.Time) int {
+		return scanSeqs(body, func(seq int) { rt.arrive(seq, at) })
+	}})
+	if err != nil {
+		fail(err.Error())
+	}
+	defer recv.Close()
+
+	fmt.Printf("omsplunkgo benchmark: %d messages (%s, %d connections) per throughput run, %d at %d/s for latency; %d CPUs\n",
+		*n, *format, *conns, *latencyN, *rate, cpus())
+	var results []result
+	for _, s := range shippers {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), s.short) {
+			continue
+		}
+		fmt.Printf("  %-36s ", s.name)
+		e := &env{port: freePort(), hecURL: recv.URL(), token: token, build: build, root: root, sngRoot: *sngRoot,
+			format: f}
+		e.dir = filepath.Join(scratch, s.short)
+		os.MkdirAll(e.dir, 0o755)
+		e.outFile = filepath.Join(e.dir, "out.fifo")
+		r := run(s, e, &rt, f, *n, *latencyN, *rate, *conns)
+		results = append(results, r)
+		if r.Error != "" {
+			fmt.Printf("FAILED: %s\n", r.Error)
+		} else {
+			fmt.Printf("%9.0f msgs/s  %6.2f CPU s/M  %6.1f MiB  p99 %7.1f ms\n", r.MsgsPerSec, r.CPUPerMillion, r.PeakRSSMiB, r.P99ms)
+		}
+	}
+	fmt.Println()
+	printTable(os.Stdout, results)
+	printTargets(os.Stdout, results)
+	if err := write(*out, results); err != nil {
+		fail(err.Error())
+	}
+	fmt.Printf("\nraw numbers: %s/results.json, %s/results.csv; plots: %s/*.png\n", *out, *out, *out)
+}
+
+// run measures one configuration: warm-up, throughput, latency.
+func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, conns int) (r result) {
+	r = result{Name: s.name, Short: s.short, Messages: n, Rate: rate}
+	p, err := s.start(e)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	defer func() {
+		if err := p.stop(); err != nil && r.Error == "" {
+			r.Error = err.Error()
+		}
+		if r.Error != "" {
+			r.Error += "\n" + tail(p.logs(), 1500)
+		}
+	}()
+	stopTail := make(chan struct{})
+	defer close(stopTail)
+	if s.toFile {
+		go tailFIFO(e.outFile, rt, stopTail)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", e.port)
+
+	// Warm-up: connections open, helpers started, caches warm.
+	w := newTracker(seqWarmup, warmupCount)
+	rt.set(w)
+	if _, err := loadgen.Send(loadgen.Options{Addr: addr, Format: f, First: seqWarmup, Count: warmupCount, Timeout: time.Minute}); err != nil {
+		r.Error = "warm-up: " + err.Error()
+		return r
+	}
+	if !w.wait(time.Minute) {
+		r.Error = fmt.Sprintf("warm-up: %d of %d arrived", w.count.Load(), warmupCount)
+		return r
+	}
+
+	// Throughput: first message sent -> N-th event at the receiver.
+	t := newTracker(seqThroughput, n)
+	rt.set(t)
+	before := sample(p.pid)
+	limit := 2*time.Minute + time.Duration(n/1000)*time.Second
+	sent, err := loadgen.Send(loadgen.Options{Addr: addr, Format: f, First: seqThroughput, Count: n, Timeout: limit, Conns: conns})
+	if err != nil {
+		r.Error = "sending: " + err.Error()
+		return r
+	}
+	start := sent.Started
+	if !t.wait(limit) {
+		r.Error = fmt.Sprintf("throughput: %d of %d arrived within %v", t.count.Load(), n, limit)
+		return r
+	}
+	after := sample(p.pid)
+	r.Seconds = float64(t.doneAt.Load()-start.UnixNano()) / 1e9
+	r.MsgsPerSec = float64(n) / r.Seconds
+	r.CPUPerMillion = after.cpuSince(before) / float64(n) * 1e6
+
+	// Latency at a fixed moderate rate.
+	l := newTracker(seqLatency, latencyN)
+	sentAt := make([]int64, latencyN)
+	rt.set(l)
+	if _, err := loadgen.Send(loadgen.Options{Addr: addr, Format: f, First: seqLatency, Count: latencyN, Rate: rate,
+		Timeout: limit, Sent: func(i int, at time.Time) { sentAt[i-seqLatency] = at.UnixNano() }}); err != nil {
+		r.Error = "latency run: " + err.Error()
+		return r
+	}
+	if !l.wait(limit) {
+		r.Error = fmt.Sprintf("latency run: %d of %d arrived", l.count.Load(), latencyN)
+		return r
+	}
+	lat := make([]float64, latencyN)
+	for i := range lat {
+		lat[i] = float64(l.arrived[i].Load()-sentAt[i]) / 1e6
+	}
+	slices.Sort(lat)
+	r.P50ms, r.P99ms, r.Maxms = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+
+	time.Sleep(time.Second) // late duplicates
+	rt.set(nil)
+	r.Duplicates = t.dups.Load() + l.dups.Load() + w.dups.Load()
+	r.PeakRSSMiB = float64(sample(p.pid).peakRSS()) / (1 << 20)
+	if r.Duplicates > 0 {
+		r.Error = fmt.Sprintf("%d duplicate events: a benchmark must deliver exactly N", r.Duplicates)
+	}
+	return r
+}
+
+func names() string {
+	var s []string
+	for _, sh := range shippers {
+		s = append(s, sh.short)
+	}
+	return strings.Join(s, ",")
+}
+
+func freePort() int {
+	p, err := rsyslogtest.FreePort()
+	if err != nil {
+		fail(err.Error())
+	}
+	return p
+}
+
+func dialTCP(port int) (net.Conn, error) {
+	return net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+}
+
+// shmOrTmp keeps scratch files (the ceiling's output) in memory when it can.
+func shmOrTmp() string {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		return "/dev/shm"
+	}
+	return os.TempDir()
+}
+
+func cpus() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "bench:", msg)
+	os.Exit(1)
+}
+
+func write(dir string, results []result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(results, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := writeCSV(filepath.Join(dir, "results.csv"), results); err != nil {
+		return err
+	}
+	return plot(dir, results)
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+func printTable(w io.Writer, rs []result) {
+	fmt.Fprintf(w, "| configuration | msgs/s | CPU s per 1M msgs | peak RSS MiB | latency p50 / p99 / max ms at %d/s |\n", rateOf(rs))
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	for _, r := range rs {
+		if r.Error != "" {
+			fmt.Fprintf(w, "| %s | failed: %s | | | |\n", r.Name, firstLine(r.Error))
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.1f | %.1f / %.1f / %.1f |\n",
+			r.Name, r.MsgsPerSec, r.CPUPerMillion, r.PeakRSSMiB, r.P50ms, r.P99ms, r.Maxms)
+	}
+}
+
+// printTargets compares against the project's targets (README, Benchmarks).
+func printTargets(w io.Writer, rs []result) {
+	get := func(short string) *result {
+		for i := range rs {
+			if rs[i].Short == short && rs[i].Error == "" {
+				return &rs[i]
+			}
+		}
+		return nil
+	}
+	ceil, osg, py, sng := get("ceiling"), get("omsplunkgo"), get("omprog-python"), get("syslog-ng")
+	if osg == nil {
+		return
+	}
+	fmt.Fprintln(w, "\nomsplunkgo (defaults) against the targets, same run:")
+	check := func(ok bool, format string, a ...any) {
+		mark := "ok  "
+		if !ok {
+			mark = "MISS"
+		}
+		fmt.Fprintf(w, "  %s %s\n", mark, fmt.Sprintf(format, a...))
+	}
+	if ceil != nil {
+		x := osg.MsgsPerSec / ceil.MsgsPerSec
+		check(x >= 0.9, "throughput %.0f%% of the ceiling (target >= 90%%)", 100*x)
+		y := osg.CPUPerMillion / ceil.CPUPerMillion
+		check(y <= 1.15, "rsyslogd CPU per message %.2f x the ceiling's (target <= 1.15)", y)
+		d := osg.PeakRSSMiB - ceil.PeakRSSMiB
+		check(d <= 64, "peak RSS %.1f MiB above the ceiling's (target <= 64)", d)
+	}
+	if py != nil {
+		x := osg.MsgsPerSec / py.MsgsPerSec
+		check(x >= 2, "%.1f x the throughput of omprog + Python (target >= 2)", x)
+	}
+	if sng != nil {
+		x := osg.MsgsPerSec / sng.MsgsPerSec
+		check(x >= 4, "%.1f x the throughput of syslog-ng http() (target >= 4)", x)
+	}
+	// Default batch.maxdelay is 0: the target is 0 + 10 ms.
+	check(osg.P99ms <= 10, "p99 latency %.1f ms at %d/s (target <= batch.maxdelay 0 + 10 ms)", osg.P99ms, osg.Rate)
+}
+
+func rateOf(rs []result) int {
+	if len(rs) > 0 {
+		return rs[0].Rate
+	}
+	return 0
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func writeCSV(path string, rs []result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := csv.NewWriter(f)
+	w.Write([]string{"configuration", "messages", "seconds", "msgs_per_sec", "cpu_seconds_per_million",
+		"peak_rss_mib", "latency_rate", "latency_p50_ms", "latency_p99_ms", "latency_max_ms", "duplicates", "error"})
+	ff := func(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
+	for _, r := range rs {
+		w.Write([]string{r.Name, strconv.Itoa(r.Messages), ff(r.Seconds), ff(r.MsgsPerSec), ff(r.CPUPerMillion),
+			ff(r.PeakRSSMiB), strconv.Itoa(r.Rate), ff(r.P50ms), ff(r.P99ms), ff(r.Maxms),
+			strconv.FormatInt(r.Duplicates, 10), firstLine(r.Error)})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// plot draws the PNGs with gnuplot (Debian's gnuplot-nox).
+func plot(dir string, rs []result) error {
+	var ok []result
+	for _, r := range rs {
+		if r.Error == "" {
+			ok = append(ok, r)
+		}
+	}
+	if len(ok) == 0 {
+		return nil
+	}
+	var dat strings.Builder
+	fmt.Fprintln(&dat, "# name msgs_per_sec cpu_per_million p50 p99 max peak_rss")
+	for _, r := range ok {
+		fmt.Fprintf(&dat, "%q %.1f %.3f %.3f %.3f %.3f %.1f\n", r.Short, r.MsgsPerSec, r.CPUPerMillion,
+			r.P50ms, r.P99ms, r.Maxms, r.PeakRSSMiB)
+	}
+	datPath := filepath.Join(dir, "results.dat")
+	if err := os.WriteFile(datPath, []byte(dat.String()), 0o644); err != nil {
+		return err
+	}
+	script := fmt.Sprintf(`set terminal pngcairo size 1000,520 font "sans,10"
+set datafile separator whitespace
+set style data histograms
+set style fill solid 0.85 border -1
+set boxwidth 0.7
+set grid ytics
+set xtics rotate by -20 noenhanced
+set key noenhanced
+set yrange [0:*]
+
+set output "%[1]s/throughput.png"
+set title "End-to-end throughput (first message sent to N-th event at HEC), %[2]d messages"
+set ylabel "messages per second"
+plot "%[3]s" using 2:xtic(1) title "msgs/s" lc rgb "#2b7bba"
+
+set output "%[1]s/cpu.png"
+set title "Shipper CPU (whole process tree) per million messages"
+set ylabel "CPU seconds"
+plot "%[3]s" using 3:xtic(1) title "CPU s / 1M msgs" lc rgb "#d95f02"
+
+set output "%[1]s/latency.png"
+set title "Latency from send to arrival at %[4]d msgs/s"
+set ylabel "milliseconds (log scale)"
+set logscale y
+set yrange [0.01:*]
+set style histogram clustered gap 1
+plot "%[3]s" using 4:xtic(1) title "p50" lc rgb "#1b9e77", "" using 5 title "p99" lc rgb "#7570b3", "" using 6 title "max" lc rgb "#e7298a"
+`, dir, ok[0].Messages, datPath, ok[0].Rate)
+	cmd := exec.Command("gnuplot")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("gnuplot: %v: %s (install gnuplot-nox: scripts/setup-bench.sh)", err, out)
+	}
+	return nil
+}

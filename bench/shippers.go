@@ -1,0 +1,187 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+)
+
+// shipper is one way of getting syslog from TCP into HEC.
+type shipper struct {
+	name  string
+	short string // file-name friendly
+	// toFile: the shipper writes lines to outFile instead of posting to HEC.
+	toFile bool
+	start  func(e *env) (*proc, error)
+}
+
+// env is what a shipper needs to start.
+type env struct {
+	dir     string // scratch directory of this configuration
+	port    int    // syslog TCP port to listen on
+	hecURL  string
+	token   string
+	build   string // the project's build/ directory
+	root    string // repository root
+	sngRoot string // unpacked syslog-ng
+	outFile string // for toFile shippers: a named pipe the bench reads
+	format  loadgen.Format
+}
+
+// proc is a running shipper.
+type proc struct {
+	pid  int
+	stop func() error
+	logs func() string
+}
+
+// hecJSON renders the same event object omsplunkgo sends, as one line.
+const hecJSON = `template(name="hecjson" type="string" string="{\"time\":%timereported:::date-unixtimestamp%.%timereported:::date-subseconds%,\"host\":\"%hostname:::json%\",\"sourcetype\":\"syslog\",\"event\":\"%syslogtag:::json%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf,json%\"}\n")`
+
+// metaLine is hecpipe's input: "<time> <host> <event text>".
+const metaLine = `template(name="metaline" type="string" string="%timereported:::date-unixtimestamp%.%timereported:::date-subseconds% %hostname% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")`
+
+func rsyslog(e *env, c rsyslogtest.Config) (*proc, error) {
+	c.Dir, c.BuildDir, c.Port = e.dir, e.build, e.port
+	d, err := rsyslogtest.Start(&c, false)
+	if err != nil {
+		return nil, err
+	}
+	return &proc{pid: d.PID, stop: func() error { return d.Stop(30 * time.Second) }, logs: d.Output}, nil
+}
+
+var shippers = []shipper{
+	{
+		name: "ceiling: rsyslog omfile, same JSON", short: "ceiling", toFile: true,
+		// omfile writes to a named pipe the bench drains (as cheap as
+		// /dev/null for rsyslogd, but the bench sees every line arrive).
+		start: func(e *env) (*proc, error) {
+			if err := syscall.Mkfifo(e.outFile, 0o600); err != nil {
+				return nil, err
+			}
+			return rsyslog(e, rsyslogtest.Config{NoModule: true, Type: "omfile", Global: hecJSON,
+				Action: fmt.Sprintf(`file="%s" template="hecjson"`, e.outFile)})
+		},
+	},
+	{
+		name: "omsplunkgo, defaults", short: "omsplunkgo",
+		start: func(e *env) (*proc, error) {
+			return rsyslog(e, rsyslogtest.Config{Action: fmt.Sprintf(`server="%s" token="%s"`, e.hecURL, e.token)})
+		},
+	},
+	{
+		name: "omsplunkgo, tuned", short: "omsplunkgo-tuned",
+		start: func(e *env) (*proc, error) {
+			// Two rsyslog workers render and commit in parallel, each with
+			// up to 2048 messages split over 2-4 requests.
+			return rsyslog(e, rsyslogtest.Config{
+				Queue:  `queue.type="LinkedList" queue.workerThreads="2" queue.dequeueBatchSize="2048" queue.workerThreadMinimumMessages="2048"`,
+				Action: fmt.Sprintf(`server="%s" token="%s" batch.maxevents="1024"`, e.hecURL, e.token)})
+		},
+	},
+	{
+		name: "omprog + Python (stdlib)", short: "omprog-python",
+		start: func(e *env) (*proc, error) {
+			script := filepath.Join(e.root, "bench/helpers/hec_omprog.py")
+			return rsyslog(e, rsyslogtest.Config{NoModule: true, Type: "omprog", Global: `module(load="omprog")` + "\n" + metaLine,
+				Action: fmt.Sprintf(`binary="/usr/bin/python3 %s %s %s" template="metaline"`, script, e.hecURL, e.token)})
+		},
+	},
+	{
+		name: "omprog + Go helper (hec package)", short: "omprog-go",
+		start: func(e *env) (*proc, error) {
+			bin := filepath.Join(e.build, "hecpipe")
+			return rsyslog(e, rsyslogtest.Config{NoModule: true, Type: "omprog", Global: `module(load="omprog")` + "\n" + metaLine,
+				Action: fmt.Sprintf(`binary="%s -server %s -token %s" template="metaline"`, bin, e.hecURL, e.token)})
+		},
+	},
+	{
+		name: "syslog-ng http()", short: "syslog-ng",
+		start: startSyslogNG,
+	},
+}
+
+// syslog-ng 3.38 with the http() destination, as Splunk Connect for
+// Syslog ships: batches of 500 lines, 4 workers, the same event JSON.
+const syslogNGConf = `@version: 3.38
+options { stats_freq(0); keep_hostname(yes); };
+source s { network(ip(127.0.0.1) port(%d) transport(tcp) %s log-iw-size(100000)); };
+destination hec {
+  http(url("%s/services/collector/event") method("POST")
+       headers("Authorization: Splunk %s" "Content-Type: application/json")
+       batch-lines(500) batch-timeout(100) workers(4) delimiter("\n")
+       body('$(format-json time=float(${S_UNIXTIME}.${S_USEC}) host=$HOST sourcetype=syslog event="$MSGHDR$MSG")'));
+};
+log { source(s); destination(hec); flags(flow-control); };
+`
+
+func startSyslogNG(e *env) (*proc, error) {
+	if e.sngRoot == "" {
+		return nil, fmt.Errorf("syslog-ng is not unpacked (run scripts/setup-bench.sh)")
+	}
+	conf := filepath.Join(e.dir, "syslog-ng.conf")
+	flags := "" // RFC3164 is network()'s default
+	if e.format == loadgen.RFC5424 {
+		flags = "flags(syslog-protocol)"
+	}
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(syslogNGConf, e.port, flags, e.hecURL, e.token)), 0o644); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(e.dir, "syslog-ng.out")
+	out, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(filepath.Join(e.sngRoot, "usr/sbin/syslog-ng"), "-F", "-f", conf,
+		"-R", filepath.Join(e.dir, "persist"), "-p", filepath.Join(e.dir, "pid"), "-c", filepath.Join(e.dir, "ctl"),
+		"--module-path="+filepath.Join(e.sngRoot, "usr/lib/syslog-ng/3.38"))
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+filepath.Join(e.sngRoot, "usr/lib/syslog-ng"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	logs := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	p := &proc{pid: cmd.Process.Pid, logs: logs, stop: func() error {
+		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+			return nil
+		case <-time.After(30 * time.Second):
+			syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			return fmt.Errorf("syslog-ng did not stop within 30 s of SIGTERM; killed")
+		}
+	}}
+	if err := waitListening(e.port, done); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("%v\n%s", err, strings.TrimSpace(logs()))
+	}
+	return p, nil
+}
+
+func waitListening(port int, exited <-chan struct{}) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before listening on port %d", port)
+		default:
+		}
+		if c, err := dialTCP(port); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("nothing listens on port %d after 15 s", port)
+}

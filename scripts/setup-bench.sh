@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what `make bench` needs beyond scripts/setup-debian.sh, from
+# Debian's packages: gnuplot-nox (plots), omprog (part of rsyslog), and
+# syslog-ng 3.38 for the http() comparison.
+#
+# syslog-ng is not installed: syslog-ng-core conflicts with rsyslog
+# (installing it removes rsyslog). Its .debs are downloaded and unpacked
+# into .cache/bench/syslog-ng, and run from there; only its shared-library
+# dependencies, which conflict with nothing, are installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-debian.sh
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+
+libs=(gnuplot-nox libivykis0 libnet1 libpcre3 libwrap0 libglib2.0-0 libjson-c5 libcurl4 libcap2)
+need=()
+for p in "${libs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "setup-bench: installing ${need[*]} from Debian's packages"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+dest=.cache/bench/syslog-ng
+if [ ! -x "$dest/usr/sbin/syslog-ng" ]; then
+	echo "setup-bench: unpacking syslog-ng-core and syslog-ng-mod-http into $dest (not installing them)"
+	debs=.cache/bench/debs
+	rm -rf "$debs" "$dest"
+	mkdir -p "$debs" "$dest"
+	# apt-get download needs package lists; a fresh machine may have none.
+	(cd "$debs" && apt-get download syslog-ng-core syslog-ng-mod-http >/dev/null 2>&1) ||
+		{ $sudo apt-get update -qq && (cd "$debs" && apt-get download syslog-ng-core syslog-ng-mod-http >/dev/null 2>&1); }
+	for d in "$debs"/*.deb; do
+		dpkg-deb -x "$d" "$dest"
+	done
+fi
+LD_LIBRARY_PATH="$dest/usr/lib/syslog-ng" "$dest/usr/sbin/syslog-ng" --version | head -1 | sed 's/^/setup-bench: ok, /'
