@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,4 +274,33 @@ func TestIndexerAcknowledgement(t *testing.T) {
 		t.Fatalf("%d duplicates for %d ack timeouts (batches of 20)", dups, s.Stats().AckTimeouts)
 	}
 	t.Logf("ack loss 30%%: %d duplicates from %d resent requests", dups, s.Stats().AckTimeouts)
+}
+
+// The totals of set-aside events reach the log without a line per event:
+// at most once a minute while they change, and on Close.
+func TestRejectedTotalsAreLoggedOnClose(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	r.SetFaults(hecreceiver.Faults{RejectMatch: "message 00000"})
+	c, err := hec.ParseOptions(map[string]string{hec.OptServer: r.URL(), hec.OptToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var lines []string
+	s, err := hec.NewSender(c, func(_ int, msg string) { mu.Lock(); lines = append(lines, msg); mu.Unlock() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Deliver(messages(20), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, l := range lines {
+		if strings.Contains(l, "so far 10 events set aside as rejected") {
+			return
+		}
+	}
+	t.Fatalf("no summary of the 10 rejected events in the log: %q", lines)
 }

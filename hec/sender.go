@@ -44,6 +44,7 @@ type Sender struct {
 	log       Logger
 	health    healthLog
 	rejects   *errorFile
+	summary   summary
 	spool     *spool // nil without spool.dir
 	stats     counters
 	// stopping is set once rsyslog asked a thread waiting in Deliver to
@@ -96,6 +97,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	}
 	s.health.log = log
 	s.rejects = &errorFile{path: cfg.ErrorFile, log: log}
+	s.summary.s = s
 	if cfg.SpoolDir != "" {
 		s.spool = claimSpool(&cfg)
 		go s.replaySpool()
@@ -108,6 +110,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 // HTTP timeout.
 func (s *Sender) Close() {
 	s.halt()
+	s.summary.flush()
 	if s.spool != nil {
 		s.spool.release()
 	}
@@ -337,12 +340,14 @@ func (s *Sender) limitSizes(msgs []Message) {
 		}
 		if s.cfg.EventOversize == OversizeTruncate {
 			s.stats.truncated.Add(1)
+			s.summary.changed()
 			s.rejects.noteTruncated(len(m.Body), max)
 			m.Body = truncateUTF8(m.Body, max)
 			continue
 		}
 		ev := s.enc.AppendEvent(nil, m.Time, m.Host, m.Body)
 		s.stats.rejected.Add(1)
+		s.summary.changed()
 		s.rejects.write(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
 		m.skip = true
 	}
@@ -498,6 +503,7 @@ func (s *Sender) acknowledged(res Result) bool {
 
 func (s *Sender) rejectEvent(ev []byte, res Result) {
 	s.stats.rejected.Add(1)
+	s.summary.changed()
 	s.rejects.write(ev, res.Error(), &res)
 }
 

@@ -1,6 +1,11 @@
 package hec
 
-import "sync/atomic"
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // counters are the sender's running totals; Stats reads them.
 type counters struct {
@@ -29,4 +34,45 @@ func (s *Sender) Stats() Stats {
 		Retries:     s.stats.retries.Load(),
 		AckTimeouts: s.stats.ackTimeouts.Load(),
 	}
+}
+
+// summaryEvery is how often, at most, the running totals of set-aside and
+// truncated events are logged while they change.
+const summaryEvery = time.Minute
+
+// summary logs the rejected and truncated totals, at most once per
+// summaryEvery and once more on Close, so an admin sees the counts in
+// rsyslog's log without a line per event.
+type summary struct {
+	s       *Sender
+	mu      sync.Mutex
+	pending bool
+	logged  Stats
+}
+
+func (m *summary) changed() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pending {
+		return
+	}
+	m.pending = true
+	time.AfterFunc(summaryEvery, m.flush)
+}
+
+func (m *summary) flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = false
+	st := m.s.Stats()
+	if st.Rejected == m.logged.Rejected && st.Truncated == m.logged.Truncated {
+		return
+	}
+	m.logged = st
+	where := "their start is in this log"
+	if m.s.cfg.ErrorFile != "" {
+		where = "they are in " + m.s.cfg.ErrorFile
+	}
+	m.s.log(SevWarning, fmt.Sprintf("omsplunkgo: so far %d events set aside as rejected (%s), %d truncated to %s=%d; %d delivered",
+		st.Rejected, where, st.Truncated, OptEventMaxBytes, m.s.cfg.EventMaxBytes, st.Delivered))
 }
