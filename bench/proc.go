@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
 	"os"
 	"strconv"
 	"strings"
@@ -27,21 +28,6 @@ func cpuSeconds(pid int) float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / clockTick
-}
-
-// peakRSS is a process's high-water resident set size (VmHWM) in bytes.
-func peakRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // tree is pid and its descendants (omprog's helper, a shell in between).
@@ -72,7 +58,7 @@ func sample(root int) usage {
 	u := usage{cpu: map[int]float64{}, rss: map[int]int64{}}
 	for _, p := range tree(root) {
 		u.cpu[p] = cpuSeconds(p)
-		u.rss[p] = peakRSS(p)
+		u.rss[p] = rsyslogtest.ProcStatusBytes(p, "VmHWM") // high-water mark
 	}
 	return u
 }

@@ -115,11 +115,7 @@ func (e *endpoint) queryAcks(channel string, ids []int64) ([]int64, error) {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(e.base + PathAck)
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.Set(fasthttp.HeaderAuthorization, e.auth)
-	req.Header.Set(HeaderChannel, channel)
-	req.Header.SetContentType("application/json")
+	e.prepare(req, PathAck, channel)
 	body := append(make([]byte, 0, 16+8*len(ids)), `{"acks":[`...)
 	for i, id := range ids {
 		if i > 0 {

@@ -129,6 +129,17 @@ func tlsConfig(serverName string, c *Config) (*tls.Config, error) {
 	return tc, nil
 }
 
+// prepare makes req an authorized JSON POST to path, on channel if set.
+func (e *endpoint) prepare(req *fasthttp.Request, path, channel string) {
+	req.SetRequestURI(e.base + path)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.Set(fasthttp.HeaderAuthorization, e.auth)
+	req.Header.SetContentType("application/json")
+	if channel != "" {
+		req.Header.Set(HeaderChannel, channel)
+	}
+}
+
 // postEvents sends one request body of concatenated event objects; channel
 // is "" unless acks are on.
 func (e *endpoint) postEvents(body []byte, gzipped bool, channel string) Result {
@@ -136,15 +147,9 @@ func (e *endpoint) postEvents(body []byte, gzipped bool, channel string) Result 
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(e.base + PathEvent)
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.Set(fasthttp.HeaderAuthorization, e.auth)
-	req.Header.SetContentType("application/json")
+	e.prepare(req, PathEvent, channel)
 	if gzipped {
 		req.Header.Set(fasthttp.HeaderContentEncoding, "gzip")
-	}
-	if channel != "" {
-		req.Header.Set(HeaderChannel, channel)
 	}
 	req.SetBodyRaw(body)
 	err := e.client.DoTimeout(req, resp, e.timeout)

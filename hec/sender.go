@@ -249,22 +249,15 @@ func (s *Sender) encodeChunk(msgs []Message, from, to int) []span {
 	var spans []span
 	r, start := newRequest(), from
 	for i := from; i < to; i++ {
-		m := &msgs[i]
-		if m.skip {
+		if msgs[i].skip {
 			continue
 		}
-		mark := len(r.body)
-		r.body = s.enc.AppendEvent(r.body, m.Time, m.Host, m.Body)
-		if len(r.body) > s.cfg.BatchMaxBytes && len(r.ends) > 0 {
-			next := newRequest()
-			next.body = append(next.body, r.body[mark:]...)
-			r.body = r.body[:mark]
+		if next := r.addEvent(s.enc, &msgs[i], s.cfg.BatchMaxBytes); next != r {
 			r.sealed = true
 			go s.post(r)
 			spans = append(spans, span{r: r, from: start, to: i})
 			r, start = next, i
 		}
-		r.ends = append(r.ends, len(r.body))
 	}
 	if len(r.ends) == 0 {
 		b := r.body[:0]
@@ -374,22 +367,30 @@ func (s *Sender) appendLocked(m *Message) *request {
 		s.open = newRequest()
 	}
 	r := s.open
-	mark := len(r.body)
-	r.body = s.enc.AppendEvent(r.body, m.Time, m.Host, m.Body)
-	if len(r.body) > s.cfg.BatchMaxBytes && len(r.ends) > 0 {
-		// Move the event that did not fit into a fresh request.
-		next := newRequest()
-		next.body = append(next.body, r.body[mark:]...)
-		r.body = r.body[:mark]
+	if next := r.addEvent(s.enc, m, s.cfg.BatchMaxBytes); next != r {
 		s.sealLocked(r)
 		s.open = next
 		r = next
-		mark = 0
 	}
-	r.ends = append(r.ends, len(r.body))
 	if len(r.ends) >= s.cfg.BatchMaxEvents || len(r.body) >= s.cfg.BatchMaxBytes {
 		s.sealLocked(r)
 	}
+	return r
+}
+
+// addEvent appends m to r. When that pushes r past maxBytes and r held
+// events before, the event moves to a fresh request, which is returned (r
+// is then complete); otherwise r is returned.
+func (r *request) addEvent(enc *Encoder, m *Message, maxBytes int) *request {
+	mark := len(r.body)
+	r.body = enc.AppendEvent(r.body, m.Time, m.Host, m.Body)
+	if len(r.body) > maxBytes && len(r.ends) > 0 {
+		next := newRequest()
+		next.body = append(next.body, r.body[mark:]...)
+		r.body = r.body[:mark]
+		r = next
+	}
+	r.ends = append(r.ends, len(r.body))
 	return r
 }
 

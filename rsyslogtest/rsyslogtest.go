@@ -274,13 +274,17 @@ func (d *Daemon) Addr() string { return fmt.Sprintf("127.0.0.1:%d", d.Conf.Port)
 
 // RSS returns the daemon's resident set size in bytes (VmRSS), or 0 when
 // it cannot be read.
-func (d *Daemon) RSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.PID))
+func (d *Daemon) RSS() int64 { return ProcStatusBytes(d.PID, "VmRSS") }
+
+// ProcStatusBytes reads a kB field of /proc/<pid>/status ("VmRSS",
+// "VmHWM") in bytes, or 0 when it cannot be read.
+func ProcStatusBytes(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb << 10
 		}
