@@ -520,21 +520,33 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 	return RS_RET_OK;
 }
 
-/* Batches stranded by a shutdown are saved under rsyslog's work directory
- * unless the action names its own spool.dir. */
-static void add_default_spool_dir(instanceData *p, const modConfData_t *mc)
+/* Adds name=value to an action that did not set name. */
+static void add_default(instanceData *p, const char *name, const char *value)
 {
-	const uchar *wd = mc->pConf != NULL ? glblGetWorkDirRaw(mc->pConf) : NULL;
-	if (wd == NULL || wd[0] == '\0' || p->nopts >= N_ACTPARAMS)
+	if (p->nopts >= N_ACTPARAMS)
 		return;
 	for (int i = 0; i < p->nopts; i++)
-		if (strcmp(p->names[i], "spool.dir") == 0)
+		if (strcmp(p->names[i], name) == 0)
 			return;
-	char *v = strdup((const char *)wd);
+	char *v = strdup(value);
 	if (v == NULL)
 		return;
-	p->names[p->nopts] = "spool.dir";
+	p->names[p->nopts] = name;
 	p->values[p->nopts++] = v;
+}
+
+/* Unless the action says otherwise, batches stranded by a shutdown are
+ * saved, and events HEC refuses for good are written, under rsyslog's
+ * work directory: nothing is only logged by default. */
+static void add_workdir_defaults(instanceData *p, const modConfData_t *mc)
+{
+	const uchar *wd = mc->pConf != NULL ? glblGetWorkDirRaw(mc->pConf) : NULL;
+	char path[4096];
+	if (wd == NULL || wd[0] == '\0')
+		return;
+	add_default(p, "spool.dir", (const char *)wd);
+	if (snprintf(path, sizeof(path), "%s/omsplunkgo-rejected.json", (const char *)wd) < (int)sizeof(path))
+		add_default(p, "errorfile", path);
 }
 
 /* First hook after rsyslogd forked, on the main thread: start Go now. */
@@ -547,7 +559,7 @@ static rsRetVal activateCnf(modConfData_t *mc)
 	for (instanceData *p = instances; p != NULL; p = p->next) {
 		if (p->handle != 0)
 			continue;
-		add_default_spool_dir(p, mc);
+		add_workdir_defaults(p, mc);
 		err[0] = '\0';
 		p->handle = go.action_new(p->names, (const char *const *)p->values, p->nopts, err, sizeof(err));
 		if (p->handle == 0)

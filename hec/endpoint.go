@@ -215,8 +215,15 @@ func outcomeOf(status, code int) Outcome {
 		return Transient
 	case status == 401, status == 403, status == 404, status == 405:
 		return Misconfigured
-	case status == 400, status == 413:
+	case status == 413:
+		// Too large: the sender splits the request; alone, the event is
+		// refused for good.
 		return Rejected
+	case status == 400:
+		// HEC names bad data with a code (handled above). A bare 400 is a
+		// proxy or a wrong endpoint refusing everything: setting events
+		// aside for it would throw the whole stream away.
+		return Misconfigured
 	default: // 408, 429, 5xx and anything unexpected: try again later
 		return Transient
 	}

@@ -47,6 +47,7 @@ func TestOutcomeOf(t *testing.T) {
 		{400, 13, Rejected},
 		{400, 15, Rejected},
 		{413, -1, Rejected},
+		{400, -1, Misconfigured}, // no HEC code: a proxy, not bad data
 	}
 	for _, c := range cases {
 		if got := outcomeOf(c.status, c.code); got != c.want {

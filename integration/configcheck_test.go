@@ -37,15 +37,7 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			conf := newConfig(t, c.action)
-			path, err := conf.Render()
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, out, err := rsyslogtest.Validate(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			code, out := validate(t, newConfig(t, c.action))
 			if code == 0 {
 				t.Fatalf("rsyslogd -N1 accepted the config; output:\n%s", out)
 			}
@@ -65,6 +57,15 @@ func TestConfigCheckAcceptsAGoodAction(t *testing.T) {
 	  event.maxbytes="64k" event.oversize="reject" errorfile="/tmp/omsplunkgo-rejects.json" spool.dir="/tmp"
 	  useack="on" ack.interval="200" ack.timeout="60000"`)
 	conf.ModuleParams = `gomaxprocs="2" gomemlimit="512m"`
+	code, out := validate(t, conf)
+	if code != 0 || strings.Contains(out, "error") {
+		t.Fatalf("rsyslogd -N1 rejected a good config (exit %d):\n%s", code, out)
+	}
+}
+
+// validate renders conf and runs `rsyslogd -N1` on it.
+func validate(t *testing.T, conf *rsyslogtest.Config) (int, string) {
+	t.Helper()
 	path, err := conf.Render()
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +74,5 @@ func TestConfigCheckAcceptsAGoodAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code != 0 || strings.Contains(out, "error") {
-		t.Fatalf("rsyslogd -N1 rejected a good config (exit %d):\n%s", code, out)
-	}
+	return code, out
 }

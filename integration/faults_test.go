@@ -155,16 +155,17 @@ func restartReceiverAt(t *testing.T, addr string) *hecreceiver.Receiver {
 	return r
 }
 
-// HEC rejects every event holding a marker: those land in errorfile with
-// HEC's reason, everything else arrives once.
+// HEC rejects every event holding a marker: those land in the error file
+// (by default in the workDirectory) with HEC's reason, everything else
+// arrives once.
 func TestRejectedEventsGoToErrorFile(t *testing.T) {
 	const n = 20000
 	const marker = "seq=00001234" // seq 12340..12349
 	r := startReceiver(t, hecreceiver.Config{Record: true})
 	r.SetFaults(hecreceiver.Faults{RejectMatch: marker})
-	conf := newConfig(t, "")
-	errFile := filepath.Join(conf.Dir, "rejected.json")
-	conf.Action = action(r, fmt.Sprintf(`errorfile="%s"`, errFile))
+	conf := newConfig(t, action(r, ""))
+	// No errorfile parameter: the default is under rsyslog's workDirectory.
+	errFile := filepath.Join(conf.Dir, "omsplunkgo-rejected.json")
 	d := start(t, conf, false)
 	send(t, d, loadgen.RFC5424, 0, n)
 	waitFor(t, r, n-10, 2*time.Minute)
@@ -206,7 +207,7 @@ func TestRejectedEventsGoToErrorFile(t *testing.T) {
 		}
 		rejected = append(rejected, loadgen.SeqOf(line.Event.Event))
 	}
-	result(t, "HEC rejects 10 events (code 6)", n, lost, dup, fmt.Sprintf("%d in errorfile", len(rejected)))
+	result(t, "HEC rejects 10 events (code 6)", n, lost, dup, fmt.Sprintf("%d in the default error file", len(rejected)))
 	if lost+dup > 0 || len(rejected) != 10 {
 		t.Fatalf("%d good events lost, %d duplicated, %d in the error file (want 10): %v", lost, dup, len(rejected), rejected)
 	}
