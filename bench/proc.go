@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // clockTick is USER_HZ, the unit of utime/stime in /proc/<pid>/stat; it is
@@ -28,6 +29,16 @@ func cpuSeconds(pid int) float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / clockTick
+}
+
+// ownCPUSeconds is this process's user+system CPU time so far: the load
+// generator and the receiver both run in it.
+func ownCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // tree is pid and its descendants (omprog's helper, a shell in between).

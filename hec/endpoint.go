@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"time"
@@ -77,7 +78,10 @@ type endpoint struct {
 	channels []string
 }
 
-func newEndpoint(u *url.URL, c *Config) (*endpoint, error) {
+// newEndpoint prepares the client of one HEC URL. abort is asked whenever
+// a wait for the endpoint is interrupted; true ends it (the Sender is
+// stopping).
+func newEndpoint(u *url.URL, c *Config, abort func() bool) (*endpoint, error) {
 	hc := &fasthttp.HostClient{
 		Addr:                u.Host,
 		Name:                "omsplunkgo",
@@ -89,6 +93,11 @@ func newEndpoint(u *url.URL, c *Config) (*endpoint, error) {
 		// A POST may have reached HEC before the connection broke; never
 		// let the transport resend it behind our back (we decide retries).
 		MaxIdemponentCallAttempts: 1,
+		// Requests are mostly posted from rsyslog's worker thread, which
+		// then waits for the answer; see threadConn.
+		Dial: func(addr string) (net.Conn, error) {
+			return dialThread(addr, c.Timeout, abort)
+		},
 	}
 	if hc.IsTLS {
 		tc, err := tlsConfig(u.Hostname(), c)

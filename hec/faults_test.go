@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,6 +175,39 @@ func TestStoppingSpoolsAndNextStartReplays(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if files, _ := filepath.Glob(filepath.Join(dir, "*.hec")); len(files) != 0 || s2.Stats().Replayed != 40 {
 		t.Fatalf("after replay: files %v, stats %+v", files, s2.Stats())
+	}
+}
+
+// A HEC that takes the request and never answers does not hold a stopping
+// rsyslog worker past its action completion timeout: the wait on the
+// caller's thread ends stopGrace after the stop, and the batch is spooled.
+func TestStoppingWhileHECHangsSpools(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // read nothing, answer nothing
+		}
+	}()
+	dir := t.TempDir()
+	s := newSender(t, "http://"+ln.Addr().String(), func(c *hec.Config) { c.SpoolDir = dir })
+	stopAt := time.Now().Add(200 * time.Millisecond)
+	start := time.Now()
+	if err := s.Deliver(messages(30), func() bool { return time.Now().After(stopAt) }); err != nil {
+		t.Fatalf("stopped Deliver with a spool: %v", err)
+	}
+	if d := time.Since(start); d > 1200*time.Millisecond {
+		t.Fatalf("took %v to give up after the stop at 200ms (rsyslog cancels at 1s)", d)
+	}
+	if s.Stats().Spooled != 30 {
+		t.Fatalf("stats %+v, want 30 spooled", s.Stats())
 	}
 }
 

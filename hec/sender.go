@@ -50,8 +50,12 @@ type Sender struct {
 	// stopping is set once rsyslog asked a thread waiting in Deliver to
 	// stop, or Close was called: from then on nothing is retried.
 	stopping atomic.Bool
+	haltedAt atomic.Int64  // unix nanoseconds when stopping turned true
 	haltCh   chan struct{} // closed when stopping turns true
 	haltOnce sync.Once
+	// callers are the stop flags of the Deliver calls under way, for
+	// waits that run on the caller's own thread (see stop.go).
+	callers callers
 
 	mu   sync.Mutex
 	open *request // the request batches are appended to, nil when none
@@ -89,7 +93,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		s.acks = &acker{interval: cfg.AckInterval, log: log, waiting: map[ackKey]chan struct{}{}}
 	}
 	for _, u := range cfg.Endpoints {
-		ep, err := newEndpoint(u, &cfg)
+		ep, err := newEndpoint(u, &cfg, s.abortWait)
 		if err != nil {
 			return nil, err
 		}
@@ -116,14 +120,6 @@ func (s *Sender) Close() {
 	}
 }
 
-// halt stops all retrying and waiting for good.
-func (s *Sender) halt() {
-	s.haltOnce.Do(func() {
-		s.stopping.Store(true)
-		close(s.haltCh)
-	})
-}
-
 // Config returns the validated configuration.
 func (s *Sender) Config() Config { return s.cfg }
 
@@ -148,8 +144,8 @@ type span struct {
 // counter) and do not fail the batch.
 //
 // stopping, if not nil, is polled while waiting. Once it reports true the
-// sender stops retrying, and Deliver waits at most stopGrace more for
-// requests already on the wire; what is still undelivered then is saved to
+// sender stops retrying, and waits at most stopGrace more for requests
+// already on the wire; what is still undelivered then is saved to
 // spool.dir and reported done. rsyslog drops a batch whose commit fails
 // during shutdown (it marks the batch done before committing), so the spool
 // is the only place it can survive; without spool.dir the batch is lost
@@ -158,21 +154,30 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	if stopping != nil {
+		id := s.callers.add(stopping)
+		defer s.callers.remove(id)
+	}
 	s.limitSizes(msgs)
 	var spans []span
-	if s.cfg.BatchMaxDelay <= 0 && len(msgs) > s.cfg.BatchMaxEvents {
-		spans = s.encodeParallel(msgs)
-	} else {
+	switch {
+	case s.cfg.BatchMaxDelay > 0:
 		spans = s.encodeShared(msgs)
+	case len(msgs) > s.cfg.BatchMaxEvents:
+		spans = s.encodeParallel(msgs)
+	default:
+		// The common case: one request, posted from the calling thread.
+		spans = s.encodeChunk(msgs, 0, len(msgs), s.inlinePost())
 	}
 
 	var errs []error
-	var left []span             // undelivered when stopping
-	var giveUp <-chan time.Time // shared: one grace period per Deliver
+	var left []span // undelivered when stopping
+	gaveUp := false
 	for _, sp := range spans {
 		if stopping == nil {
 			<-sp.r.done
-		} else if !s.await(sp.r, stopping, &giveUp) {
+		} else if !s.await(sp.r) {
+			gaveUp = true
 			left = append(left, sp)
 			continue
 		}
@@ -184,7 +189,7 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 	if len(errs) == 0 && len(left) == 0 {
 		return nil
 	}
-	if stopping != nil && (giveUp != nil || stopping()) {
+	if stopping != nil && (gaveUp || stopping()) {
 		return s.saveForLater(msgs, left)
 	}
 	return errors.Join(errs...)
@@ -226,16 +231,17 @@ func (s *Sender) encodeShared(msgs []Message) []span {
 // of at most batch.maxevents and encodes them on as many goroutines: the
 // calling rsyslog worker thread would otherwise encode the whole batch
 // alone while the other cores idle. Each chunk's requests go out as soon
-// as they are full. It returns once every message has been read.
+// as they are full; the calling thread posts its own chunk's last one
+// itself. It returns once every message has been read.
 func (s *Sender) encodeParallel(msgs []Message) []span {
 	chunks := (len(msgs) + s.cfg.BatchMaxEvents - 1) / s.cfg.BatchMaxEvents
 	size := (len(msgs) + chunks - 1) / chunks
 	parts := make([][]span, chunks)
 	var wg sync.WaitGroup
 	for c := 1; c < chunks; c++ {
-		wg.Go(func() { parts[c] = s.encodeChunk(msgs, c*size, min((c+1)*size, len(msgs))) })
+		wg.Go(func() { parts[c] = s.encodeChunk(msgs, c*size, min((c+1)*size, len(msgs)), false) })
 	}
-	parts[0] = s.encodeChunk(msgs, 0, min(size, len(msgs)))
+	parts[0] = s.encodeChunk(msgs, 0, min(size, len(msgs)), s.inlinePost())
 	wg.Wait()
 	var spans []span
 	for _, p := range parts {
@@ -244,8 +250,11 @@ func (s *Sender) encodeParallel(msgs []Message) []span {
 	return spans
 }
 
-// encodeChunk encodes msgs[from:to] into requests of its own and posts them.
-func (s *Sender) encodeChunk(msgs []Message, from, to int) []span {
+// encodeChunk encodes msgs[from:to] into requests of its own and posts
+// them. With inline, the last request is posted on the calling goroutine
+// and has been answered when encodeChunk returns; the others go out on
+// goroutines of their own as soon as they are full.
+func (s *Sender) encodeChunk(msgs []Message, from, to int, inline bool) []span {
 	var spans []span
 	r, start := newRequest(), from
 	for i := from; i < to; i++ {
@@ -265,7 +274,11 @@ func (s *Sender) encodeChunk(msgs []Message, from, to int) []span {
 		return spans
 	}
 	r.sealed = true
-	go s.post(r)
+	if inline {
+		s.post(r)
+	} else {
+		go s.post(r)
+	}
 	return append(spans, span{r: r, from: start, to: to})
 }
 
@@ -296,31 +309,6 @@ func (s *Sender) saveForLater(msgs []Message, left []span) error {
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: saved %d undelivered events to %s; "+
 		"they are sent on the next start", events, s.spool.dir))
 	return nil
-}
-
-// stopGrace is how long a stopping Deliver still waits for requests on the
-// wire: short of rsyslog's default 1 s action completion timeout, long
-// enough for a healthy HEC to answer, which spares a duplicate.
-const stopGrace = 500 * time.Millisecond
-
-// await waits for r and reports whether it finished; it gives up
-// stopGrace after stopping first reports true (*giveUp then fires).
-func (s *Sender) await(r *request, stopping func() bool, giveUp *<-chan time.Time) bool {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-r.done:
-			return true
-		case <-*giveUp:
-			return false
-		case <-tick.C:
-			if *giveUp == nil && stopping() {
-				s.halt()
-				*giveUp = time.After(stopGrace)
-			}
-		}
-	}
 }
 
 // limitSizes applies event.maxbytes to each message text.
@@ -549,21 +537,6 @@ func (s *Sender) postRetrying(body []byte, deadline time.Time) (Result, error) {
 			return res, fmt.Errorf("%w: %w: %s", ErrSuspend, ErrStopping, res.Error())
 		}
 		backoff = min(backoff*2, 5*time.Second)
-	}
-}
-
-// sleepUnlessStopping sleeps for d, in slices, and reports false as soon as
-// the sender is stopping.
-func (s *Sender) sleepUnlessStopping(d time.Duration) bool {
-	for end := time.Now().Add(d); ; {
-		if s.stopping.Load() {
-			return false
-		}
-		left := time.Until(end)
-		if left <= 0 {
-			return true
-		}
-		time.Sleep(min(left, 50*time.Millisecond))
 	}
 }
 

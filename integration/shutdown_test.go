@@ -58,3 +58,34 @@ func TestRestartDuringOutageLosesNothing(t *testing.T) {
 		t.Fatalf("replay not reported; rsyslogd log:\n%s", tail(d2.Output(), 4000))
 	}
 }
+
+// HEC takes each request and does not answer for 12 s (a hung indexer or
+// proxy). Stopping rsyslogd ends the worker's wait for the answer within
+// the module's grace period, not the 30 s HTTP timeout; the batch goes to
+// the spool and arrives, once, after the restart.
+func TestStopWhileHECHangsLosesNothing(t *testing.T) {
+	const n = 3000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	// Answered 503 when the 12 s are up, so the hung requests never count.
+	r.SetFaults(hecreceiver.Faults{Delay: 12 * time.Second, FailUntil: time.Now().Add(time.Hour)})
+	conf := newConfig(t, action(r, diskQueue+` timeout="30000" retry.maxtime="60000"`))
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	time.Sleep(1500 * time.Millisecond)
+
+	stopped := time.Now()
+	if err := d.Stop(40 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(stopped); took > 8*time.Second {
+		t.Fatalf("rsyslogd took %v to stop while HEC hung; rsyslogd log:\n%s", took, tail(d.Output(), 4000))
+	}
+	if spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.hec")); len(spooled) == 0 {
+		t.Fatalf("the batch waiting for the hung HEC was not spooled; rsyslogd log:\n%s", tail(d.Output(), 4000))
+	}
+
+	r.SetFaults(hecreceiver.Faults{})
+	start(t, conf, false)
+	waitFor(t, r, n, 2*time.Minute)
+	checkExactlyOnce(t, r.Events(), 0, n)
+}
