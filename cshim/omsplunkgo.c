@@ -44,6 +44,7 @@ static struct cnfparamdescr modpdescr[] = {
 	{ "library", eCmdHdlrString, 0 },     /* path of libomsplunkgo.so */
 	{ "gomaxprocs", eCmdHdlrNonNegInt, 0 },/* 0: Go's default (all CPUs) */
 	{ "gomemlimit", eCmdHdlrSize, 0 },    /* soft limit of the Go heap */
+	{ "debug.pprof", eCmdHdlrString, 0 }, /* host:port for Go's pprof HTTP endpoints */
 };
 static struct cnfparamblk modpblk = { CNFPARAMBLK_VERSION, sizeof(modpdescr) / sizeof(modpdescr[0]), modpdescr };
 
@@ -92,6 +93,7 @@ typedef struct modConfData_s {
 	char *library;
 	int gomaxprocs;
 	long long gomemlimit;
+	char *pprof; /* NULL: no profiling endpoint */
 } modConfData_t;
 
 /* One action(). Options are kept as text until Go exists to take them. */
@@ -378,7 +380,8 @@ static int load_go(const modConfData_t *mc)
 		LogError(0, RS_RET_ERR, MODULE_NAME ": %s is not an omsplunkgo Go library (missing exports)", path);
 		return 0;
 	}
-	if (init(&host, mc ? mc->gomaxprocs : 0, mc ? mc->gomemlimit : 0, err, sizeof(err)) != OMSG_OK) {
+	if (init(&host, mc ? mc->gomaxprocs : 0, mc ? mc->gomemlimit : 0, mc ? mc->pprof : NULL, err,
+		 sizeof(err)) != OMSG_OK) {
 		LogError(0, RS_RET_ERR, MODULE_NAME ": %s: %s", path, err);
 		return 0;
 	}
@@ -451,6 +454,8 @@ static rsRetVal setModCnf(struct nvlst *lst)
 			loadModConf->gomaxprocs = (int)pvals[i].val.d.n;
 		else if (!strcmp(name, "gomemlimit"))
 			loadModConf->gomemlimit = pvals[i].val.d.n;
+		else if (!strcmp(name, "debug.pprof"))
+			loadModConf->pprof = es_str2cstr(pvals[i].val.d.estr, NULL);
 	}
 	cnfparamvalsDestruct(pvals, &modpblk);
 	return RS_RET_OK;
@@ -575,6 +580,7 @@ static rsRetVal freeCnf(void *ptr)
 	modConfData_t *mc = ptr;
 	if (mc != NULL) {
 		free(mc->library);
+		free(mc->pprof);
 		free(mc);
 	}
 	return RS_RET_OK;

@@ -18,7 +18,7 @@
 /* Bumped whenever a signature or struct below changes; omsg_init refuses a
  * host with another version, so a shim and a Go library from different
  * builds fail loudly instead of corrupting memory. */
-#define OMSG_PLUGIN_ABI 3
+#define OMSG_PLUGIN_ABI 4
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
@@ -53,7 +53,8 @@ enum omsg_template {
 };
 
 /* Go's exports, resolved by name with dlsym. */
-typedef int (*omsg_init_fn)(const omsg_host_t *host, int gomaxprocs, int64_t gomemlimit,
+/* pprof: "host:port" to serve Go's profiling endpoints on, or NULL. */
+typedef int (*omsg_init_fn)(const omsg_host_t *host, int gomaxprocs, int64_t gomemlimit, const char *pprof,
 			    char *err, int errlen);
 /* names/values: n option pairs, spelled as in the action() statement.
  * Returns a handle > 0, or 0 with a message in err. */

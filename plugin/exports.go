@@ -52,7 +52,7 @@ func setErr(dst *C.char, n C.int, msg string) {
 }
 
 //export omsg_init
-func omsg_init(h *C.omsg_host_t, gomaxprocs C.int, gomemlimit C.int64_t, errBuf *C.char, errLen C.int) (rc C.int) {
+func omsg_init(h *C.omsg_host_t, gomaxprocs C.int, gomemlimit C.int64_t, pprofAddr *C.char, errBuf *C.char, errLen C.int) (rc C.int) {
 	if h == nil || h.abi != C.OMSG_PLUGIN_ABI {
 		setErr(errBuf, errLen, fmt.Sprintf("libomsplunkgo.so speaks plugin ABI %d but the module does not; install the module and library from the same build", C.OMSG_PLUGIN_ABI))
 		return C.OMSG_ERROR
@@ -64,6 +64,12 @@ func omsg_init(h *C.omsg_host_t, gomaxprocs C.int, gomemlimit C.int64_t, errBuf 
 	}
 	if gomemlimit > 0 {
 		debug.SetMemoryLimit(int64(gomemlimit))
+	}
+	if pprofAddr != nil {
+		if err := servePprof(C.GoString(pprofAddr)); err != nil {
+			// Profiling is a debugging aid: shipping goes on without it.
+			logf(hec.SevErr, "omsplunkgo: debug.pprof: %v", err)
+		}
 	}
 	return C.OMSG_OK
 }
