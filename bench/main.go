@@ -168,9 +168,11 @@ func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, con
 	// Throughput: first message sent -> N-th event at the receiver.
 	t := newTracker(seqThroughput, n)
 	rt.set(t)
-	before, harnessBefore := sample(p.pid), ownCPUSeconds()
+	var before usage
+	var harnessBefore float64
 	limit := 2*time.Minute + time.Duration(n/1000)*time.Second
-	sent, err := loadgen.Send(loadgen.Options{Addr: addr, Format: f, First: seqThroughput, Count: n, Timeout: limit, Conns: conns})
+	sent, err := loadgen.Send(loadgen.Options{Addr: addr, Format: f, First: seqThroughput, Count: n, Timeout: limit, Conns: conns,
+		Rendered: func() { before, harnessBefore = sample(p.pid), ownCPUSeconds() }})
 	if err != nil {
 		r.Error = "sending: " + err.Error()
 		return r

@@ -94,6 +94,11 @@ func (s *Sender) inlinePost() bool { return s.acks == nil }
 // await waits for r, posted on another goroutine, and reports whether it
 // finished; false once the Sender halted more than stopGrace ago.
 func (s *Sender) await(r *request) bool {
+	select {
+	case <-r.done: // always so for a request the caller posted itself
+		return true
+	default:
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {

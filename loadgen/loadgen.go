@@ -82,6 +82,9 @@ type Options struct {
 	// Sent, if set, is called with each message's number and the time it
 	// was handed to the socket (rate-limited mode only).
 	Sent func(i int, at time.Time)
+	// Rendered, if set, is called once the lines are rendered, right before
+	// the first write (a benchmark starts its CPU accounting there).
+	Rendered func()
 }
 
 // Result says how a run went.
@@ -133,6 +136,9 @@ func Send(o Options) (Result, error) {
 		if len(buf) > 0 {
 			parts[p] = append(parts[p], buf)
 		}
+	}
+	if o.Rendered != nil {
+		o.Rendered()
 	}
 	res := Result{Started: time.Now()}
 	errs := make(chan error, o.Conns)
