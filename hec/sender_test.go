@@ -3,6 +3,8 @@ package hec_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -208,5 +210,37 @@ func TestParseOptionsNamesTheOption(t *testing.T) {
 	c, err := hec.ParseOptions(map[string]string{hec.OptServer: "https://splunk", hec.OptToken: "t"})
 	if err != nil || c.Endpoints[0].Host != "splunk:8088" {
 		t.Fatalf("default port: %v %v", c.Endpoints, err)
+	}
+}
+
+// HTTPS: events arrive over TLS when the client trusts HEC's certificate
+// (tls.cacert); with verification on and no trust, the batch is kept and
+// the cause is a configuration error naming the certificate problem.
+func TestHTTPSDeliversAndChecksTheCertificate(t *testing.T) {
+	tc, caPEM, err := hecreceiver.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := receiver(t, hecreceiver.Config{TLS: tc})
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newSender(t, r.URL(), func(c *hec.Config) { c.TLSCACert = ca })
+	if err := s.Deliver(messages(1200), nil); err != nil { // 3 requests on TLS connections
+		t.Fatal(err)
+	}
+	if r.Count() != 1200 {
+		t.Fatalf("receiver has %d of 1200", r.Count())
+	}
+
+	untrusting := newSender(t, r.URL(), func(c *hec.Config) { c.RetryMaxTime = time.Second })
+	err = untrusting.Deliver(messages(5), nil)
+	if !errors.Is(err, hec.ErrSuspend) || !strings.Contains(err.Error(), "configuration error") ||
+		!strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("got %v, want a suspend for the unknown certificate authority", err)
+	}
+	if r.Count() != 1200 {
+		t.Fatalf("an untrusted connection delivered: receiver has %d", r.Count())
 	}
 }

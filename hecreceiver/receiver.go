@@ -6,6 +6,7 @@ package hecreceiver
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -69,6 +70,8 @@ type Config struct {
 	// parsing off the machine's CPUs; Record, OnEvent and the fault modes
 	// that look at events do not apply then.
 	OnBody func(body []byte, at time.Time) int
+	// TLS, when set, makes the receiver speak HTTPS (URL says https).
+	TLS *tls.Config
 }
 
 // Stats counts what the receiver saw.
@@ -125,6 +128,9 @@ func Start(cfg Config) (*Receiver, error) {
 		NoDefaultServerHeader: true,
 		ReadTimeout:           time.Minute,
 	}
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
+	}
 	go r.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return r, nil
 }
@@ -133,7 +139,12 @@ func Start(cfg Config) (*Receiver, error) {
 func (r *Receiver) Addr() string { return r.ln.Addr().String() }
 
 // URL is the base URL to give a HEC client.
-func (r *Receiver) URL() string { return "http://" + r.Addr() }
+func (r *Receiver) URL() string {
+	if r.cfg.TLS != nil {
+		return "https://" + r.Addr()
+	}
+	return "http://" + r.Addr()
+}
 
 // Close stops listening and drops open connections.
 func (r *Receiver) Close() error {

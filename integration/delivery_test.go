@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,4 +133,25 @@ func TestHostileBytesBecomeValidJSON(t *testing.T) {
 	if s := r.Stats(); s.Rejected != 0 {
 		t.Fatalf("receiver rejected %d requests as invalid", s.Rejected)
 	}
+}
+
+// HTTPS to HEC with the action trusting HEC's certificate through
+// tls.cacert: every message arrives once.
+func TestHTTPSWithTrustedCADelivers(t *testing.T) {
+	const n = 5000
+	tc, caPEM, err := hecreceiver.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startReceiver(t, hecreceiver.Config{Record: true, TLS: tc})
+	conf := newConfig(t, "")
+	ca := filepath.Join(conf.Dir, "hec-ca.pem")
+	if err := os.WriteFile(ca, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf.Action = action(r, fmt.Sprintf(`tls.cacert="%s"`, ca))
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, time.Minute)
+	checkExactlyOnce(t, r.Events(), 0, n)
 }
