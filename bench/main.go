@@ -43,13 +43,26 @@ type result struct {
 	// receiver) in the throughput run: on a small machine it competes with
 	// the shipper, so it is shown rather than assumed away.
 	HarnessCPUPerMillion float64 `json:"harness_cpu_seconds_per_million"`
-	PeakRSSMiB           float64 `json:"peak_rss_mib"`
-	Rate                 int     `json:"latency_rate"`
-	P50ms                float64 `json:"latency_p50_ms"`
-	P99ms                float64 `json:"latency_p99_ms"`
-	Maxms                float64 `json:"latency_max_ms"`
-	Duplicates           int64   `json:"duplicates"`
-	Error                string  `json:"error,omitempty"`
+	// EventsPerRequest is the average HEC request size in the throughput
+	// run (0 for the ceiling, which posts nothing): per-request costs are
+	// a large part of a shipper's CPU.
+	EventsPerRequest float64 `json:"events_per_request"`
+	PeakRSSMiB       float64 `json:"peak_rss_mib"`
+	Rate             int     `json:"latency_rate"`
+	P50ms            float64 `json:"latency_p50_ms"`
+	P99ms            float64 `json:"latency_p99_ms"`
+	Maxms            float64 `json:"latency_max_ms"`
+	Duplicates       int64   `json:"duplicates"`
+	Error            string  `json:"error,omitempty"`
+	// Rounds are the throughput runs the medians above come from.
+	Rounds []round `json:"rounds,omitempty"`
+}
+
+// round is one throughput run of a configuration.
+type round struct {
+	MsgsPerSec           float64 `json:"msgs_per_sec"`
+	CPUPerMillion        float64 `json:"cpu_seconds_per_million"`
+	HarnessCPUPerMillion float64 `json:"harness_cpu_seconds_per_million"`
 }
 
 func main() {
@@ -60,6 +73,7 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for results.json, results.csv and the plots")
 	format := flag.String("format", "rfc3164", "syslog format of the load: rfc3164 or rfc5424")
 	conns := flag.Int("conns", 4, "TCP connections the throughput load is spread over (several senders)")
+	rounds := flag.Int("rounds", 3, "throughput runs per configuration, interleaved across configurations; the table shows medians")
 	sngRoot := flag.String("syslog-ng", ".cache/bench/syslog-ng", "unpacked syslog-ng (scripts/setup-bench.sh)")
 	flag.Parse()
 
@@ -99,27 +113,49 @@ func main() {
 	}
 	defer recv.Close()
 
-	fmt.Printf("omsplunkgo benchmark: %d messages (%s, %d connections) per throughput run, %d at %d/s for latency; %d CPUs\n",
-		*n, *format, *conns, *latencyN, *rate, cpus())
-	var results []result
+	if *rounds < 1 {
+		fail("-rounds must be at least 1")
+	}
+	var chosen []shipper
 	for _, s := range shippers {
-		if *only != "" && !slices.Contains(strings.Split(*only, ","), s.short) {
-			continue
+		if *only == "" || slices.Contains(strings.Split(*only, ","), s.short) {
+			chosen = append(chosen, s)
 		}
-		fmt.Printf("  %-36s ", s.name)
-		e := &env{port: freePort(), hecURL: recv.URL(), token: token, build: build, root: root, sngRoot: *sngRoot,
-			format: f}
-		e.dir = filepath.Join(scratch, s.short)
-		os.MkdirAll(e.dir, 0o755)
-		e.outFile = filepath.Join(e.dir, "out.fifo")
-		r := run(s, e, &rt, f, *n, *latencyN, *rate, *conns)
-		results = append(results, r)
-		if r.Error != "" {
-			fmt.Printf("FAILED: %s\n", r.Error)
-		} else {
-			fmt.Printf("%9.0f msgs/s  %6.2f CPU s/M (harness %4.2f)  %6.1f MiB  p99 %7.1f ms\n",
-				r.MsgsPerSec, r.CPUPerMillion, r.HarnessCPUPerMillion, r.PeakRSSMiB, r.P99ms)
+	}
+	fmt.Printf("omsplunkgo benchmark: %d messages (%s, %d connections) per throughput run, %d rounds; %d at %d/s for latency; %d CPUs\n",
+		*n, *format, *conns, *rounds, *latencyN, *rate, cpus())
+	// Rounds go over every configuration in turn, so that a noisy spell of
+	// this shared machine hits all of them alike; each configuration's
+	// shipper starts afresh every round, and the last round also measures
+	// latency.
+	all := make([][]result, len(chosen))
+	for k := range *rounds {
+		fmt.Printf("round %d of %d\n", k+1, *rounds)
+		for i, s := range chosen {
+			fmt.Printf("  %-36s ", s.name)
+			e := &env{port: freePort(), hecURL: recv.URL(), token: token, build: build, root: root, sngRoot: *sngRoot,
+				format: f, hecRequests: func() int64 { return recv.Stats().Requests }}
+			e.dir = filepath.Join(scratch, fmt.Sprintf("%s-%d", s.short, k))
+			os.MkdirAll(e.dir, 0o755)
+			e.outFile = filepath.Join(e.dir, "out.fifo")
+			latency := k == *rounds-1
+			r := run(s, e, &rt, f, *n, *latencyN, *rate, *conns, latency)
+			all[i] = append(all[i], r)
+			switch {
+			case r.Error != "":
+				fmt.Printf("FAILED: %s\n", r.Error)
+			case latency:
+				fmt.Printf("%9.0f msgs/s  %6.2f CPU s/M (harness %4.2f)  %6.1f MiB  p99 %7.1f ms\n",
+					r.MsgsPerSec, r.CPUPerMillion, r.HarnessCPUPerMillion, r.PeakRSSMiB, r.P99ms)
+			default:
+				fmt.Printf("%9.0f msgs/s  %6.2f CPU s/M (harness %4.2f)  %6.1f MiB\n",
+					r.MsgsPerSec, r.CPUPerMillion, r.HarnessCPUPerMillion, r.PeakRSSMiB)
+			}
 		}
+	}
+	var results []result
+	for _, rs := range all {
+		results = append(results, combine(rs))
 	}
 	fmt.Println()
 	printTable(os.Stdout, results)
@@ -130,8 +166,41 @@ func main() {
 	fmt.Printf("\nraw numbers: %s/results.json, %s/results.csv; plots: %s/*.png\n", *out, *out, *out)
 }
 
-// run measures one configuration: warm-up, throughput, latency.
-func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, conns int) (r result) {
+// combine makes one configuration's result from its rounds: medians of
+// throughput, CPU and request size, the largest peak RSS, the latency of
+// the round that measured it, every duplicate, and the first error.
+func combine(rs []result) result {
+	last := rs[len(rs)-1]
+	r := result{Name: last.Name, Short: last.Short, Messages: last.Messages, Rate: last.Rate,
+		P50ms: last.P50ms, P99ms: last.P99ms, Maxms: last.Maxms}
+	var tput, cpu, harness, perReq, secs []float64
+	for _, x := range rs {
+		r.Duplicates += x.Duplicates
+		r.PeakRSSMiB = max(r.PeakRSSMiB, x.PeakRSSMiB)
+		if x.Error != "" && r.Error == "" {
+			r.Error = x.Error
+		}
+		tput, cpu, harness = append(tput, x.MsgsPerSec), append(cpu, x.CPUPerMillion), append(harness, x.HarnessCPUPerMillion)
+		perReq, secs = append(perReq, x.EventsPerRequest), append(secs, x.Seconds)
+		r.Rounds = append(r.Rounds, round{x.MsgsPerSec, x.CPUPerMillion, x.HarnessCPUPerMillion})
+	}
+	r.MsgsPerSec, r.CPUPerMillion, r.HarnessCPUPerMillion = median(tput), median(cpu), median(harness)
+	r.EventsPerRequest, r.Seconds = median(perReq), median(secs)
+	return r
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// run measures one configuration: warm-up, throughput, and with latency
+// the latency run.
+func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, conns int, latency bool) (r result) {
 	r = result{Name: s.name, Short: s.short, Messages: n, Rate: rate}
 	p, err := s.start(e)
 	if err != nil {
@@ -170,9 +239,12 @@ func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, con
 	rt.set(t)
 	var before usage
 	var harnessBefore float64
+	var requestsBefore int64
 	limit := 2*time.Minute + time.Duration(n/1000)*time.Second
 	sent, err := loadgen.Send(loadgen.Options{Addr: addr, Format: f, First: seqThroughput, Count: n, Timeout: limit, Conns: conns,
-		Rendered: func() { before, harnessBefore = sample(p.pid), ownCPUSeconds() }})
+		Rendered: func() {
+			before, harnessBefore, requestsBefore = sample(p.pid), ownCPUSeconds(), e.hecRequests()
+		}})
 	if err != nil {
 		r.Error = "sending: " + err.Error()
 		return r
@@ -183,10 +255,19 @@ func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, con
 		return r
 	}
 	after, harnessAfter := sample(p.pid), ownCPUSeconds()
+	if reqs := e.hecRequests() - requestsBefore; reqs > 0 && !s.toFile {
+		r.EventsPerRequest = float64(n) / float64(reqs)
+	}
 	r.Seconds = float64(t.doneAt.Load()-start.UnixNano()) / 1e9
 	r.MsgsPerSec = float64(n) / r.Seconds
 	r.CPUPerMillion = after.cpuSince(before) / float64(n) * 1e6
 	r.HarnessCPUPerMillion = (harnessAfter - harnessBefore) / float64(n) * 1e6
+
+	if !latency {
+		time.Sleep(time.Second) // late duplicates
+		rt.set(nil)
+		return finish(r, p.pid, t.dups.Load()+w.dups.Load())
+	}
 
 	// Latency at a fixed moderate rate.
 	l := newTracker(seqLatency, latencyN)
@@ -210,8 +291,14 @@ func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, con
 
 	time.Sleep(time.Second) // late duplicates
 	rt.set(nil)
-	r.Duplicates = t.dups.Load() + l.dups.Load() + w.dups.Load()
-	r.PeakRSSMiB = float64(sample(p.pid).peakRSS()) / (1 << 20)
+	return finish(r, p.pid, t.dups.Load()+l.dups.Load()+w.dups.Load())
+}
+
+// finish records the shipper's peak RSS and fails a run that delivered
+// anything twice.
+func finish(r result, pid int, dups int64) result {
+	r.Duplicates = dups
+	r.PeakRSSMiB = float64(sample(pid).peakRSS()) / (1 << 20)
 	if r.Duplicates > 0 {
 		r.Error = fmt.Sprintf("%d duplicate events: a benchmark must deliver exactly N", r.Duplicates)
 	}

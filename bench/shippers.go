@@ -33,6 +33,8 @@ type env struct {
 	sngRoot string // unpacked syslog-ng
 	outFile string // for toFile shippers: a named pipe the bench reads
 	format  loadgen.Format
+	// hecRequests counts the requests the receiver has had so far.
+	hecRequests func() int64
 }
 
 // proc is a running shipper.
