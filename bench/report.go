@@ -38,7 +38,7 @@ func printTargets(w io.Writer, rs []result) {
 		}
 		return nil
 	}
-	ceil, osg, py, sng := get("ceiling"), get("omsplunkgo"), get("omprog-python"), get("syslog-ng")
+	ceil, osg, py, sng, sngTZ := get("ceiling"), get("omsplunkgo"), get("omprog-python"), get("syslog-ng"), get("syslog-ng-tz")
 	if osg == nil {
 		return
 	}
@@ -65,6 +65,10 @@ func printTargets(w io.Writer, rs []result) {
 	if sng != nil {
 		x := osg.MsgsPerSec / sng.MsgsPerSec
 		check(x >= 4, "%.1f x the throughput of syslog-ng http() (target >= 4)%s", x, perRound(osg, sng, tput, 1, "%.1f"))
+	}
+	if sngTZ != nil {
+		x := osg.MsgsPerSec / sngTZ.MsgsPerSec
+		check(x >= 4, "%.1f x the throughput of syslog-ng http() with TZ set (target >= 4)%s", x, perRound(osg, sngTZ, tput, 1, "%.1f"))
 	}
 	// Default batch.maxdelay is 0: the target is 0 + 10 ms.
 	check(osg.P99ms <= 10, "p99 latency %.1f ms at %d/s (target <= batch.maxdelay 0 + 10 ms)", osg.P99ms, osg.Rate)

@@ -106,7 +106,16 @@ var shippers = []shipper{
 	},
 	{
 		name: "syslog-ng http()", short: "syslog-ng",
-		start: startSyslogNG,
+		start: func(e *env) (*proc, error) { return startSyslogNG(e, nil) },
+	},
+	{
+		// Without TZ in its environment (as systemd starts it) syslog-ng
+		// 3.38 has glibc stat /etc/localtime for every RFC3164 message it
+		// parses; TZ spares that, which more than doubles its throughput
+		// here. Both are shown: the first is how it usually runs, the
+		// second what it can do.
+		name: "syslog-ng http(), TZ set", short: "syslog-ng-tz",
+		start: func(e *env) (*proc, error) { return startSyslogNG(e, []string{"TZ=:/etc/localtime"}) },
 	},
 }
 
@@ -124,7 +133,8 @@ destination hec {
 log { source(s); destination(hec); flags(flow-control); };
 `
 
-func startSyslogNG(e *env) (*proc, error) {
+// startSyslogNG runs syslog-ng with extraEnv added to its environment.
+func startSyslogNG(e *env, extraEnv []string) (*proc, error) {
 	if e.sngRoot == "" {
 		return nil, fmt.Errorf("syslog-ng is not unpacked (run scripts/setup-bench.sh)")
 	}
@@ -146,6 +156,7 @@ func startSyslogNG(e *env) (*proc, error) {
 		"-R", filepath.Join(e.dir, "persist"), "-p", filepath.Join(e.dir, "pid"), "-c", filepath.Join(e.dir, "ctl"),
 		"--module-path="+filepath.Join(e.sngRoot, "usr/lib/syslog-ng/3.38"))
 	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+filepath.Join(e.sngRoot, "usr/lib/syslog-ng"))
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err
