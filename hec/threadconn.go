@@ -198,7 +198,7 @@ func (c *threadConn) Read(b []byte) (int, error) {
 func (c *threadConn) Write(b []byte) (int, error) {
 	done := 0
 	for done < len(b) {
-		n, err := syscall.Write(c.fd, b[done:])
+		n, err := send(c.fd, b[done:])
 		if n > 0 {
 			done += n
 		}
@@ -213,6 +213,20 @@ func (c *threadConn) Write(b []byte) (int, error) {
 		}
 	}
 	return done, nil
+}
+
+// send writes b with MSG_NOSIGNAL: a peer that went away must give EPIPE,
+// not a SIGPIPE that kills a host process which does not ignore it.
+func send(fd int, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
+		syscall.MSG_NOSIGNAL, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 func (c *threadConn) opErr(op string, err error) error {

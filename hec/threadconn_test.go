@@ -117,3 +117,26 @@ func TestThreadConnDialRefused(t *testing.T) {
 		t.Fatal("dial to an unresolvable name succeeded")
 	}
 }
+
+// Writing to a peer that has gone returns EPIPE or a reset. (send also
+// spares the host a SIGPIPE; a Go test binary ignores that signal anyway,
+// so only the error is checked here.)
+func TestThreadConnWriteToClosedPeerFails(t *testing.T) {
+	addr := listen(t, func(c net.Conn) { c.Close() })
+	c, err := dialThread(addr, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond) // the peer's FIN arrives
+	chunk := make([]byte, 64<<10)
+	for i := 0; i < 100; i++ {
+		if _, err = c.Write(chunk); err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("got %v, want EPIPE or ECONNRESET", err)
+	}
+}
