@@ -67,8 +67,11 @@ func dialThread(addr string, timeout time.Duration, abort func() bool) (net.Conn
 		return nil, err
 	}
 	var firstErr error
-	for _, ip := range ips {
-		c, err := connectThread(ip.IP, p, deadline, abort)
+	for i, ip := range ips {
+		// Like Go's own dialer: each address gets a fair share of what is
+		// left, so a black-holed first address cannot use up the timeout.
+		share := time.Until(deadline) / time.Duration(len(ips)-i)
+		c, err := connectThread(ip, p, time.Now().Add(max(share, min(2*time.Second, time.Until(deadline)))), abort)
 		if err == nil {
 			return c, nil
 		}
@@ -82,7 +85,8 @@ func dialThread(addr string, timeout time.Duration, abort func() bool) (net.Conn
 	return nil, firstErr
 }
 
-func connectThread(ip net.IP, port int, deadline time.Time, abort func() bool) (net.Conn, error) {
+func connectThread(addr net.IPAddr, port int, deadline time.Time, abort func() bool) (net.Conn, error) {
+	ip := addr.IP
 	var sa syscall.Sockaddr
 	family := syscall.AF_INET
 	if ip4 := ip.To4(); ip4 != nil {
@@ -93,13 +97,20 @@ func connectThread(ip net.IP, port int, deadline time.Time, abort func() bool) (
 		family = syscall.AF_INET6
 		a := &syscall.SockaddrInet6{Port: port}
 		copy(a.Addr[:], ip.To16())
+		if addr.Zone != "" { // link-local: the interface is part of the address
+			if ifi, err := net.InterfaceByName(addr.Zone); err == nil {
+				a.ZoneId = uint32(ifi.Index)
+			} else if n, err := strconv.Atoi(addr.Zone); err == nil {
+				a.ZoneId = uint32(n)
+			}
+		}
 		sa = a
 	}
 	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	c := &threadConn{fd: fd, abort: abort, remote: &net.TCPAddr{IP: ip, Port: port}}
+	c := &threadConn{fd: fd, abort: abort, remote: &net.TCPAddr{IP: ip, Port: port, Zone: addr.Zone}}
 	c.writeDL.Store(deadline.UnixNano())
 	err = syscall.Connect(fd, sa)
 	if err == syscall.EINPROGRESS {
@@ -117,6 +128,11 @@ func connectThread(ip net.IP, port int, deadline time.Time, abort func() bool) (
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: c.remote, Err: err}
 	}
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	// Keep-alive probes as Go's dialer sets them: a peer that vanished
+	// behind a NAT or firewall is noticed on an idle pooled connection.
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1)
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 15)
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 15)
 	if lsa, err := syscall.Getsockname(fd); err == nil {
 		c.local = sockaddrToTCP(lsa)
 	}

@@ -140,3 +140,19 @@ func TestThreadConnWriteToClosedPeerFails(t *testing.T) {
 		t.Fatalf("got %v, want EPIPE or ECONNRESET", err)
 	}
 }
+
+// A host name is resolved and its addresses tried in turn: "localhost"
+// reaches a listener on 127.0.0.1 also on machines that list ::1 first
+// (where nothing listens, so it refuses).
+func TestThreadConnDialsEveryAddressOfAName(t *testing.T) {
+	addr := listen(t, func(c net.Conn) { c.Write([]byte("hi")); c.Close() })
+	_, port, _ := net.SplitHostPort(addr)
+	c, err := dialThread(net.JoinHostPort("localhost", port), 2*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if b, err := io.ReadAll(c); err != nil || string(b) != "hi" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+}
