@@ -12,14 +12,14 @@ DESTDIR   ?=
 BUILD     := build
 
 GO_SOURCES   := $(shell find hec plugin -name '*.go' -not -name '*_test.go') go.mod go.sum
-SHIM_SOURCES := cshim/omsplunkgo.c cshim/rsyslog_abi.h cshim/omsplunkgo_plugin.h
+SHIM_SOURCES := cshim/omsplunkgo.c cshim/stats.c cshim/stats.h cshim/rsyslog_abi.h cshim/omsplunkgo_plugin.h
 
 # How long each fuzz target runs in `make check`: a count of executions
 # (about 10 s each here), not a duration. A duration races Go's fuzz
 # coordinator at the deadline and fails with "context deadline exceeded"
 # and no crasher (golang/go#75804, unfixed in Go 1.26).
 FUZZTIME ?= 150000x
-FUZZ_TARGETS := FuzzAppendEvent FuzzParseReply
+FUZZ_TARGETS := FuzzAppendEvent FuzzParseReply FuzzValidFields
 
 .PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo bench
 
@@ -29,7 +29,7 @@ all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 # entry point table. rsyslogd provides the rsyslog symbols at load time.
 $(BUILD)/omsplunkgo.so: $(SHIM_SOURCES)
 	@mkdir -p $(BUILD)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ cshim/omsplunkgo.c -ldl -lpthread
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ cshim/omsplunkgo.c cshim/stats.c -ldl -lpthread
 
 $(BUILD)/libomsplunkgo.so: $(GO_SOURCES)
 	@mkdir -p $(BUILD)

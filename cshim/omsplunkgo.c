@@ -26,6 +26,7 @@
 
 #include "rsyslog_abi.h"
 #include "omsplunkgo_plugin.h"
+#include "stats.h"
 
 #define MODULE_NAME "omsplunkgo"
 #define GO_LIBRARY "libomsplunkgo.so"
@@ -34,9 +35,17 @@
  * users from redefining them. The meta template is parsed in Go. */
 #define TPL_META " OMSPLUNKGO_Meta"
 #define TPL_EVENT " OMSPLUNKGO_Event"
+#define TPL_RAW " OMSPLUNKGO_Raw"
 static uchar tpl_meta_text[] =
 	"\"%timereported:::date-unixtimestamp%.%timereported:::date-subseconds% %hostname%\"";
 static uchar tpl_event_text[] = "\"%syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\"";
+/* endpoint="raw": Splunk parses time and host out of each line itself, as
+ * from a syslog file, so the line carries them. */
+static uchar tpl_raw_text[] =
+	"\"%timereported:::date-rfc3339% %hostname% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\"";
+
+/* Longest token.file accepted: a HEC token is a 36-character GUID. */
+#define TOKEN_FILE_MAX 4096
 
 /* ---- parameters ------------------------------------------------------ */
 
@@ -48,19 +57,28 @@ static struct cnfparamdescr modpdescr[] = {
 };
 static struct cnfparamblk modpblk = { CNFPARAMBLK_VERSION, sizeof(modpdescr) / sizeof(modpdescr[0]), modpdescr };
 
-/* Action parameters. Numbers carry their range; everything but
- * "template" is handed to Go by name, as text. */
+/* Action parameters. Numbers carry their range. Most are handed to Go by
+ * name, as text; the template parameters become template slots (see
+ * omsplunkgo_plugin.h), token.file becomes token, and name (rsyslog's own
+ * action name, read here too) names the impstats object. */
 static struct actparam {
 	struct cnfparamdescr d;
 	long long min, max; /* for numbers; min > max means "no range" */
 } actparams[] = {
 	{ { "server", eCmdHdlrArray, CNFPARAM_REQUIRED }, 1, 0 },
-	{ { "token", eCmdHdlrString, CNFPARAM_REQUIRED }, 1, 0 },
+	{ { "token", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "token.file", eCmdHdlrString, 0 }, 1, 0 },
+	{ { "endpoint", eCmdHdlrGetWord, 0 }, 1, 0 },
 	{ { "index", eCmdHdlrString, 0 }, 1, 0 },
 	{ { "source", eCmdHdlrString, 0 }, 1, 0 },
 	{ { "sourcetype", eCmdHdlrString, 0 }, 1, 0 },
 	{ { "host", eCmdHdlrString, 0 }, 1, 0 },
 	{ { "template", eCmdHdlrGetWord, 0 }, 1, 0 },
+	{ { "index.template", eCmdHdlrGetWord, 0 }, 1, 0 },
+	{ { "source.template", eCmdHdlrGetWord, 0 }, 1, 0 },
+	{ { "sourcetype.template", eCmdHdlrGetWord, 0 }, 1, 0 },
+	{ { "host.template", eCmdHdlrGetWord, 0 }, 1, 0 },
+	{ { "fields.template", eCmdHdlrGetWord, 0 }, 1, 0 },
 	{ { "template.json", eCmdHdlrBinary, 0 }, 1, 0 },
 	{ { "batch.maxevents", eCmdHdlrInt, 0 }, 1, 1000000 },
 	{ { "batch.maxbytes", eCmdHdlrSize, 0 }, 1024, 1073741824 },
@@ -81,6 +99,7 @@ static struct actparam {
 	{ { "useack", eCmdHdlrBinary, 0 }, 1, 0 },
 	{ { "ack.interval", eCmdHdlrInt, 0 }, 10, 60000 },
 	{ { "ack.timeout", eCmdHdlrInt, 0 }, 1000, 3600000 },
+	{ { "name", eCmdHdlrGetWord, 0 }, 1, 0 },
 };
 #define N_ACTPARAMS ((int)(sizeof(actparams) / sizeof(actparams[0])))
 static struct cnfparamdescr actpdescr[N_ACTPARAMS];
@@ -98,9 +117,14 @@ typedef struct modConfData_s {
 
 /* One action(). Options are kept as text until Go exists to take them. */
 typedef struct instanceData {
-	const char *names[N_ACTPARAMS];
-	char *values[N_ACTPARAMS];
+	const char *names[N_ACTPARAMS + 2]; /* + defaults of add_workdir_defaults */
+	char *values[N_ACTPARAMS + 2];
 	int nopts;
+	char *tpls[OMSG_MAX_TPLS]; /* template name per slot */
+	int ntpls;
+	char *name; /* impstats object name */
+	statsobj_t *stats;
+	intctr_t *counters; /* OMSG_NUM_COUNTERS, written by Go, read by impstats */
 	uint64_t handle; /* 0 until activateCnf handed the action to Go */
 	struct instanceData *next;
 } instanceData;
@@ -111,6 +135,7 @@ typedef struct wrkrInstanceData {
 } wrkrInstanceData_t;
 
 static modConfData_t *loadModConf;
+static int unnamed_actions; /* for default impstats names */
 static instanceData *instances; /* every action, for activateCnf */
 static pthread_mutex_t instances_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -205,8 +230,160 @@ bad:
 	return 0;
 }
 
-/* take_param validates one set parameter and stores it as text for Go. */
-static int take_param(instanceData *pData, const struct actparam *ap, struct svar *v, char **tplName)
+static void add_opt(instanceData *pData, const char *name, char *value)
+{
+	pData->names[pData->nopts] = name;
+	pData->values[pData->nopts] = value;
+	pData->nopts++;
+}
+
+static const char *find_opt(const instanceData *pData, const char *name)
+{
+	for (int i = 0; i < pData->nopts; i++)
+		if (!strcmp(pData->names[i], name))
+			return pData->values[i];
+	return NULL;
+}
+
+/* template_defined reports, naming the parameter, a template rsyslog does
+ * not know (yet): rsyslog resolves templates when it parses the action. */
+static int template_defined(const char *param, const char *tpl)
+{
+	rsconf_t *conf = loadModConf != NULL ? loadModConf->pConf : ourConf;
+	if (tplFind(conf, (char *)tpl, (int)strlen(tpl)) != NULL)
+		return 1;
+	LogError(0, RS_RET_CONFIG_ERROR,
+		 MODULE_NAME ": %s=\"%s\": no template of that name is defined; define it with "
+		 "template(name=\"%s\" ...) above this action",
+		 param, tpl, tpl);
+	return 0;
+}
+
+/* Metadata template parameters and the option that tells Go their slot. */
+static const struct {
+	const char *param, *slot;
+} meta_templates[] = {
+	{ "index.template", "slot.index" },   { "source.template", "slot.source" },
+	{ "sourcetype.template", "slot.sourcetype" }, { "host.template", "slot.host" },
+	{ "fields.template", "slot.fields" },
+};
+
+/* take_template gives a metadata template a slot; parameters naming the
+ * same template share one. */
+static int take_template(instanceData *pData, const char *param, char *tpl)
+{
+	const char *slotOpt = NULL;
+	char num[16];
+	int slot;
+	for (size_t i = 0; i < sizeof(meta_templates) / sizeof(meta_templates[0]); i++)
+		if (!strcmp(meta_templates[i].param, param))
+			slotOpt = meta_templates[i].slot;
+	if (slotOpt == NULL || !template_defined(param, tpl)) {
+		free(tpl);
+		return 0;
+	}
+	for (slot = OMSG_NUM_FIXED_TPLS; slot < pData->ntpls; slot++)
+		if (!strcmp(pData->tpls[slot], tpl))
+			break;
+	if (slot == pData->ntpls) {
+		if (slot == OMSG_MAX_TPLS) {
+			LogError(0, RS_RET_CONFIG_ERROR,
+				 MODULE_NAME ": %s=\"%s\": the *.template parameters of one action may name at most %d "
+				 "different templates (rsyslog renders at most %d templates per message for an output "
+				 "module, and omsplunkgo uses %d itself); let several parameters name the same template",
+				 param, tpl, OMSG_MAX_TPLS - OMSG_NUM_FIXED_TPLS, OMSG_MAX_TPLS, OMSG_NUM_FIXED_TPLS);
+			free(tpl);
+			return 0;
+		}
+		pData->tpls[pData->ntpls++] = tpl;
+	} else {
+		free(tpl);
+	}
+	snprintf(num, sizeof(num), "%d", slot);
+	char *v = strdup(num);
+	if (v == NULL)
+		return 0;
+	add_opt(pData, slotOpt, v);
+	return 1;
+}
+
+/* read_token_file returns the token in path, without surrounding white
+ * space. Errors name the file, never its content. */
+static char *read_token_file(const char *path)
+{
+	char buf[TOKEN_FILE_MAX + 1];
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		LogError(errno, RS_RET_CONFIG_ERROR, MODULE_NAME ": token.file=\"%s\" cannot be read", path);
+		return NULL;
+	}
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	int rerr = ferror(f);
+	fclose(f);
+	if (rerr || n > TOKEN_FILE_MAX) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": token.file=\"%s\" %s", path,
+			 rerr ? "cannot be read" : "is too large to hold a HEC token");
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": token.file=\"%s\" is not a text file", path);
+		return NULL;
+	}
+	char *start = buf;
+	while (*start == ' ' || *start == '\t' || *start == '\r' || *start == '\n')
+		start++;
+	char *end = start + strlen(start);
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	if (*start == '\0' || strpbrk(start, " \t\r\n") != NULL) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": token.file=\"%s\" must hold one HEC token (one line, no white space within)",
+			 path);
+		return NULL;
+	}
+	char *tok = strdup(start);
+	memset(buf, 0, sizeof(buf)); /* the secret does not linger on the stack */
+	return tok;
+}
+
+/* store_param files one validated parameter value (ownership moves). */
+static int store_param(instanceData *pData, const char *name, char *text)
+{
+	if (!strcmp(name, "template")) {
+		if (!template_defined(name, text)) {
+			free(text);
+			return 0;
+		}
+		pData->tpls[OMSG_TPL_EVENT] = text;
+		return 1;
+	}
+	if (strlen(name) > 9 && !strcmp(name + strlen(name) - 9, ".template"))
+		return take_template(pData, name, text);
+	if (!strcmp(name, "name")) {
+		pData->name = text;
+		return 1;
+	}
+	if (!strcmp(name, "token.file")) {
+		char *tok = read_token_file(text);
+		free(text);
+		if (tok == NULL)
+			return 0;
+		add_opt(pData, "token", tok);
+		return 1;
+	}
+	if (!strcmp(name, "endpoint") && strcmp(text, "event") && strcmp(text, "raw")) {
+		LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": endpoint=\"%s\" must be \"event\" or \"raw\"", text);
+		free(text);
+		return 0;
+	}
+	add_opt(pData, name, text);
+	return 1;
+}
+
+/* take_param validates one set parameter and stores it. */
+static int take_param(instanceData *pData, const struct actparam *ap, struct svar *v)
 {
 	const char *name = ap->d.name;
 	char *text = NULL;
@@ -280,20 +457,24 @@ static int take_param(instanceData *pData, const struct actparam *ap, struct sva
 	}
 	if (text == NULL)
 		return 0;
-	if (!strcmp(name, "template")) {
-		*tplName = text;
-		return 1;
-	}
-	pData->names[pData->nopts] = name;
-	pData->values[pData->nopts] = text;
-	pData->nopts++;
-	return 1;
+	return store_param(pData, name, text);
 }
 
 static void free_instance_data(instanceData *pData)
 {
-	for (int i = 0; i < pData->nopts; i++)
+	for (int i = 0; i < pData->nopts; i++) {
+		if (!strcmp(pData->names[i], "token"))
+			memset(pData->values[i], 0, strlen(pData->values[i]));
 		free(pData->values[i]);
+	}
+	for (int i = 0; i < OMSG_MAX_TPLS; i++)
+		free(pData->tpls[i]);
+	free(pData->name);
+	/* Once Go had them, a request finishing in the background may still
+	 * add to the counters: they are left allocated (a few hundred bytes
+	 * per action, at rsyslogd's exit). */
+	if (pData->handle == 0)
+		free(pData->counters);
 	free(pData);
 }
 
@@ -474,12 +655,63 @@ static rsRetVal checkCnf(modConfData_t *mc)
 	return RS_RET_OK;
 }
 
+/* check_action applies the rules between parameters. */
+static int check_action(instanceData *pData)
+{
+	int tokens = 0;
+	for (int i = 0; i < pData->nopts; i++)
+		tokens += !strcmp(pData->names[i], "token");
+	if (tokens != 1) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": %s", tokens == 0 ? "one of token or token.file is required"
+							 : "set token or token.file, not both");
+		return 0;
+	}
+	return 1;
+}
+
+/* request_templates asks rsyslog to render each slot's template; rsyslog
+ * takes ownership of the names it is given. */
+static int request_templates(instanceData *pData, omodStringRequest_t **ppOMSR)
+{
+	const char *endpoint = find_opt(pData, "endpoint");
+	const char *deflt = endpoint != NULL && !strcmp(endpoint, "raw") ? TPL_RAW : TPL_EVENT;
+	if (OMSRconstruct(ppOMSR, pData->ntpls) != RS_RET_OK)
+		return 0;
+	for (int i = 0; i < pData->ntpls; i++) {
+		const char *tpl = i == OMSG_TPL_META ? TPL_META : pData->tpls[i];
+		char *copy = strdup(tpl != NULL ? tpl : deflt);
+		if (copy == NULL || OMSRsetEntry(*ppOMSR, i, (uchar *)copy, OMSR_NO_RQD_TPL_OPTS) != RS_RET_OK)
+			return 0;
+	}
+	return 1;
+}
+
+/* stats_name is omsplunkgo-<action name> (rsyslog's own counters of the
+ * action go by the bare name), or omsplunkgo, omsplunkgo-2... for unnamed
+ * actions in config order. */
+static char *stats_name(instanceData *pData)
+{
+	char buf[256];
+	if (pData->name != NULL) {
+		snprintf(buf, sizeof(buf), MODULE_NAME "-%s", pData->name);
+		free(pData->name);
+		pData->name = strdup(buf);
+		return pData->name;
+	}
+	if (unnamed_actions++ == 0)
+		snprintf(buf, sizeof(buf), MODULE_NAME);
+	else
+		snprintf(buf, sizeof(buf), MODULE_NAME "-%d", unnamed_actions);
+	pData->name = strdup(buf);
+	return pData->name;
+}
+
 static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, omodStringRequest_t **ppOMSR)
 {
 	(void)modName;
 	struct cnfparamvals *pvals;
 	instanceData *pData = NULL;
-	char *tplName = NULL;
 	int ok = 1;
 
 	*ppOMSR = NULL;
@@ -488,28 +720,19 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 		LogError(0, RS_RET_MISSING_CNFPARAMS, MODULE_NAME ": action parameters are missing or invalid");
 		return RS_RET_MISSING_CNFPARAMS;
 	}
-	if ((pData = calloc(1, sizeof(*pData))) == NULL) {
+	if ((pData = calloc(1, sizeof(*pData))) == NULL ||
+	    (pData->counters = calloc(OMSG_NUM_COUNTERS, sizeof(intctr_t))) == NULL) {
+		free(pData);
 		cnfparamvalsDestruct(pvals, &actpblk);
 		return RS_RET_OUT_OF_MEMORY;
 	}
+	pData->ntpls = OMSG_NUM_FIXED_TPLS;
 	for (int i = 0; i < actpblk.nParams; i++)
-		if (pvals[i].bUsed && !take_param(pData, &actparams[i], &pvals[i].val, &tplName))
+		if (pvals[i].bUsed && !take_param(pData, &actparams[i], &pvals[i].val))
 			ok = 0;
 	cnfparamvalsDestruct(pvals, &actpblk);
 
-	if (ok && OMSRconstruct(ppOMSR, OMSG_NUM_TPLS) == RS_RET_OK) {
-		char *meta = strdup(TPL_META);
-		char *event = tplName ? tplName : strdup(TPL_EVENT);
-		tplName = NULL;
-		if (meta == NULL || event == NULL ||
-		    OMSRsetEntry(*ppOMSR, OMSG_TPL_META, (uchar *)meta, OMSR_NO_RQD_TPL_OPTS) != RS_RET_OK ||
-		    OMSRsetEntry(*ppOMSR, OMSG_TPL_EVENT, (uchar *)event, OMSR_NO_RQD_TPL_OPTS) != RS_RET_OK)
-			ok = 0;
-	} else {
-		ok = 0;
-	}
-	free(tplName);
-	if (!ok) {
+	if (!ok || !check_action(pData) || !request_templates(pData, ppOMSR)) {
 		if (*ppOMSR != NULL) {
 			OMSRdestruct(*ppOMSR);
 			*ppOMSR = NULL;
@@ -517,6 +740,9 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 		free_instance_data(pData);
 		return RS_RET_CONFIG_ERROR;
 	}
+	char *name = stats_name(pData);
+	if (name != NULL)
+		pData->stats = stats_new(name, pData->counters);
 	pthread_mutex_lock(&instances_mu);
 	pData->next = instances;
 	instances = pData;
@@ -528,7 +754,7 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 /* Adds name=value to an action that did not set name. */
 static void add_default(instanceData *p, const char *name, const char *value)
 {
-	if (p->nopts >= N_ACTPARAMS)
+	if (p->nopts >= (int)(sizeof(p->names) / sizeof(p->names[0])))
 		return;
 	for (int i = 0; i < p->nopts; i++)
 		if (strcmp(p->names[i], name) == 0)
@@ -536,8 +762,7 @@ static void add_default(instanceData *p, const char *name, const char *value)
 	char *v = strdup(value);
 	if (v == NULL)
 		return;
-	p->names[p->nopts] = name;
-	p->values[p->nopts++] = v;
+	add_opt(p, name, v);
 }
 
 /* Unless the action says otherwise, batches stranded by a shutdown are
@@ -566,7 +791,8 @@ static rsRetVal activateCnf(modConfData_t *mc)
 			continue;
 		add_workdir_defaults(p, mc);
 		err[0] = '\0';
-		p->handle = go.action_new(p->names, (const char *const *)p->values, p->nopts, err, sizeof(err));
+		p->handle = go.action_new(p->names, (const char *const *)p->values, p->nopts, p->counters, err,
+					  sizeof(err));
 		if (p->handle == 0)
 			LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": action not started, its messages stay queued: %s",
 				 err);
@@ -641,7 +867,7 @@ static rsRetVal commitTransaction(wrkrInstanceData_t *const w, actWrkrIParams_t 
 	if (w->worker == 0)
 		w->worker = go.worker_new(pData->handle);
 	st = w->worker == 0 ? OMSG_ERROR
-			    : go.commit(w->worker, (const omsg_str_t *)pParams, (int)nParams, OMSG_NUM_TPLS,
+			    : go.commit(w->worker, (const omsg_str_t *)pParams, (int)nParams, pData->ntpls,
 					&worker_stopping);
 	pthread_setcancelstate(oldstate, NULL);
 	return status_to_rsret(st);
@@ -682,7 +908,8 @@ static rsRetVal freeInstance(void *p)
 	}
 	pthread_mutex_unlock(&instances_mu);
 	if (go.loaded && pData->handle != 0)
-		go.action_free(pData->handle);
+		go.action_free(pData->handle); /* Go stops writing pData->counters */
+	stats_free(pData->stats);
 	free_instance_data(pData);
 	return RS_RET_OK;
 }
@@ -741,7 +968,6 @@ __attribute__((visibility("default"))) rsRetVal modInit(int ifVersRequested, int
 		 omsg_host_query_t hostQuery, void *modInfo)
 {
 	(void)ifVersRequested;
-	(void)hostQuery;
 	(void)modInfo;
 	if (ifVersProvided == NULL || queryEtryPtOut == NULL)
 		return RS_RET_PARAM_ERROR;
@@ -751,6 +977,9 @@ __attribute__((visibility("default"))) rsRetVal modInit(int ifVersRequested, int
 	tplAddLine(ourConf, TPL_META, &p);
 	p = tpl_event_text;
 	tplAddLine(ourConf, TPL_EVENT, &p);
+	p = tpl_raw_text;
+	tplAddLine(ourConf, TPL_RAW, &p);
+	stats_init(hostQuery);
 	*ifVersProvided = CURR_MOD_IF_VERSION;
 	*queryEtryPtOut = (omsg_entry_point_t)queryEtryPt;
 	return RS_RET_OK;

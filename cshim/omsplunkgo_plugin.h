@@ -18,7 +18,7 @@
 /* Bumped whenever a signature or struct below changes; omsg_init refuses a
  * host with another version, so a shim and a Go library from different
  * builds fail loudly instead of corrupting memory. */
-#define OMSG_PLUGIN_ABI 4
+#define OMSG_PLUGIN_ABI 5
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
@@ -45,11 +45,38 @@ enum omsg_status {
 	OMSG_ERROR = 3     /* bad handle or internal error */
 };
 
-/* Templates each message is rendered with, in this order. */
+/* Templates each message is rendered with. The first two are always
+ * there; the metadata templates an action names (index.template ...)
+ * follow, at the positions the shim passes as options "slot.index",
+ * "slot.source", "slot.sourcetype", "slot.host", "slot.fields" (rsyslog
+ * renders at most OMSG_MAX_TPLS templates per message). */
 enum omsg_template {
 	OMSG_TPL_META = 0,  /* "<unixtime>.<fraction> <hostname>" */
 	OMSG_TPL_EVENT = 1, /* the event body */
-	OMSG_NUM_TPLS = 2
+	OMSG_NUM_FIXED_TPLS = 2,
+	OMSG_MAX_TPLS = 5 /* rsyslog's CONF_OMOD_NUMSTRINGS_MAXSIZE */
+};
+
+/* The action's impstats counters, an array of OMSG_NUM_COUNTERS uint64_t
+ * in C memory that rsyslog reads and Go adds to atomically. */
+enum omsg_counter {
+	OMSG_CTR_SUBMITTED = 0,       /* messages rsyslog committed to the action */
+	OMSG_CTR_DELIVERED,           /* events HEC accepted */
+	OMSG_CTR_REJECTED,            /* events set aside (errorfile) */
+	OMSG_CTR_TRUNCATED,           /* events cut to event.maxbytes */
+	OMSG_CTR_FIELDS_INVALID,      /* events sent without fields: the rendering was no flat JSON object */
+	OMSG_CTR_REQUESTS,            /* HTTP requests carrying events, retries included */
+	OMSG_CTR_REQUESTS_RETRIED,    /* requests sent again after a transient failure */
+	OMSG_CTR_HTTP_2XX,            /* answers by HTTP status class */
+	OMSG_CTR_HTTP_4XX,
+	OMSG_CTR_HTTP_5XX,
+	OMSG_CTR_HTTP_OTHER,          /* 1xx, 3xx */
+	OMSG_CTR_HTTP_NORESPONSE,     /* no HTTP answer: refused, reset, timed out */
+	OMSG_CTR_BYTES_SENT,          /* request body bytes posted (after gzip) */
+	OMSG_CTR_SPOOLED,             /* events saved to spool.dir at a shutdown */
+	OMSG_CTR_REPLAYED,            /* spooled events delivered after a start */
+	OMSG_CTR_ACK_TIMEOUTS,        /* requests sent again for want of an ack */
+	OMSG_NUM_COUNTERS
 };
 
 /* Go's exports, resolved by name with dlsym. */
@@ -57,13 +84,15 @@ enum omsg_template {
 typedef int (*omsg_init_fn)(const omsg_host_t *host, int gomaxprocs, int64_t gomemlimit, const char *pprof,
 			    char *err, int errlen);
 /* names/values: n option pairs, spelled as in the action() statement.
- * Returns a handle > 0, or 0 with a message in err. */
+ * counters: OMSG_NUM_COUNTERS counters, 8-byte aligned, alive until
+ * omsg_action_free returns. Returns a handle > 0, or 0 with a message in
+ * err. */
 typedef uint64_t (*omsg_action_new_fn)(const char *const *names, const char *const *values, int n,
-				       char *err, int errlen);
+				       uint64_t *counters, char *err, int errlen);
 /* One per rsyslog worker instance of an action; 0 for a bad action. */
 typedef uint64_t (*omsg_worker_new_fn)(uint64_t action);
 typedef void (*omsg_worker_free_fn)(uint64_t worker);
-/* params: nmsgs x OMSG_NUM_TPLS strings, message i template j at
+/* params: nmsgs x ntpls strings, message i template j at
  * params[i*ntpls + j]; only read during the call. stopping points at a
  * flag of the calling thread that turns non-zero when rsyslog asks the
  * thread to stop (queue shutdown): Go then stops retrying, and saves what

@@ -126,8 +126,55 @@ struct template;
 extern rsconf_t *ourConf;
 struct template *tplAddLine(rsconf_t *conf, const char *pName, uchar **ppRestOfConfLine);
 
+/* template.c: looks a template up by name in a config being loaded. rsyslog
+ * resolves an action's templates when the action is parsed, so a template
+ * must be defined above the action that names it. */
+struct template *tplFind(rsconf_t *conf, char *pName, int iLenName);
+
 /* runtime/glbl.h: global(workDirectory=...) of a config, NULL if unset. */
 const uchar *glblGetWorkDirRaw(rsconf_t *cnf);
+
+/* runtime/obj-types.h, runtime/obj.h: core objects (statsobj...) are used
+ * through versioned interface tables. Every table starts with
+ * interface_t; rsyslog fills a table only for the exact version asked
+ * for. obj_if_t is version 2 in every rsyslog 8 release. */
+typedef struct interface_s {
+	int ifVersion;
+	int ifIsLoaded;
+} interface_t;
+#define objCURR_IF_VERSION 2
+#define CORE_COMPONENT NULL
+typedef struct obj_if_s {
+	int ifVersion;
+	int ifIsLoaded;
+	rsRetVal (*UseObj)(const char *srcFile, uchar *pObjName, uchar *pObjFile, interface_t *pIf);
+	rsRetVal (*ReleaseObj)(const char *srcFile, uchar *pObjName, uchar *pObjFile, interface_t *pIf);
+	void (*unused[13])(void); /* InfoConstruct ... GetName: filled by rsyslog, never called */
+} obj_if_t;
+
+/* runtime/statsobj.h: impstats counters. The interface version changed
+ * (13 up to 8.2512, 14 in 8.2602-8.2606, 16 in 8.2608) by inserting
+ * functions before AddCounter; the first six members never moved. cshim/
+ * stats.c knows where AddCounter sits in each version (later[]). */
+typedef struct statsobj_s statsobj_t;
+typedef uint64_t intctr_t;
+typedef enum { ctrType_IntCtr = 0, ctrType_Int = 1 } statsCtrType_t;
+#define CTR_FLAG_NONE 0
+#define CTR_FLAG_RESETTABLE 1
+typedef rsRetVal (*statsobj_add_counter_fn)(statsobj_t *pThis, const uchar *ctrName, statsCtrType_t ctrType,
+					    int8_t flags, void *pCtr);
+typedef struct statsobj_if_s {
+	int ifVersion;
+	int ifIsLoaded;
+	rsRetVal (*DebugPrint)(statsobj_t *pThis);
+	rsRetVal (*Construct)(statsobj_t **ppThis);
+	rsRetVal (*ConstructFinalize)(statsobj_t *pThis);
+	rsRetVal (*Destruct)(statsobj_t **ppThis);
+	rsRetVal (*SetName)(statsobj_t *pThis, uchar *name);
+	rsRetVal (*SetOrigin)(statsobj_t *pThis, uchar *name);
+	/* Version-dependent members; room for more than any known version has. */
+	void (*later[24])(void);
+} statsobj_if_t;
 
 /* runtime/module-template.h: the signatures rsyslog calls us with. */
 typedef rsRetVal (*omsg_entry_point_t)();

@@ -43,6 +43,7 @@ const (
 	OptUseAck         = "useack"
 	OptAckInterval    = "ack.interval"
 	OptAckTimeout     = "ack.timeout"
+	OptEndpoint       = "endpoint"
 )
 
 // What to do with an event whose text is longer than event.maxbytes.
@@ -114,6 +115,11 @@ type Config struct {
 	UseAck         bool   // count a request delivered only once HEC acknowledges it
 	AckInterval    time.Duration
 	AckTimeout     time.Duration
+	Endpoint       string // EndpointEvent or EndpointRaw
+	// PerMessageIndex says each message may carry an index of its own
+	// (Message.Meta.Index): then HEC refusing an index (code 7) is that
+	// event's fault and sets it aside, instead of holding up the action.
+	PerMessageIndex bool
 }
 
 // DefaultConfig returns a Config with every default set and no endpoint or token.
@@ -132,6 +138,7 @@ func DefaultConfig() Config {
 		EventOversize:  OversizeTruncate,
 		AckInterval:    DefaultAckInterval,
 		AckTimeout:     DefaultAckTimeout,
+		Endpoint:       EndpointEvent,
 	}
 }
 
@@ -202,6 +209,8 @@ func ParseOptions(opts map[string]string) (Config, error) {
 			c.AckInterval, err = parseMillis(name, v)
 		case OptAckTimeout:
 			c.AckTimeout, err = parseMillis(name, v)
+		case OptEndpoint:
+			c.Endpoint = strings.ToLower(strings.TrimSpace(v))
 		default:
 			return c, fmt.Errorf("unknown option %q", name)
 		}
@@ -280,6 +289,9 @@ func (c *Config) Validate() error {
 	}
 	if c.EventOversize != OversizeTruncate && c.EventOversize != OversizeReject {
 		bad(OptEventOversize, "must be %q or %q, got %q", OversizeTruncate, OversizeReject, c.EventOversize)
+	}
+	if c.Endpoint != EndpointEvent && c.Endpoint != EndpointRaw {
+		bad(OptEndpoint, "must be %q or %q, got %q", EndpointEvent, EndpointRaw, c.Endpoint)
 	}
 	if c.AckInterval < 10*time.Millisecond || c.AckInterval > time.Minute {
 		bad(OptAckInterval, "must be 10..60000 ms, got %d", c.AckInterval.Milliseconds())

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -52,6 +55,8 @@ type Result struct {
 	Reply   Reply // parsed body; Code -1 when it was not HEC JSON
 	Err     error // transport error, if any
 	URL     string
+	// RetryAfter is what a 429 or 503 asked for in Retry-After, else 0.
+	RetryAfter time.Duration
 
 	ep      *endpoint // where it was sent, and on which channel (acks)
 	channel string
@@ -74,7 +79,8 @@ type endpoint struct {
 	auth    string
 	timeout time.Duration
 	// channels holds one HEC channel GUID per connection slot, used when
-	// indexer acknowledgement is on (acks are tracked per channel).
+	// indexer acknowledgement is on (acks are tracked per channel) and for
+	// the raw endpoint (which wants a channel).
 	channels []string
 }
 
@@ -107,7 +113,7 @@ func newEndpoint(u *url.URL, c *Config, abort func() bool) (*endpoint, error) {
 		hc.TLSConfig = tc
 	}
 	ep := &endpoint{base: u.String(), client: hc, auth: "Splunk " + c.Token, timeout: c.Timeout}
-	if c.UseAck {
+	if c.UseAck || c.Endpoint == EndpointRaw {
 		for range c.Connections {
 			ep.channels = append(ep.channels, newGUID())
 		}
@@ -149,14 +155,18 @@ func (e *endpoint) prepare(req *fasthttp.Request, path, channel string) {
 	}
 }
 
-// postEvents sends one request body of concatenated event objects; channel
-// is "" unless acks are on.
-func (e *endpoint) postEvents(body []byte, gzipped bool, channel string) Result {
+// postData sends one request body of events to path (PathEvent or
+// PathRaw) with query (raw metadata, or ""); channel is "" unless acks are
+// on or the endpoint is raw.
+func (e *endpoint) postData(path, query string, body []byte, gzipped bool, channel string) Result {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	e.prepare(req, PathEvent, channel)
+	if query != "" {
+		path += "?" + query
+	}
+	e.prepare(req, path, channel)
 	if gzipped {
 		req.Header.Set(fasthttp.HeaderContentEncoding, "gzip")
 	}
@@ -199,7 +209,29 @@ func classify(url string, err error, resp *fasthttp.Response) Result {
 	}
 	r.Reply, _ = ParseReply(body)
 	r.Outcome = outcomeOf(r.Status, r.Reply.Code)
+	if r.Status == 429 || r.Status == 503 {
+		r.RetryAfter = parseRetryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now())
+	}
 	return r
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date (RFC
+// 9110); 0 when absent or unreadable. It is capped at an hour: the
+// sender's retry.maxtime bounds the wait anyway.
+func parseRetryAfter(v []byte, now time.Time) time.Duration {
+	if len(v) == 0 {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return min(time.Duration(n)*time.Second, time.Hour)
+	}
+	if t, err := http.ParseTime(string(v)); err == nil && t.After(now) {
+		return min(t.Sub(now), time.Hour)
+	}
+	return 0
 }
 
 // outcomeOf maps HTTP status and HEC code to what the events' fate is.

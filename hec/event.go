@@ -16,6 +16,7 @@ import (
 type Encoder struct {
 	fixedHost    []byte // `"host":"…",` when the host option overrides every event
 	tail         []byte // `"source":…,"sourcetype":…,"index":…,"event":`
+	fixed        fixedMeta
 	templateJSON bool
 }
 
@@ -25,7 +26,7 @@ const EmptyEvent = "-"
 
 // NewEncoder prepares the per-action parts of every event.
 func NewEncoder(c *Config) *Encoder {
-	e := &Encoder{templateJSON: c.TemplateJSON}
+	e := &Encoder{templateJSON: c.TemplateJSON, fixed: newFixedMeta(c)}
 	if c.Host != "" {
 		e.fixedHost = append(e.fixedHost, `"host":`...)
 		e.fixedHost = AppendJSONString(e.fixedHost, []byte(c.Host))
@@ -69,6 +70,20 @@ func (e *Encoder) AppendEvent(dst, ts, host, body []byte) []byte {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, e.tail...)
+	return e.appendBody(dst, body)
+}
+
+// AppendMessage appends m's event object to dst: AppendEvent, with the
+// message's own metadata where it has any.
+func (e *Encoder) AppendMessage(dst []byte, m *Message) []byte {
+	if m.Meta.empty() {
+		return e.AppendEvent(dst, m.Time, m.Host, m.Body)
+	}
+	return e.appendWithMeta(dst, m)
+}
+
+// appendBody appends the "event" value and closes the object.
+func (e *Encoder) appendBody(dst, body []byte) []byte {
 	switch {
 	case len(body) == 0:
 		dst = append(dst, `"`+EmptyEvent+`"`...)

@@ -13,10 +13,13 @@ import (
 )
 
 // Message is one rendered syslog message: the event time ("unix.fraction"),
-// the hostname and the event body. The slices are only read during Deliver.
+// the hostname, the event body and metadata of its own. The slices are
+// only read during Deliver.
 type Message struct {
 	Time, Host, Body []byte
-	skip             bool // set aside by event.oversize="reject"
+	Meta             Meta
+	skip             bool   // set aside by event.oversize="reject"
+	query            string // raw endpoint: the request query its metadata makes
 }
 
 // Logger receives the client's diagnostics; severity uses syslog's numbers.
@@ -45,7 +48,10 @@ type Sender struct {
 	health    healthLog
 	rejects   *errorFile
 	summary   summary
-	spool     *spool // nil without spool.dir
+	spool     *spool     // nil without spool.dir
+	raw       *rawFormat // nil unless endpoint="raw"
+	dataPath  string     // PathEvent or PathRaw
+	badFields badFieldsLog
 	stats     counters
 	// stopping is set once rsyslog asked a thread waiting in Deliver to
 	// stop, or Close was called: from then on nothing is retried.
@@ -64,6 +70,7 @@ type Sender struct {
 // request is one HEC POST in the making, shared by every batch whose events
 // it carries.
 type request struct {
+	query  string // raw endpoint: the metadata of every event in it
 	body   []byte
 	ends   []int // ends[i]: offset in body just past event i
 	sealed bool
@@ -85,7 +92,10 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		log = func(int, string) {}
 	}
 	s := &Sender{cfg: cfg, enc: NewEncoder(&cfg), log: log, slots: make(chan int, cfg.Connections),
-		haltCh: make(chan struct{})}
+		haltCh: make(chan struct{}), dataPath: PathEvent}
+	if cfg.Endpoint == EndpointRaw {
+		s.raw, s.dataPath = newRawFormat(&cfg), PathRaw
+	}
 	for i := range cfg.Connections {
 		s.slots <- i
 	}
@@ -114,6 +124,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 // HTTP timeout.
 func (s *Sender) Close() {
 	s.halt()
+	s.stats.ext.Store(nil)
 	s.summary.flush()
 	if s.spool != nil {
 		s.spool.release()
@@ -159,6 +170,10 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 		defer s.callers.remove(id)
 	}
 	s.limitSizes(msgs)
+	s.checkFields(msgs)
+	if s.raw != nil {
+		s.raw.group(msgs)
+	}
 	var spans []span
 	switch {
 	case s.cfg.BatchMaxDelay > 0:
@@ -261,7 +276,7 @@ func (s *Sender) encodeChunk(msgs []Message, from, to int, inline bool) []span {
 		if msgs[i].skip {
 			continue
 		}
-		if next := r.addEvent(s.enc, &msgs[i], s.cfg.BatchMaxBytes); next != r {
+		if next := s.addEvent(r, &msgs[i]); next != r {
 			r.sealed = true
 			go s.post(r)
 			spans = append(spans, span{r: r, from: start, to: i})
@@ -292,7 +307,7 @@ func (s *Sender) saveForLater(msgs []Message, left []span) error {
 			if msgs[i].skip {
 				continue
 			}
-			body = s.enc.AppendEvent(body, msgs[i].Time, msgs[i].Host, msgs[i].Body)
+			body = s.enc.AppendMessage(body, &msgs[i])
 			events++
 		}
 	}
@@ -305,7 +320,7 @@ func (s *Sender) saveForLater(msgs []Message, left []span) error {
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and %d events could not be saved: %v", events, err))
 		return fmt.Errorf("%w: %w: %v", ErrSuspend, ErrStopping, err)
 	}
-	s.stats.spooled.Add(int64(events))
+	s.stats.add(CtrSpooled, int64(events))
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: saved %d undelivered events to %s; "+
 		"they are sent on the next start", events, s.spool.dir))
 	return nil
@@ -320,14 +335,14 @@ func (s *Sender) limitSizes(msgs []Message) {
 			continue
 		}
 		if s.cfg.EventOversize == OversizeTruncate {
-			s.stats.truncated.Add(1)
+			s.stats.add(CtrTruncated, 1)
 			s.summary.changed()
 			s.rejects.noteTruncated(len(m.Body), max)
 			m.Body = truncateUTF8(m.Body, max)
 			continue
 		}
-		ev := s.enc.AppendEvent(nil, m.Time, m.Host, m.Body)
-		s.stats.rejected.Add(1)
+		ev := s.enc.AppendMessage(nil, m)
+		s.stats.add(CtrRejected, 1)
 		s.summary.changed()
 		s.rejects.write(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
 		m.skip = true
@@ -355,7 +370,7 @@ func (s *Sender) appendLocked(m *Message) *request {
 		s.open = newRequest()
 	}
 	r := s.open
-	if next := r.addEvent(s.enc, m, s.cfg.BatchMaxBytes); next != r {
+	if next := s.addEvent(r, m); next != r {
 		s.sealLocked(r)
 		s.open = next
 		r = next
@@ -366,14 +381,26 @@ func (s *Sender) appendLocked(m *Message) *request {
 	return r
 }
 
-// addEvent appends m to r. When that pushes r past maxBytes and r held
-// events before, the event moves to a fresh request, which is returned (r
-// is then complete); otherwise r is returned.
-func (r *request) addEvent(enc *Encoder, m *Message, maxBytes int) *request {
+// addEvent appends m to r. When that pushes r past batch.maxbytes and r
+// held events before, or m's metadata differs from r's (raw endpoint), the
+// event goes to a fresh request, which is returned (r is then complete);
+// otherwise r is returned.
+func (s *Sender) addEvent(r *request, m *Message) *request {
+	if len(r.ends) == 0 {
+		r.query = m.query
+	} else if m.query != r.query {
+		r = newRequest()
+		r.query = m.query
+	}
 	mark := len(r.body)
-	r.body = enc.AppendEvent(r.body, m.Time, m.Host, m.Body)
-	if len(r.body) > maxBytes && len(r.ends) > 0 {
+	if s.raw != nil {
+		r.body = appendLine(r.body, m)
+	} else {
+		r.body = s.enc.AppendMessage(r.body, m)
+	}
+	if len(r.body) > s.cfg.BatchMaxBytes && len(r.ends) > 0 {
 		next := newRequest()
+		next.query = r.query
 		next.body = append(next.body, r.body[mark:]...)
 		r.body = r.body[:mark]
 		r = next
@@ -409,17 +436,19 @@ func (s *Sender) post(r *request) {
 		bodyPool.Put(&b)
 		close(r.done)
 	}()
-	r.err = s.send(r.body, r.ends)
+	r.err = s.send(r.query, r.body, r.ends)
 }
 
-// send delivers the events in body (ends[i] marks the end of event i). An
-// event HEC refuses for good is set aside and the rest sent again: by the
-// invalid-event-number HEC names, or by halving the request when HEC names
-// none (or says 413, too large), until the culprit stands alone.
-func (s *Sender) send(body []byte, ends []int) error {
+// send delivers the events in body (ends[i] marks the end of event i) with
+// the request query query (raw endpoint metadata). An event HEC refuses for
+// good is set aside and the rest sent again: by the invalid-event-number
+// HEC names, or by halving the request when HEC names none (or says 413,
+// too large), until the culprit stands alone. An index refused without a
+// position is the request's own (raw endpoint): all its events go aside.
+func (s *Sender) send(query string, body []byte, ends []int) error {
 	deadline := time.Now().Add(s.cfg.RetryMaxTime)
 	for len(ends) > 0 {
-		res, err := s.postRetrying(body, deadline)
+		res, err := s.postRetrying(query, body, deadline)
 		if err != nil {
 			return err
 		}
@@ -433,20 +462,27 @@ func (s *Sender) send(body []byte, ends []int) error {
 				deadline = time.Now().Add(s.cfg.RetryMaxTime)
 				continue
 			}
-			s.stats.delivered.Add(int64(len(ends)))
+			s.stats.add(CtrDelivered, int64(len(ends)))
 			return nil
 		}
 		k := res.Reply.InvalidEvent
 		switch {
 		case len(ends) == 1:
-			s.rejectEvent(body, res)
+			s.rejectEvent(query, body, res)
+			return nil
+		case k < 0 && res.Reply.Code == CodeIncorrectIndex:
+			start := 0
+			for _, e := range ends {
+				s.rejectEvent(query, body[start:e], res)
+				start = e
+			}
 			return nil
 		case k >= 0 && k < len(ends) && res.Status != 413:
 			start := 0
 			if k > 0 {
 				start = ends[k-1]
 			}
-			s.rejectEvent(body[start:ends[k]], res)
+			s.rejectEvent(query, body[start:ends[k]], res)
 			cut := ends[k] - start
 			rest := make([]byte, 0, len(body)-cut)
 			rest = append(append(rest, body[:start]...), body[ends[k]:]...)
@@ -459,7 +495,7 @@ func (s *Sender) send(body []byte, ends []int) error {
 		default:
 			h := len(ends) / 2
 			mid := ends[h-1]
-			if err := s.send(body[:mid], ends[:h]); err != nil {
+			if err := s.send(query, body[:mid], ends[:h]); err != nil {
 				return err
 			}
 			second := make([]int, len(ends)-h)
@@ -484,14 +520,19 @@ func (s *Sender) acknowledged(res Result) bool {
 	if s.stopping.Load() {
 		return false
 	}
-	s.stats.ackTimeouts.Add(1)
+	s.stats.add(CtrAckTimeouts, 1)
 	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; sending the request again",
 		res.URL, res.Reply.AckID, res.channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
 	return false
 }
 
-func (s *Sender) rejectEvent(ev []byte, res Result) {
-	s.stats.rejected.Add(1)
+// rejectEvent sets one event of a request aside; a raw line is written as
+// the event object it stands for.
+func (s *Sender) rejectEvent(query string, ev []byte, res Result) {
+	if s.raw != nil {
+		ev = rawAsEvent(query, ev)
+	}
+	s.stats.add(CtrRejected, 1)
 	s.summary.changed()
 	s.rejects.write(ev, res.Error(), &res)
 }
@@ -500,7 +541,7 @@ func (s *Sender) rejectEvent(ev []byte, res Result) {
 // Rejected), retrying transient failures with backoff until deadline. It
 // holds a connection slot meanwhile, so an outage does not pile up
 // requests. The error wraps ErrSuspend.
-func (s *Sender) postRetrying(body []byte, deadline time.Time) (Result, error) {
+func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (Result, error) {
 	slot := <-s.slots
 	defer func() { s.slots <- slot }()
 	payload := body
@@ -517,8 +558,14 @@ func (s *Sender) postRetrying(body []byte, deadline time.Time) (Result, error) {
 		if ep.channels != nil {
 			channel = ep.channels[slot]
 		}
-		res := ep.postEvents(payload, s.cfg.Compress, channel)
+		res := ep.postData(s.dataPath, query, payload, s.cfg.Compress, channel)
 		res.ep, res.channel = ep, channel
+		s.countAnswer(&res, len(payload))
+		if res.Reply.Code == CodeIncorrectIndex && s.cfg.PerMessageIndex {
+			// The index came from the message: the event is at fault, not
+			// the action, and must not hold up the rest.
+			res.Outcome = Rejected
+		}
 		s.health.report(res)
 		switch res.Outcome {
 		case Delivered, Rejected:
@@ -528,10 +575,14 @@ func (s *Sender) postRetrying(body []byte, deadline time.Time) (Result, error) {
 		}
 		// Transient: back off with jitter, so that many senders recovering
 		// at once do not hit HEC in lockstep.
-		s.stats.retries.Add(1)
+		s.stats.add(CtrRequestsRetried, 1)
 		sleep := backoff/2 + rand.N(backoff)
+		if res.RetryAfter > sleep {
+			sleep = res.RetryAfter // HEC (or its proxy) said when to come back
+		}
 		if time.Now().Add(sleep).After(deadline) {
-			return res, fmt.Errorf("%w: %s (gave up after retry.maxtime=%dms)", ErrSuspend, res.Error(), s.cfg.RetryMaxTime.Milliseconds())
+			return res, fmt.Errorf("%w: %s (gave up: the next try, in %v, would be past retry.maxtime=%dms)",
+				ErrSuspend, res.Error(), sleep.Round(time.Millisecond), s.cfg.RetryMaxTime.Milliseconds())
 		}
 		if !s.sleepUnlessStopping(sleep) {
 			return res, fmt.Errorf("%w: %w: %s", ErrSuspend, ErrStopping, res.Error())

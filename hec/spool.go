@@ -150,20 +150,42 @@ func (s *Sender) replaySpool() {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v); renamed to %s", f, err, bad))
 			continue
 		}
-		for {
-			err = s.send(body, ends)
-			if err == nil {
-				break
+		parts := s.spoolParts(body, ends)
+		for i := 0; i < len(parts); {
+			p := parts[i]
+			if err := s.send(p.query, p.body, p.ends); err == nil {
+				i++
+				continue
 			}
 			select {
 			case <-s.haltCh:
+				if i > 0 {
+					s.keepUndelivered(f, parts[i:])
+				}
 				return // the file stays for the next start
 			case <-time.After(5 * time.Second):
 			}
 		}
 		os.Remove(f)
 		events += int64(len(ends))
-		s.stats.replayed.Add(int64(len(ends)))
+		s.stats.add(CtrReplayed, int64(len(ends)))
 	}
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: the %d events saved at the last shutdown are delivered", events))
+}
+
+// keepUndelivered replaces spool file f by one holding only parts, so
+// that the next start does not send the parts before them again.
+func (s *Sender) keepUndelivered(f string, parts []requestPart) {
+	var body []byte
+	for _, p := range parts {
+		for _, ev := range p.events {
+			body = append(body, ev...)
+		}
+	}
+	if err := s.spool.save(body); err != nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s: could not save its undelivered part (%v); "+
+			"the whole file is sent again at the next start", f, err))
+		return
+	}
+	os.Remove(f)
 }

@@ -7,10 +7,58 @@ import (
 	"time"
 )
 
-// counters are the sender's running totals; Stats reads them.
+// Counter names one of the sender's running totals. The order is the
+// plugin boundary's enum omsg_counter (cshim/omsplunkgo_plugin.h), so that
+// rsyslog's impstats can read the totals straight from C memory.
+type Counter int
+
+const (
+	CtrSubmitted       Counter = iota // messages committed to the action (Worker.Deliver)
+	CtrDelivered                      // events HEC accepted
+	CtrRejected                       // events set aside (errorfile)
+	CtrTruncated                      // events cut to event.maxbytes
+	CtrFieldsInvalid                  // events sent without their fields: the rendering was no flat JSON object
+	CtrRequests                       // HTTP requests carrying events, retries included
+	CtrRequestsRetried                // requests sent again after a transient failure
+	CtrHTTP2xx                        // answers by status class
+	CtrHTTP4xx
+	CtrHTTP5xx
+	CtrHTTPOther      // 1xx, 3xx
+	CtrHTTPNoResponse // no HTTP answer: refused, reset, timed out
+	CtrBytesSent      // request body bytes posted (after gzip)
+	CtrSpooled        // events saved to spool.dir during a shutdown
+	CtrReplayed       // spooled events delivered after a start
+	CtrAckTimeouts    // requests sent again for want of an ack
+	NumCounters
+)
+
+// Counters is the memory layout of the totals an embedding host reads
+// (rsyslog's impstats, through the plugin): NumCounters uint64, updated
+// with atomic adds.
+type Counters [NumCounters]uint64
+
+// counters are the sender's totals. own feeds Stats and the log summary;
+// ext, when attached, is the host's copy (which the host may reset).
 type counters struct {
-	delivered, rejected, truncated, spooled, replayed, retries, ackTimeouts atomic.Int64
+	own [NumCounters]atomic.Int64
+	ext atomic.Pointer[Counters]
 }
+
+func (c *counters) add(k Counter, n int64) {
+	c.own[k].Add(n)
+	if e := c.ext.Load(); e != nil {
+		atomic.AddUint64(&e[k], uint64(n))
+	}
+}
+
+func (c *counters) get(k Counter) int64 { return c.own[k].Load() }
+
+// AttachCounters makes the sender add to ext too, until Close. ext must
+// stay valid until Close returns.
+func (s *Sender) AttachCounters(ext *Counters) { s.stats.ext.Store(ext) }
+
+// Count adds n to counter k.
+func (s *Sender) Count(k Counter, n int64) { s.stats.add(k, n) }
 
 // Stats are running totals since the sender was made.
 type Stats struct {
@@ -26,13 +74,31 @@ type Stats struct {
 // Stats returns the running totals.
 func (s *Sender) Stats() Stats {
 	return Stats{
-		Delivered:   s.stats.delivered.Load(),
-		Rejected:    s.stats.rejected.Load(),
-		Truncated:   s.stats.truncated.Load(),
-		Spooled:     s.stats.spooled.Load(),
-		Replayed:    s.stats.replayed.Load(),
-		Retries:     s.stats.retries.Load(),
-		AckTimeouts: s.stats.ackTimeouts.Load(),
+		Delivered:   s.stats.get(CtrDelivered),
+		Rejected:    s.stats.get(CtrRejected),
+		Truncated:   s.stats.get(CtrTruncated),
+		Spooled:     s.stats.get(CtrSpooled),
+		Replayed:    s.stats.get(CtrReplayed),
+		Retries:     s.stats.get(CtrRequestsRetried),
+		AckTimeouts: s.stats.get(CtrAckTimeouts),
+	}
+}
+
+// countAnswer counts one posted request and what came back.
+func (s *Sender) countAnswer(res *Result, bytes int) {
+	s.stats.add(CtrRequests, 1)
+	s.stats.add(CtrBytesSent, int64(bytes))
+	switch {
+	case res.Status == 0:
+		s.stats.add(CtrHTTPNoResponse, 1)
+	case res.Status >= 200 && res.Status < 300:
+		s.stats.add(CtrHTTP2xx, 1)
+	case res.Status >= 400 && res.Status < 500:
+		s.stats.add(CtrHTTP4xx, 1)
+	case res.Status >= 500 && res.Status < 600:
+		s.stats.add(CtrHTTP5xx, 1)
+	default:
+		s.stats.add(CtrHTTPOther, 1)
 	}
 }
 

@@ -68,11 +68,11 @@ func (w *Worker) Deliver(msgs []Message, stopping func() bool) error {
 func (w *Worker) hash(m *Message) uint64 {
 	var h maphash.Hash
 	h.SetSeed(w.seed)
-	h.Write(m.Time)
-	h.WriteByte(0)
-	h.Write(m.Host)
-	h.WriteByte(0)
-	h.Write(m.Body[:min(len(m.Body), w.s.cfg.EventMaxBytes)])
+	for _, part := range [...][]byte{m.Time, m.Host, m.Body[:min(len(m.Body), w.s.cfg.EventMaxBytes)],
+		m.Meta.Index, m.Meta.Source, m.Meta.Sourcetype, m.Meta.Host, m.Meta.Fields} {
+		h.Write(part)
+		h.WriteByte(0)
+	}
 	return h.Sum64()
 }
 
@@ -89,23 +89,29 @@ func (w *Worker) indexOfFailed(h uint64) int {
 func (w *Worker) rememberFailed(msgs []Message) {
 	size := 0
 	for i := range msgs {
-		size += len(msgs[i].Time) + len(msgs[i].Host) + len(msgs[i].Body)
+		for _, p := range msgs[i].parts() {
+			size += len(*p)
+		}
 	}
 	buf := make([]byte, 0, size)
 	w.failed = make([]Message, len(msgs))
 	w.failedHashes = make([]uint64, len(msgs))
 	for i := range msgs {
-		m := &msgs[i]
-		w.failedHashes[i] = w.hash(m)
-		at := len(buf)
-		buf = append(buf, m.Time...)
-		buf = append(buf, m.Host...)
-		buf = append(buf, m.Body...)
-		t := buf[at : at+len(m.Time)]
-		hst := buf[at+len(m.Time) : at+len(m.Time)+len(m.Host)]
-		b := buf[at+len(m.Time)+len(m.Host) : len(buf)]
-		w.failed[i] = Message{Time: t, Host: hst, Body: b, skip: m.skip}
+		w.failedHashes[i] = w.hash(&msgs[i])
+		c := msgs[i]
+		for _, p := range c.parts() {
+			at := len(buf)
+			buf = append(buf, *p...)
+			*p = buf[at:len(buf):len(buf)]
+		}
+		w.failed[i] = c
 	}
+}
+
+// parts are the byte slices of m that point into rsyslog's buffers.
+func (m *Message) parts() [8]*[]byte {
+	return [8]*[]byte{&m.Time, &m.Host, &m.Body, &m.Meta.Index, &m.Meta.Source, &m.Meta.Sourcetype,
+		&m.Meta.Host, &m.Meta.Fields}
 }
 
 func (w *Worker) forgetFailed() {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ type Event struct {
 	Event      string // the string value, or the raw JSON when "event" was not a string
 	Fields     map[string]any
 	Channel    string
+	Raw        bool // came through the raw endpoint (metadata from the query string)
 	Arrived    time.Time
 }
 
@@ -39,6 +41,9 @@ type Faults struct {
 	FailRate  float64       // share of event requests answered 503 "server busy" (code 9)
 	Delay     time.Duration // added before answering each event request
 	FailUntil time.Time     // answer every event request 503 until then
+	// RetryAfter, when set, goes with each 503 as a Retry-After header
+	// (whole seconds, rounded up).
+	RetryAfter time.Duration
 	// DropRate is the share of event requests whose connection is closed
 	// without an answer, as a crashing proxy or a reset would.
 	DropRate float64
@@ -63,7 +68,12 @@ type Config struct {
 	// MaxContentLength answers larger event requests 413, like Splunk's
 	// max_content_length; 0 means no limit of our own.
 	MaxContentLength int
-	OnEvent          func(*Event)
+	// Indexes, when set, are the only indexes the token may write: an event
+	// naming another is refused with HEC's code 7 ("Incorrect index"),
+	// and with it the whole request, as Splunk does. An event without an
+	// index goes to the token's default.
+	Indexes []string
+	OnEvent func(*Event)
 	// OnBody, when set, replaces event parsing: each accepted (authorized,
 	// gunzipped) event request body goes to it, and it returns how many
 	// events the body held. Benchmarks use it to keep the receiver's JSON
@@ -78,6 +88,9 @@ type Config struct {
 type Stats struct {
 	Requests, Events, Rejected, Failed, Dropped int64
 	MaxConcurrent                               int64 // most event requests being handled at once
+	// Bytes is the sum of the data requests' bodies as they came over the
+	// wire (before gunzip).
+	Bytes int64
 }
 
 // Receiver is a running HEC server.
@@ -92,9 +105,9 @@ type Receiver struct {
 	count  atomic.Int64
 	cond   *sync.Cond
 
-	requests, rejected, failed, dropped atomic.Int64
-	active, maxActive                   atomic.Int64
-	reqSeq                              atomic.Uint64
+	requests, rejected, failed, dropped, bytes atomic.Int64
+	active, maxActive                          atomic.Int64
+	reqSeq                                     atomic.Uint64
 
 	ackMu sync.Mutex
 	acks  map[string]*channelAcks
@@ -160,7 +173,7 @@ func (r *Receiver) Count() int64 { return r.count.Load() }
 // Stats returns the counters.
 func (r *Receiver) Stats() Stats {
 	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(),
-		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load()}
+		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load(), Bytes: r.bytes.Load()}
 }
 
 // Events returns a copy of the recorded events (Config.Record).
@@ -224,13 +237,15 @@ func (r *Receiver) authorize(ctx *fasthttp.RequestCtx) bool {
 	return true
 }
 
-func (r *Receiver) channel(ctx *fasthttp.RequestCtx) (string, bool) {
+// channel reads the request's channel; acks, and the raw endpoint (as on
+// Splunk Cloud), require one.
+func (r *Receiver) channel(ctx *fasthttp.RequestCtx, required bool) (string, bool) {
 	ch := string(ctx.Request.Header.Peek("X-Splunk-Request-Channel"))
 	if ch == "" {
 		ch = string(ctx.QueryArgs().Peek("channel"))
 	}
 	if ch == "" {
-		if r.cfg.RequireAck {
+		if r.cfg.RequireAck || required {
 			reply(ctx, 400, 10, "Data channel is missing", "")
 			return "", false
 		}
@@ -245,6 +260,7 @@ func (r *Receiver) channel(ctx *fasthttp.RequestCtx) (string, bool) {
 
 func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	r.requests.Add(1)
+	r.bytes.Add(int64(len(ctx.Request.Body())))
 	n := r.active.Add(1)
 	defer r.active.Add(-1)
 	for m := r.maxActive.Load(); n > m && !r.maxActive.CompareAndSwap(m, n); m = r.maxActive.Load() {
@@ -256,7 +272,7 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	if !r.authorize(ctx) {
 		return
 	}
-	ch, ok := r.channel(ctx)
+	ch, ok := r.channel(ctx, raw)
 	if !ok {
 		return
 	}
@@ -272,6 +288,9 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	}
 	if time.Now().Before(f.FailUntil) || (f.FailRate > 0 && r.roll() < f.FailRate) {
 		r.failed.Add(1)
+		if f.RetryAfter > 0 {
+			ctx.Response.Header.Set("Retry-After", fmt.Sprint(int64((f.RetryAfter+time.Second-1)/time.Second)))
+		}
 		reply(ctx, 503, 9, "Server is busy", "")
 		return
 	}
@@ -303,6 +322,17 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	} else {
 		evs, bad = parseEvents(body)
 	}
+	if bad == nil && len(r.cfg.Indexes) > 0 {
+		for i := range evs {
+			if evs[i].Index != "" && !slices.Contains(r.cfg.Indexes, evs[i].Index) {
+				bad = &badEvent{i, 7, "Incorrect index"}
+				if raw {
+					bad.index = -1 // the query's index: the whole request's
+				}
+				break
+			}
+		}
+	}
 	if bad == nil && f.RejectMatch != "" {
 		for i := range evs {
 			if strings.Contains(evs[i].Event, f.RejectMatch) {
@@ -314,7 +344,7 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	if bad != nil {
 		r.rejected.Add(1)
 		extra := fmt.Sprintf(`,"invalid-event-number":%d`, bad.index)
-		if f.RejectUnnamed {
+		if f.RejectUnnamed || bad.index < 0 {
 			extra = ""
 		}
 		reply(ctx, 400, bad.code, bad.text, extra)
@@ -401,7 +431,7 @@ func (r *Receiver) handleAck(ctx *fasthttp.RequestCtx) {
 		reply(ctx, 400, 14, "ACK is disabled", "")
 		return
 	}
-	ch, ok := r.channel(ctx)
+	ch, ok := r.channel(ctx, false)
 	if !ok {
 		return
 	}
@@ -538,6 +568,7 @@ func parseRaw(body []byte, q *fasthttp.Args) []Event {
 		}
 		ev := meta
 		ev.Event = string(line)
+		ev.Raw = true
 		evs = append(evs, ev)
 	}
 	return evs

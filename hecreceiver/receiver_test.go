@@ -53,7 +53,8 @@ func TestRepliesLikeHEC(t *testing.T) {
 		{"blank event", "/services/collector/event", ok, `{"event":""}`, 400, `"code":13,"invalid-event-number":0`},
 		{"nested field", "/services/collector/event", ok, `{"event":"a","fields":{"k":{"x":1}}}`, 400, `"code":15`},
 		{"ack disabled", "/services/collector/ack", ok, `{"acks":[0]}`, 400, `"code":14`},
-		{"raw", "/services/collector/raw?host=h", ok, "line one\nline two\n", 200, `"code":0`},
+		{"raw", "/services/collector/raw?host=h&channel=0aecaa46-5b4e-4b04-9a4f-8b09e5f5a8b0", ok, "line one\nline two\n", 200, `"code":0`},
+		{"raw without channel", "/services/collector/raw?host=h", ok, "line\n", 400, `"code":10`},
 		{"wrong path", "/services/collector/nope", ok, `{"event":"a"}`, 404, ``},
 	}
 	for _, c := range cases {
@@ -93,5 +94,26 @@ func TestGzipAndAcks(t *testing.T) {
 	status, body = post(t, r, "/services/collector/ack", "Splunk good", `{"acks":[0]}`, ch)
 	if status != 200 || body != `{"acks":{"0":true}}` {
 		t.Fatalf("ack: %d %s", status, body)
+	}
+}
+
+// With Indexes set, an event naming another index fails its request with
+// code 7 and its position; through the raw endpoint, without a position.
+func TestIncorrectIndex(t *testing.T) {
+	r, err := Start(Config{Token: "good", Indexes: []string{"main"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	status, body := post(t, r, "/services/collector/event", "Splunk good", `{"event":"a"}{"event":"b","index":"main"}{"event":"c","index":"sec"}`, nil)
+	if status != 400 || body != `{"text":"Incorrect index","code":7,"invalid-event-number":2}` {
+		t.Fatalf("event endpoint: %d %s", status, body)
+	}
+	status, body = post(t, r, "/services/collector/raw?index=sec&channel=0aecaa46-5b4e-4b04-9a4f-8b09e5f5a8b0", "Splunk good", "a\n", nil)
+	if status != 400 || body != `{"text":"Incorrect index","code":7}` {
+		t.Fatalf("raw endpoint: %d %s", status, body)
+	}
+	if r.Count() != 0 {
+		t.Fatalf("%d events recorded", r.Count())
 	}
 }

@@ -15,7 +15,16 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 		name, action, want string
 	}{
 		{"unknown parameter", ok + ` tokn="abc"`, "tokn"},
-		{"missing token", `server="http://127.0.0.1:8088"`, "parameter 'token' required"},
+		{"missing token", `server="http://127.0.0.1:8088"`, "one of token or token.file is required"},
+		{"token and token.file", ok + ` token.file="/etc/hostname"`, "set token or token.file, not both"},
+		{"missing token file", `server="http://127.0.0.1:8088" token.file="/nonexistent/token"`, `token.file="/nonexistent/token" cannot be read`},
+		{"empty token file", `server="http://127.0.0.1:8088" token.file="/dev/null"`, "must hold one HEC token"},
+		{"unknown index template", ok + ` index.template="no_such_template"`, `index.template="no_such_template": no template of that name`},
+		{"unknown fields template", ok + ` fields.template="nofields"`, `fields.template="nofields": no template of that name`},
+		{"unknown event template", ok + ` template="nobody"`, `template="nobody": no template of that name`},
+		{"four metadata templates", ok + ` index.template="RSYSLOG_FileFormat" source.template="RSYSLOG_TraditionalFileFormat"
+		  sourcetype.template="RSYSLOG_ForwardFormat" host.template="RSYSLOG_SyslogProtocol23Format"`, "at most 3 different templates"},
+		{"bad endpoint", ok + ` endpoint="collector"`, `endpoint="collector" must be "event" or "raw"`},
 		{"missing server", `token="abc"`, "parameter 'server' required"},
 		{"empty token", `server="http://127.0.0.1:8088" token=""`, "token must be"},
 		{"scheme not http", `server="ftp://splunk:8088" token="abc"`, "must start with http:// or https://"},
@@ -48,14 +57,17 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 	}
 }
 
-// A correct action passes -N1 cleanly, including every optional parameter.
+// A correct action passes -N1 cleanly, including every optional parameter
+// (five metadata parameters sharing three templates).
 func TestConfigCheckAcceptsAGoodAction(t *testing.T) {
 	conf := newConfig(t, `server=["http://127.0.0.1:8088", "https://[::1]:8089/"] token="abc" index="main"
 	  source="s" sourcetype="st" host="h" template="RSYSLOG_TraditionalFileFormat" template.json="off"
 	  batch.maxevents="1000" batch.maxbytes="2m" batch.maxdelay="5" compress="on" compress.level="6"
 	  timeout="5000" connections="8" retry.maxtime="10000" tls.verify="off"
 	  event.maxbytes="64k" event.oversize="reject" errorfile="/tmp/omsplunkgo-rejects.json" spool.dir="/tmp"
-	  useack="on" ack.interval="200" ack.timeout="60000"`)
+	  useack="on" ack.interval="200" ack.timeout="60000" endpoint="raw"
+	  index.template="RSYSLOG_FileFormat" source.template="RSYSLOG_FileFormat" sourcetype.template="RSYSLOG_ForwardFormat"
+	  host.template="RSYSLOG_ForwardFormat" fields.template="RSYSLOG_TraditionalFileFormat" name="splunk"`)
 	conf.ModuleParams = `gomaxprocs="2" gomemlimit="512m"`
 	code, out := validate(t, conf)
 	if code != 0 || strings.Contains(out, "error") {

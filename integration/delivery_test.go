@@ -127,7 +127,7 @@ func TestHostileBytesBecomeValidJSON(t *testing.T) {
 	}
 	for _, w := range want {
 		if !got[w] {
-			t.Errorf("no event %q; got %q", w, r.Events())
+			t.Errorf("no event %q; got %+v", w, r.Events())
 		}
 	}
 	if s := r.Stats(); s.Rejected != 0 {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
@@ -17,24 +19,60 @@ const (
 const (
 	tplMeta  = 0
 	tplEvent = 1
+	tplFixed = 2 // metadata templates start here
+	tplMax   = 5
 )
+
+// Options the shim adds: the template slot of each metadata template
+// (see enum omsg_template); absent when the action names none.
+var slotOptions = [...]string{"slot.index", "slot.source", "slot.sourcetype", "slot.host", "slot.fields"}
 
 // action is one action(type="omsplunkgo") statement.
 type action struct {
 	sender *hec.Sender
-	msgs   sync.Pool // *[]hec.Message, reused across batches
+	// slots[k] is the template position of slotOptions[k], or -1.
+	slots [len(slotOptions)]int
+	msgs  sync.Pool // *[]hec.Message, reused across batches
 }
 
-func newAction(opts map[string]string) (*action, error) {
+func newAction(opts map[string]string, counters *hec.Counters) (*action, error) {
+	a := &action{}
+	for k, name := range slotOptions {
+		a.slots[k] = -1
+		v, ok := opts[name]
+		if !ok {
+			continue
+		}
+		delete(opts, name)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < tplFixed || n >= tplMax {
+			return nil, fmt.Errorf("internal error: %s=%q", name, v)
+		}
+		a.slots[k] = n
+	}
 	cfg, err := hec.ParseOptions(opts)
 	if err != nil {
 		return nil, err
 	}
+	cfg.PerMessageIndex = a.slots[0] >= 0
 	s, err := hec.NewSender(cfg, func(sev int, msg string) { logf(sev, "%s", msg) })
 	if err != nil {
 		return nil, err
 	}
-	return &action{sender: s}, nil
+	if counters != nil {
+		s.AttachCounters(counters)
+	}
+	a.sender = s
+	return a, nil
+}
+
+// needTemplates is how many templates a commit must bring.
+func (a *action) needTemplates() int {
+	n := tplFixed
+	for _, s := range a.slots {
+		n = max(n, s+1)
+	}
+	return n
 }
 
 // worker is one rsyslog worker instance of an action.
@@ -57,6 +95,12 @@ func (wk *worker) commit(n int, stopping func() bool, str func(i, tpl int) []byt
 		t, h := splitMeta(str(i, tplMeta))
 		msgs = append(msgs, hec.Message{Time: t, Host: h, Body: str(i, tplEvent)})
 	}
+	if a.slots != noSlots {
+		for i := range msgs {
+			a.readMeta(&msgs[i].Meta, func(tpl int) []byte { return str(i, tpl) })
+		}
+	}
+	a.sender.Count(hec.CtrSubmitted, int64(n))
 	err := wk.w.Deliver(msgs, stopping)
 	clear(msgs) // drop references to rsyslog's buffers
 	*p = msgs[:0]
@@ -66,6 +110,18 @@ func (wk *worker) commit(n int, stopping func() bool, str func(i, tpl int) []byt
 		return statusOK
 	default: // hec errors all mean "keep the batch"
 		return statusSuspend
+	}
+}
+
+var noSlots = [len(slotOptions)]int{-1, -1, -1, -1, -1}
+
+// readMeta fills m from the message's metadata templates.
+func (a *action) readMeta(m *hec.Meta, str func(tpl int) []byte) {
+	dst := [len(slotOptions)]*[]byte{&m.Index, &m.Source, &m.Sourcetype, &m.Host, &m.Fields}
+	for k, slot := range a.slots {
+		if slot >= 0 {
+			*dst[k] = bytes.TrimSpace(str(slot))
+		}
 	}
 }
 

@@ -35,6 +35,13 @@ import (
 
 func main() {} // required by c-shared; never runs
 
+// The counters rsyslog reads are hec.Counters: a different count on either
+// side fails the build here.
+var (
+	_ [C.OMSG_NUM_COUNTERS - hec.NumCounters]struct{}
+	_ [hec.NumCounters - C.OMSG_NUM_COUNTERS]struct{}
+)
+
 var host *C.omsg_host_t
 
 // logf sends a line to rsyslog's own log: in daemon mode fds 1 and 2 are
@@ -75,7 +82,7 @@ func omsg_init(h *C.omsg_host_t, gomaxprocs C.int, gomemlimit C.int64_t, pprofAd
 }
 
 //export omsg_action_new
-func omsg_action_new(names, values **C.char, n C.int, errBuf *C.char, errLen C.int) (handle C.uint64_t) {
+func omsg_action_new(names, values **C.char, n C.int, counters *C.uint64_t, errBuf *C.char, errLen C.int) (handle C.uint64_t) {
 	defer func() {
 		if p := recover(); p != nil {
 			setErr(errBuf, errLen, fmt.Sprintf("internal error creating the action: %v", p))
@@ -88,7 +95,12 @@ func omsg_action_new(names, values **C.char, n C.int, errBuf *C.char, errLen C.i
 	for i := range ns {
 		opts[C.GoString(ns[i])] = C.GoString(vs[i])
 	}
-	a, err := newAction(opts)
+	// The counters are C memory rsyslog's impstats reads.
+	var ctrs *hec.Counters
+	if counters != nil {
+		ctrs = (*hec.Counters)(unsafe.Pointer(counters))
+	}
+	a, err := newAction(opts, ctrs)
 	if err != nil {
 		setErr(errBuf, errLen, err.Error())
 		return 0
@@ -120,7 +132,7 @@ func omsg_action_commit(handle C.uint64_t, params *C.omsg_str_t, nmsgs, ntpls C.
 		}
 	}()
 	w := workers.get(uint64(handle))
-	if w == nil || int(ntpls) < C.OMSG_NUM_TPLS {
+	if w == nil || int(ntpls) < w.a.needTemplates() {
 		return C.OMSG_ERROR
 	}
 	ps := unsafe.Slice(params, int(nmsgs)*int(ntpls))

@@ -14,8 +14,13 @@ inc=(-I"$out" -I"$src" -I"$src/runtime" -I"$src/grammar" -I/usr/include/libfastj
 
 gcc -std=gnu11 -Wall -Werror "${inc[@]}" -c "$here/real.c" -o "$out/types.o"
 gcc -std=gnu11 -Wall -Werror -DABI_PRINT_ONLY "${inc[@]}" "$here/real.c" -o "$out/real"
-gcc -std=gnu11 -Wall -Wextra -Werror -c "$here/ours.c" -o "$out/ours-types.o"
-gcc -std=gnu11 -Wall -Wextra -Werror -DABI_PRINT_ONLY "$here/ours.c" -o "$out/ours"
+# What ours.c needs to know of the real statsobj interface: its version
+# and size (the shim supports several; see cshim/stats.c).
+printf '#include "config.h"\n#include "rsyslog.h"\n#include "obj.h"\n#include "statsobj.h"\n#include <stdio.h>\nint main(void) { printf("-DSTATSOBJ_VERSION=%%d -DSTATSOBJ_REAL_SIZE=%%zu\\n", statsobjCURR_IF_VERSION, sizeof(statsobj_if_t)); return 0; }\n' > "$out/statsver.c"
+gcc -std=gnu11 -Wall -Werror "${inc[@]}" "$out/statsver.c" -o "$out/statsver"
+read -r -a statsdefs <<< "$("$out/statsver")"
+gcc -std=gnu11 -Wall -Wextra -Werror "${statsdefs[@]}" -c "$here/ours.c" -o "$out/ours-types.o"
+gcc -std=gnu11 -Wall -Wextra -Werror "${statsdefs[@]}" -DABI_PRINT_ONLY "$here/ours.c" -o "$out/ours"
 "$out/real" > "$out/real.txt"
 "$out/ours" > "$out/ours.txt"
 if ! diff -u "$out/real.txt" "$out/ours.txt"; then

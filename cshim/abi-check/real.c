@@ -9,7 +9,14 @@
 #include "modules.h"
 #include "errmsg.h"
 #include "syslogd-types.h"
+#include "obj.h"
+#include "statsobj.h"
 #include "print.h"
+
+/* Where rsyslog's statsobj interface has AddCounter, and that the shim's
+ * table (rsyslog_abi.h statsobj_if_t) is at least as large. */
+#define STATSOBJ_ADDCOUNTER_OFFSET offsetof(statsobj_if_t, AddCounter)
+#define STATSOBJ_FITS 1
 
 #ifndef ABI_PRINT_ONLY /* compiled with -c only: these need rsyslogd to link */
 #include "template.h"

@@ -15,3 +15,4 @@ char *(*const chk_es_str2cstr)(es_str_t *, const char *) = es_str2cstr;
 struct template *(*const chk_tplAddLine)(rsconf_t *, const char *, uchar **) = tplAddLine;
 rsconf_t **const chk_ourConf = &ourConf;
 const uchar *(*const chk_glblGetWorkDirRaw)(rsconf_t *) = glblGetWorkDirRaw;
+struct template *(*const chk_tplFind)(rsconf_t *, char *, int) = tplFind;

@@ -1,0 +1,100 @@
+/* impstats counters: see stats.h. */
+#include <stddef.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "rsyslog_abi.h"
+#include "omsplunkgo_plugin.h"
+#include "stats.h"
+
+/* impstats names, in enum omsg_counter order. */
+static const char *const counter_names[] = {
+	[OMSG_CTR_SUBMITTED] = "submitted",
+	[OMSG_CTR_DELIVERED] = "delivered",
+	[OMSG_CTR_REJECTED] = "rejected",
+	[OMSG_CTR_TRUNCATED] = "truncated",
+	[OMSG_CTR_FIELDS_INVALID] = "fields.invalid",
+	[OMSG_CTR_REQUESTS] = "requests",
+	[OMSG_CTR_REQUESTS_RETRIED] = "requests.retried",
+	[OMSG_CTR_HTTP_2XX] = "http.2xx",
+	[OMSG_CTR_HTTP_4XX] = "http.4xx",
+	[OMSG_CTR_HTTP_5XX] = "http.5xx",
+	[OMSG_CTR_HTTP_OTHER] = "http.other",
+	[OMSG_CTR_HTTP_NORESPONSE] = "http.noresponse",
+	[OMSG_CTR_BYTES_SENT] = "bytes.sent",
+	[OMSG_CTR_SPOOLED] = "spooled",
+	[OMSG_CTR_REPLAYED] = "replayed",
+	[OMSG_CTR_ACK_TIMEOUTS] = "ack.timeouts",
+};
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == OMSG_NUM_COUNTERS, "a counter has no name");
+
+static obj_if_t obj;
+static statsobj_if_t statsobj;
+static statsobj_add_counter_fn add_counter; /* NULL: counters are off */
+
+void stats_init(omsg_host_query_t hostQuery)
+{
+	static const int known[] = { 13, 14, 16 };
+	rsRetVal (*getObjInterface)(obj_if_t *) = NULL;
+
+	if (hostQuery == NULL || hostQuery((uchar *)"objGetObjInterface", (omsg_entry_point_t *)&getObjInterface) != RS_RET_OK ||
+	    getObjInterface == NULL) {
+		LogMsg(0, NO_ERRCODE, LOG_WARNING,
+		       "omsplunkgo: rsyslog offers no object interface; impstats counters are off");
+		return;
+	}
+	obj.ifVersion = objCURR_IF_VERSION;
+	if (getObjInterface(&obj) != RS_RET_OK || obj.UseObj == NULL) {
+		LogMsg(0, NO_ERRCODE, LOG_WARNING,
+		       "omsplunkgo: rsyslog's object interface is not version %d; impstats counters are off",
+		       objCURR_IF_VERSION);
+		return;
+	}
+	/* rsyslog fills the table only for the exact version it implements,
+	 * and refuses others without side effects: try each known one. */
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		statsobj.ifVersion = known[i];
+		statsobj.ifIsLoaded = 0;
+		if (obj.UseObj(__FILE__, (uchar *)"statsobj", CORE_COMPONENT, (interface_t *)&statsobj) == RS_RET_OK) {
+			add_counter = (statsobj_add_counter_fn)statsobj.later[stats_addcounter_slot(known[i])];
+			if (add_counter != NULL && statsobj.Construct != NULL && statsobj.ConstructFinalize != NULL &&
+			    statsobj.SetName != NULL && statsobj.SetOrigin != NULL && statsobj.Destruct != NULL)
+				return;
+			add_counter = NULL;
+			break;
+		}
+	}
+	LogMsg(0, NO_ERRCODE, LOG_WARNING,
+	       "omsplunkgo: this rsyslog's statistics interface is a version this module does not know "
+	       "(it knows 13, 14 and 16: rsyslog 8.2102-8.2608); impstats counters are off, shipping is not affected");
+}
+
+statsobj_t *stats_new(const char *name, intctr_t *ctrs)
+{
+	statsobj_t *o = NULL;
+	if (add_counter == NULL)
+		return NULL;
+	if (statsobj.Construct(&o) != RS_RET_OK)
+		goto fail;
+	if (statsobj.SetName(o, (uchar *)name) != RS_RET_OK ||
+	    statsobj.SetOrigin(o, (uchar *)"omsplunkgo") != RS_RET_OK)
+		goto fail;
+	for (int i = 0; i < OMSG_NUM_COUNTERS; i++)
+		if (add_counter(o, (const uchar *)counter_names[i], ctrType_IntCtr, CTR_FLAG_RESETTABLE, &ctrs[i]) !=
+		    RS_RET_OK)
+			goto fail;
+	if (statsobj.ConstructFinalize(o) != RS_RET_OK)
+		goto fail;
+	return o;
+fail:
+	LogMsg(0, NO_ERRCODE, LOG_WARNING, "omsplunkgo: could not register impstats counters for action %s", name);
+	if (o != NULL)
+		statsobj.Destruct(&o);
+	return NULL;
+}
+
+void stats_free(statsobj_t *o)
+{
+	if (o != NULL)
+		statsobj.Destruct(&o);
+}

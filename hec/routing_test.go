@@ -1,0 +1,174 @@
+package hec_test
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec"
+	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+)
+
+// routed gives message i sourcetype st<i%3> and, for every fifth, index
+// "sec".
+func routed(n int) []hec.Message {
+	msgs := messages(n)
+	for i := range msgs {
+		msgs[i].Meta.Sourcetype = []byte(fmt.Sprintf("st%d", i%3))
+		if i%5 == 0 {
+			msgs[i].Meta.Index = []byte("sec")
+		}
+	}
+	return msgs
+}
+
+func checkRouted(t *testing.T, r *hecreceiver.Receiver, n int, raw bool) {
+	t.Helper()
+	evs := r.Events()
+	if len(evs) != n {
+		t.Fatalf("receiver has %d events, want %d", len(evs), n)
+	}
+	seen := map[int]bool{}
+	for _, ev := range evs {
+		var i int
+		if _, err := fmt.Sscanf(ev.Event, "message %d", &i); err != nil || seen[i] {
+			t.Fatalf("unexpected or duplicate event %+v", ev)
+		}
+		seen[i] = true
+		wantIndex := ""
+		if i%5 == 0 {
+			wantIndex = "sec"
+		}
+		if ev.Sourcetype != fmt.Sprintf("st%d", i%3) || ev.Index != wantIndex || ev.Raw != raw {
+			t.Fatalf("event %d arrived as %+v", i, ev)
+		}
+		if raw && ev.Channel == "" {
+			t.Fatalf("raw request without a channel: %+v", ev)
+		}
+	}
+}
+
+// Per-message metadata reaches HEC per event, through the event endpoint
+// and the raw one (there, each request holds one metadata group).
+func TestPerMessageMetadataBothEndpoints(t *testing.T) {
+	for _, endpoint := range []string{hec.EndpointEvent, hec.EndpointRaw} {
+		t.Run(endpoint, func(t *testing.T) {
+			r := receiver(t, hecreceiver.Config{})
+			s := newSender(t, r.URL(), func(c *hec.Config) { c.Endpoint = endpoint; c.Compress = true; c.BatchMaxEvents = 50 })
+			if err := s.Deliver(routed(1000), nil); err != nil {
+				t.Fatal(err)
+			}
+			checkRouted(t, r, 1000, endpoint == hec.EndpointRaw)
+			if endpoint == hec.EndpointRaw && r.Stats().Requests < 6 {
+				t.Fatalf("%d requests for 6 metadata groups", r.Stats().Requests)
+			}
+		})
+	}
+}
+
+// Raw events spooled at a stop are delivered at the next start through the
+// raw endpoint, each with its metadata.
+func TestRawSpoolKeepsMetadata(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	dir := t.TempDir()
+	raw := func(c *hec.Config) { c.SpoolDir = dir; c.Endpoint = hec.EndpointRaw; c.RetryMaxTime = time.Minute }
+	s := newSender(t, r.URL(), raw)
+	start := time.Now()
+	if err := s.Deliver(routed(60), func() bool { return time.Since(start) > 200*time.Millisecond }); err != nil {
+		t.Fatalf("stopped Deliver with a spool: %v", err)
+	}
+	s.Close()
+	r.SetFaults(hecreceiver.Faults{})
+	s2 := newSender(t, r.URL(), raw)
+	if got := r.WaitCount(60, 10*time.Second); got != 60 {
+		t.Fatalf("replayed %d of 60", got)
+	}
+	time.Sleep(100 * time.Millisecond)
+	checkRouted(t, r, 60, true)
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.hec")); len(files) != 0 || s2.Stats().Replayed != 60 {
+		t.Fatalf("after replay: files %v, stats %+v", files, s2.Stats())
+	}
+}
+
+// An index the token may not write (code 7): with per-message indexes the
+// events naming it go to the error file and the rest is delivered, through
+// either endpoint; with the action's fixed index it is a configuration
+// error and the batch is kept (suspended).
+func TestRefusedIndex(t *testing.T) {
+	for _, endpoint := range []string{hec.EndpointEvent, hec.EndpointRaw} {
+		t.Run(endpoint, func(t *testing.T) {
+			r := receiver(t, hecreceiver.Config{Indexes: []string{"main"}})
+			errfile := filepath.Join(t.TempDir(), "rejected.json")
+			s := newSender(t, r.URL(), func(c *hec.Config) {
+				c.Endpoint, c.ErrorFile, c.PerMessageIndex = endpoint, errfile, true
+			})
+			if err := s.Deliver(routed(100), nil); err != nil {
+				t.Fatal(err)
+			}
+			if r.Count() != 80 || s.Stats().Rejected != 20 || len(readErrorFile(t, errfile)) != 20 {
+				t.Fatalf("receiver %d, stats %+v", r.Count(), s.Stats())
+			}
+			for _, ev := range r.Events() {
+				if ev.Index == "sec" {
+					t.Fatalf("refused index arrived: %+v", ev)
+				}
+			}
+		})
+	}
+	r := receiver(t, hecreceiver.Config{Indexes: []string{"main"}})
+	s := newSender(t, r.URL(), func(c *hec.Config) { c.Index = "sec" })
+	if err := s.Deliver(messages(10), nil); !errors.Is(err, hec.ErrSuspend) || r.Count() != 0 {
+		t.Fatalf("fixed refused index: err %v, receiver %d", err, r.Count())
+	}
+}
+
+// A 503 with Retry-After is not retried sooner than it asks.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(50 * time.Millisecond), RetryAfter: 2 * time.Second})
+	s := newSender(t, r.URL(), nil)
+	start := time.Now()
+	if err := s.Deliver(messages(10), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 2*time.Second {
+		t.Fatalf("delivered after %v, before the 2 s Retry-After", d)
+	}
+	// A Retry-After beyond retry.maxtime gives up at once rather than sleep past it.
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour), RetryAfter: time.Minute})
+	s = newSender(t, r.URL(), func(c *hec.Config) { c.RetryMaxTime = 10 * time.Second })
+	start = time.Now()
+	if err := s.Deliver(messages(10), nil); !errors.Is(err, hec.ErrSuspend) || time.Since(start) > 2*time.Second {
+		t.Fatalf("got %v after %v, want a prompt suspend", err, time.Since(start))
+	}
+}
+
+// Bad fields renderings are dropped (counted), the events still go.
+func TestInvalidFieldsAreDroppedNotTheEvent(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	var ctrs hec.Counters
+	s := newSender(t, r.URL(), nil)
+	s.AttachCounters(&ctrs)
+	msgs := messages(4)
+	msgs[0].Meta.Fields = []byte(`{"app":"sshd"}`)
+	msgs[1].Meta.Fields = []byte(`{"nested":{"x":"y"}}`)
+	msgs[2].Meta.Fields = []byte(`not json`)
+	msgs[3].Meta.Fields = []byte(`{}`)
+	if err := s.Deliver(msgs, nil); err != nil {
+		t.Fatal(err)
+	}
+	with := 0
+	for _, ev := range r.Events() {
+		if ev.Fields != nil {
+			with++
+		}
+	}
+	if r.Count() != 4 || with != 1 || atomic.LoadUint64(&ctrs[hec.CtrFieldsInvalid]) != 2 ||
+		atomic.LoadUint64(&ctrs[hec.CtrDelivered]) != 4 || atomic.LoadUint64(&ctrs[hec.CtrHTTP2xx]) != 1 {
+		t.Fatalf("receiver %d events, %d with fields; counters %v", r.Count(), with, ctrs)
+	}
+}

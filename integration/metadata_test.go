@@ -1,0 +1,261 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/loadgen"
+)
+
+// A routing ruleset as the README shows it: sshd and sudo to linux_secure
+// in index "security", cron to "cron" in "os", everything else keeps the
+// action's fixed sourcetype and the token's default index.
+const routingRuleset = `
+  if $programname == "sshd" or $programname == "sudo" then {
+    set $.sourcetype = "linux_secure";
+    set $.index = "security";
+  } else if $programname == "cron" then {
+    set $.sourcetype = "cron";
+    set $.index = "os";
+  }
+`
+
+const routingTemplates = `
+template(name="hec_sourcetype" type="string" string="%$.sourcetype%")
+template(name="hec_index" type="string" string="%$.index%")
+template(name="hec_fields" type="list" option.jsonf="on") {
+  property(outname="facility" name="syslogfacility-text" format="jsonf")
+  property(outname="app" name="programname" format="jsonf")
+}
+`
+
+// routingCase is a program, its facility (as a PRI facility number) and
+// the routing the ruleset above gives it.
+type routingCase struct {
+	program                   string
+	facility                  int
+	facilityText              string
+	wantSourcetype, wantIndex string
+}
+
+var routingCases = []routingCase{
+	{"sshd", 10, "authpriv", "linux_secure", "security"},
+	{"sudo", 4, "auth", "linux_secure", "security"},
+	{"cron", 9, "cron", "cron", "os"},
+	{"kernel", 0, "kern", "syslog", ""},
+	{"nginx", 16, "local0", "syslog", ""},
+}
+
+// routingLines renders n RFC5424 lines per case, numbered so that each
+// event can be matched to the line it came from.
+func routingLines(n int) []byte {
+	var b []byte
+	for i := 0; i < n; i++ {
+		for _, c := range routingCases {
+			b = fmt.Appendf(b, "<%d>1 2026-11-24T10:00:00.%06dZ host-%d %s 42 - - %s-%06d hello\n",
+				c.facility*8+6, i, i%3, c.program, c.program, i)
+		}
+	}
+	return b
+}
+
+// Events from several programs and facilities arrive with the index,
+// sourcetype and indexed fields their templates rendered, each checked
+// per event; an empty rendering falls back to the action's fixed value.
+func TestPerMessageMetadataRoutesEvents(t *testing.T) {
+	const perCase = 400
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, `sourcetype="syslog" source="rsyslog" sourcetype.template="hec_sourcetype"
+	  index.template="hec_index" fields.template="hec_fields"`))
+	conf.Global = routingTemplates
+	conf.Ruleset = routingRuleset
+	d := start(t, conf, false)
+	sendRaw(t, d.Addr(), routingLines(perCase))
+	total := int64(perCase * len(routingCases))
+	waitFor(t, r, total, time.Minute)
+
+	seen := map[string]int{}
+	for _, ev := range r.Events() {
+		var c *routingCase
+		for k := range routingCases {
+			// For RFC5424 input rsyslog's syslogtag is "app[procid]", no colon.
+			if strings.HasPrefix(ev.Event, routingCases[k].program+"[42] ") {
+				c = &routingCases[k]
+			}
+		}
+		if c == nil {
+			t.Fatalf("unexpected event %+v", ev)
+		}
+		seen[ev.Event]++
+		wantFields := map[string]any{"facility": c.facilityText, "app": c.program}
+		if ev.Sourcetype != c.wantSourcetype || ev.Index != c.wantIndex || ev.Source != "rsyslog" ||
+			fmt.Sprint(ev.Fields) != fmt.Sprint(wantFields) || !strings.HasPrefix(ev.Host, "host-") {
+			t.Fatalf("event %q arrived as %+v; want sourcetype %q, index %q, fields %v",
+				ev.Event, ev, c.wantSourcetype, c.wantIndex, wantFields)
+		}
+	}
+	if int64(len(seen)) != total {
+		t.Fatalf("%d distinct events of %d", len(seen), total)
+	}
+	for e, n := range seen {
+		if n != 1 {
+			t.Fatalf("event %q arrived %d times", e, n)
+		}
+	}
+}
+
+// A fields rendering that is not a flat JSON object of strings loses
+// nothing: those events go without fields, the others keep theirs, and the
+// log says so.
+func TestBadFieldsRenderingLosesNothing(t *testing.T) {
+	const n = 300
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, `fields.template="hec_fields"`))
+	// Every third message renders a nested object, every third plain text.
+	conf.Global = `template(name="hec_fields" type="string" string="%$.fields%")`
+	conf.Ruleset = `
+  set $.n = cnum(field($msg, 45, 2));
+  if $.n % 3 == 0 then { set $.fields = "{\"app\":\"" & $app-name & "\"}"; }
+  else if $.n % 3 == 1 then { set $.fields = "{\"nested\":{\"a\":\"b\"}}"; }
+  else { set $.fields = "not json"; }
+`
+	d := start(t, conf, false)
+	var b []byte
+	for i := 0; i < n; i++ {
+		b = fmt.Appendf(b, "<13>1 2026-11-24T10:00:00Z h app - - - x-%d-%d\n", i, i)
+	}
+	sendRaw(t, d.Addr(), b)
+	waitFor(t, r, n, time.Minute)
+	if s := r.Stats(); s.Rejected != 0 || s.Events != n {
+		t.Fatalf("receiver stats %+v: want %d events and no rejected request", s, n)
+	}
+	with := 0
+	for _, ev := range r.Events() {
+		if ev.Fields != nil {
+			with++
+			if ev.Fields["app"] != "app" || len(ev.Fields) != 1 {
+				t.Fatalf("event %q has fields %v", ev.Event, ev.Fields)
+			}
+		}
+	}
+	if with != n/3 {
+		t.Fatalf("%d events have fields, want %d", with, n/3)
+	}
+	if !waitLog(d, "sent without fields", 5*time.Second) {
+		t.Fatalf("no log line about the bad fields rendering:\n%s", d.InternalLog())
+	}
+}
+
+// endpoint="raw" posts lines to /services/collector/raw with a channel and
+// the metadata in the query string; events whose metadata differs travel
+// in different requests, and each arrives with its own.
+func TestRawEndpointCarriesPerMessageMetadata(t *testing.T) {
+	const perCase = 300
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, `endpoint="raw" compress="on" source="rsyslog" sourcetype.template="hec_sourcetype"
+	  index.template="hec_index" host.template="hec_host"`))
+	conf.Global = routingTemplates + `template(name="hec_host" type="string" string="%hostname%.example")`
+	conf.Ruleset = routingRuleset
+	d := start(t, conf, false)
+	sendRaw(t, d.Addr(), routingLines(perCase))
+	total := int64(perCase * len(routingCases))
+	waitFor(t, r, total, time.Minute)
+
+	seen := map[string]bool{}
+	for _, ev := range r.Events() {
+		if !ev.Raw || ev.Channel == "" {
+			t.Fatalf("event %+v did not come through the raw endpoint with a channel", ev)
+		}
+		matched := false
+		for _, c := range routingCases {
+			// The raw line carries time, host and tag, as a syslog file would.
+			tag := " " + c.program + "[42] " + c.program + "-"
+			if !strings.Contains(ev.Event, tag) {
+				continue
+			}
+			matched = true
+			wantSourcetype := c.wantSourcetype
+			if ev.Sourcetype != wantSourcetype || ev.Index != c.wantIndex || ev.Source != "rsyslog" ||
+				!strings.HasSuffix(ev.Host, ".example") || !strings.HasPrefix(ev.Event, "2026-11-24T10:00:00.") {
+				t.Fatalf("raw event %q arrived as %+v; want sourcetype %q, index %q", ev.Event, ev, wantSourcetype, c.wantIndex)
+			}
+		}
+		if !matched || seen[ev.Event] {
+			t.Fatalf("unexpected or duplicate raw event %q", ev.Event)
+		}
+		seen[ev.Event] = true
+	}
+	if int64(len(seen)) != total {
+		t.Fatalf("%d distinct events of %d", len(seen), total)
+	}
+}
+
+// An index the token may not write (HEC code 7) set by index.template
+// sets those events aside in the error file and delivers all the others:
+// one bad route does not stall the action.
+func TestRefusedPerMessageIndexStallsNothing(t *testing.T) {
+	const perCase = 200
+	r := startReceiver(t, hecreceiver.Config{Record: true, Indexes: []string{"security"}})
+	conf := newConfig(t, action(r, `sourcetype.template="hec_sourcetype" index.template="hec_index"`))
+	conf.Global = routingTemplates
+	conf.Ruleset = routingRuleset
+	d := start(t, conf, false)
+	sendRaw(t, d.Addr(), routingLines(perCase))
+	// cron's index "os" is refused; the other four programs arrive.
+	want := int64(perCase * (len(routingCases) - 1))
+	waitFor(t, r, want, time.Minute)
+	for _, ev := range r.Events() {
+		if ev.Index == "os" {
+			t.Fatalf("an event of the refused index arrived: %+v", ev)
+		}
+	}
+	if got := r.Count(); got != want {
+		t.Fatalf("receiver has %d events, want %d", got, want)
+	}
+	errfile := filepath.Join(conf.Dir, "omsplunkgo-rejected.json")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(errfile)
+		if n := strings.Count(string(b), `"hec_code":7`); n == perCase {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("error file has %d events with HEC code 7, want %d", n, perCase)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// token.file: the secret comes from a file, and appears in no log line.
+func TestTokenFromFile(t *testing.T) {
+	const n = 1000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, "")
+	tf := filepath.Join(conf.Dir, "hec.token")
+	if err := os.WriteFile(tf, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf.Action = fmt.Sprintf(`server="%s" token.file="%s"`, r.URL(), tf)
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, time.Minute)
+	if strings.Contains(d.Output(), token) {
+		t.Fatalf("the token appears in rsyslogd's output:\n%s", d.Output())
+	}
+}
+
+// waitLog waits until rsyslog's internal log holds s.
+func waitLog(d interface{ InternalLog() string }, s string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(d.InternalLog(), s) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}

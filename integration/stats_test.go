@@ -1,0 +1,133 @@
+package integration
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/loadgen"
+)
+
+// impstatsConfig makes rsyslogd write its statistics as JSON lines to a
+// file every second; it returns the file's path.
+func impstatsConfig(dir string) (global, path string) {
+	path = filepath.Join(dir, "impstats.json")
+	return fmt.Sprintf(`module(load="impstats" interval="1" format="json" log.syslog="off" log.file="%s")`, path), path
+}
+
+// lastStats returns the newest impstats record of object name.
+func lastStats(path, name string) map[string]float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var last map[string]float64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '{'); i > 0 {
+			line = line[i:] // impstats may prefix a timestamp
+		}
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["name"] != name || rec["origin"] != "omsplunkgo" {
+			continue
+		}
+		last = map[string]float64{}
+		for k, v := range rec {
+			if n, ok := v.(float64); ok {
+				last[k] = n
+			}
+		}
+	}
+	return last
+}
+
+// waitStats waits for an impstats record of name for which done holds.
+func waitStats(t *testing.T, path, name string, done func(map[string]float64) bool) map[string]float64 {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := lastStats(path, name)
+		if st != nil && done(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no impstats record of %q reached the expected values; last: %v", name, st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Each action publishes an impstats object named after the action
+// (omsplunkgo-<name>: rsyslog's own counters of the action have the bare
+// name), and its
+// counters agree with what the receiver counted: events, requests, status
+// classes, bytes on the wire, retries, rejected and truncated events.
+func TestImpstatsCountersMatchTheReceiver(t *testing.T) {
+	const n = 20000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	// 2% of requests answered 503 (retried), one event over event.maxbytes
+	// (truncated), events holding "REJECT-ME" refused by HEC (code 6).
+	r.SetFaults(hecreceiver.Faults{FailRate: 0.02, RejectMatch: "REJECT-ME"})
+	conf := newConfig(t, action(r, `name="to_splunk" compress="on" event.maxbytes="4096"`))
+	global, path := impstatsConfig(conf.Dir)
+	conf.Global = global
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	sendRaw(t, d.Addr(), []byte("<13>1 2026-11-24T10:00:00Z h app - - - "+strings.Repeat("x", 5000)+"\n"+
+		"<13>1 2026-11-24T10:00:00Z h app - - - REJECT-ME 1\n<13>1 2026-11-24T10:00:00Z h app - - - REJECT-ME 2\n"))
+	waitFor(t, r, n+1, time.Minute)
+
+	st := waitStats(t, path, "omsplunkgo-to_splunk", func(st map[string]float64) bool {
+		return st["delivered"] == n+1 && st["rejected"] == 2
+	})
+	rs := r.Stats()
+	want := map[string]float64{
+		"submitted":        n + 3,
+		"delivered":        float64(r.Count()),
+		"rejected":         2,
+		"truncated":        1,
+		"fields.invalid":   0,
+		"requests":         float64(rs.Requests),
+		"http.2xx":         float64(rs.Requests - rs.Failed - rs.Rejected),
+		"http.4xx":         float64(rs.Rejected),
+		"http.5xx":         float64(rs.Failed),
+		"requests.retried": float64(rs.Failed),
+		"http.noresponse":  0,
+		"bytes.sent":       float64(rs.Bytes),
+		"spooled":          0,
+		"replayed":         0,
+		"ack.timeouts":     0,
+	}
+	for k, v := range want {
+		if got, ok := st[k]; !ok || got != v {
+			t.Errorf("impstats %s = %v (present %v), want %v", k, got, ok, v)
+		}
+	}
+	if rs.Failed == 0 {
+		t.Errorf("no request was answered 503: the retry counters were not exercised")
+	}
+	t.Logf("impstats: %v; receiver: %+v", st, rs)
+}
+
+// Two unnamed actions get distinct default names.
+func TestImpstatsDefaultNames(t *testing.T) {
+	r := startReceiver(t, hecreceiver.Config{})
+	conf := newConfig(t, action(r, ""))
+	global, path := impstatsConfig(conf.Dir)
+	conf.Global = global
+	conf.Ruleset = fmt.Sprintf(`  action(type="omsplunkgo" %s)`, action(r, ""))
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, 100)
+	waitFor(t, r, 200, time.Minute)
+	for _, name := range []string{"omsplunkgo", "omsplunkgo-2"} {
+		waitStats(t, path, name, func(st map[string]float64) bool { return st["delivered"] == 100 })
+	}
+}
