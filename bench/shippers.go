@@ -50,6 +50,15 @@ const hecJSON = `template(name="hecjson" type="string" string="{\"time\":%timere
 // metaLine is hecpipe's input: "<time> <host> <event text>".
 const metaLine = `template(name="metaline" type="string" string="%timereported:::date-unixtimestamp%.%timereported:::date-subseconds% %hostname% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")`
 
+// routingTemplates are the per-message metadata of the routed row.
+const routingTemplates = `template(name="st" type="string" string="linux:%programname%")
+template(name="idx" type="string" string="os_%syslogfacility-text%")
+template(name="flds" type="list" option.jsonf="on") {
+  property(outname="app" name="programname" format="jsonf")
+  property(outname="facility" name="syslogfacility-text" format="jsonf")
+  property(outname="severity" name="syslogseverity-text" format="jsonf")
+}`
+
 func rsyslog(e *env, c rsyslogtest.Config) (*proc, error) {
 	c.Dir, c.BuildDir, c.Port = e.dir, e.build, e.port
 	d, err := rsyslogtest.Start(&c, false)
@@ -86,6 +95,17 @@ var shippers = []shipper{
 			return rsyslog(e, rsyslogtest.Config{
 				Queue:  `queue.type="LinkedList" queue.workerThreads="2" queue.dequeueBatchSize="2048" queue.workerThreadMinimumMessages="2048"`,
 				Action: fmt.Sprintf(`server="%s" token="%s" batch.maxevents="1024"`, e.hecURL, e.token)})
+		},
+	},
+	{
+		// The cost of routing: sourcetype, index and indexed fields rendered
+		// per message by rsyslog templates, as a Splunk shop routes by
+		// program and facility.
+		name: "omsplunkgo, per-message metadata", short: "omsplunkgo-routed",
+		start: func(e *env) (*proc, error) {
+			return rsyslog(e, rsyslogtest.Config{Global: routingTemplates,
+				Action: fmt.Sprintf(`server="%s" token="%s" sourcetype.template="st" index.template="idx" fields.template="flds"`,
+					e.hecURL, e.token)})
 		},
 	},
 	{

@@ -110,6 +110,12 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		s.endpoints = append(s.endpoints, ep)
 	}
 	s.health.log = log
+	s.health.rejectNote = " - HEC refuses the event for good: it goes to the error file " + cfg.ErrorFile +
+		" (counted as rejected) and the rest of the request is sent again"
+	if cfg.ErrorFile == "" {
+		s.health.rejectNote = " - HEC refuses the event for good: it is logged and counted as rejected " +
+			"(set errorfile to keep such events), and the rest of the request is sent again"
+	}
 	s.rejects = &errorFile{path: cfg.ErrorFile, log: log}
 	s.summary.s = s
 	if cfg.SpoolDir != "" {
@@ -470,7 +476,7 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 		case len(ends) == 1:
 			s.rejectEvent(query, body, res)
 			return nil
-		case k < 0 && res.Reply.Code == CodeIncorrectIndex:
+		case k < 0 && res.Reply.Code == CodeIncorrectIndex && s.raw != nil:
 			start := 0
 			for _, e := range ends {
 				s.rejectEvent(query, body[start:e], res)
@@ -612,6 +618,8 @@ type healthLog struct {
 	cause  string // "" while healthy
 	log    Logger
 	noAcks bool // logged that HEC sends no ackIds
+	// rejectNote says what becomes of refused events and of the rest.
+	rejectNote string
 }
 
 // noAck logs, once, that HEC answers without ackIds although useack is on.
@@ -649,7 +657,7 @@ func (h *healthLog) report(res Result) {
 	case res.Outcome == Misconfigured:
 		h.log(SevErr, "omsplunkgo: "+res.Error()+" - fix the action's token, server or TLS settings; messages stay queued")
 	case res.Outcome == Rejected:
-		h.log(SevErr, "omsplunkgo: "+res.Error())
+		h.log(SevErr, "omsplunkgo: "+res.Error()+h.rejectNote)
 	default:
 		h.log(SevWarning, "omsplunkgo: "+res.Error()+" - retrying")
 	}

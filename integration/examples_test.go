@@ -27,7 +27,7 @@ func TestExampleConfigsAreValid(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	dir := t.TempDir()
-	for _, f := range []string{"ca.pem", "client.pem", "client.key", "splunk-ca.pem"} {
+	for _, f := range []string{"ca.pem", "client.pem", "client.key", "splunk-ca.pem", "splunk-hec.token"} {
 		os.WriteFile(filepath.Join(dir, f), []byte("placeholder"), 0o600)
 	}
 	for _, f := range files {
@@ -38,7 +38,7 @@ func TestExampleConfigsAreValid(t *testing.T) {
 			}
 			conf := strings.NewReplacer(
 				`module(load="omsplunkgo"`, `module(load="`+build+`/omsplunkgo.so"`,
-				"/etc/rsyslog.d/tls/", dir+"/", "/etc/ssl/certs/", dir+"/",
+				"/etc/rsyslog.d/tls/", dir+"/", "/etc/ssl/certs/", dir+"/", "/etc/rsyslog.d/", dir+"/",
 				"/var/spool/rsyslog", dir,
 			).Replace(string(b))
 			path := filepath.Join(dir, filepath.Base(f))

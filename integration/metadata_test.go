@@ -10,6 +10,7 @@ import (
 
 	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
 	"github.com/omsplunkgo/omsplunkgo/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
 )
 
 // A routing ruleset as the README shows it: sshd and sudo to linux_secure
@@ -64,18 +65,28 @@ func routingLines(n int) []byte {
 	return b
 }
 
+// startRouted runs rsyslogd with the routing ruleset and templates (plus
+// extraGlobal) and an action with params, against a receiver made with
+// rcfg, and sends perCase lines of each routing case.
+func startRouted(t *testing.T, rcfg hecreceiver.Config, params, extraGlobal string, perCase int) (*hecreceiver.Receiver, *rsyslogtest.Config) {
+	t.Helper()
+	rcfg.Record = true
+	r := startReceiver(t, rcfg)
+	conf := newConfig(t, action(r, params))
+	conf.Global = routingTemplates + extraGlobal
+	conf.Ruleset = routingRuleset
+	d := start(t, conf, false)
+	sendRaw(t, d.Addr(), routingLines(perCase))
+	return r, conf
+}
+
 // Events from several programs and facilities arrive with the index,
 // sourcetype and indexed fields their templates rendered, each checked
 // per event; an empty rendering falls back to the action's fixed value.
 func TestPerMessageMetadataRoutesEvents(t *testing.T) {
 	const perCase = 400
-	r := startReceiver(t, hecreceiver.Config{Record: true})
-	conf := newConfig(t, action(r, `sourcetype="syslog" source="rsyslog" sourcetype.template="hec_sourcetype"
-	  index.template="hec_index" fields.template="hec_fields"`))
-	conf.Global = routingTemplates
-	conf.Ruleset = routingRuleset
-	d := start(t, conf, false)
-	sendRaw(t, d.Addr(), routingLines(perCase))
+	r, _ := startRouted(t, hecreceiver.Config{}, `sourcetype="syslog" source="rsyslog" sourcetype.template="hec_sourcetype"
+	  index.template="hec_index" fields.template="hec_fields"`, "", perCase)
 	total := int64(perCase * len(routingCases))
 	waitFor(t, r, total, time.Minute)
 
@@ -156,13 +167,9 @@ func TestBadFieldsRenderingLosesNothing(t *testing.T) {
 // in different requests, and each arrives with its own.
 func TestRawEndpointCarriesPerMessageMetadata(t *testing.T) {
 	const perCase = 300
-	r := startReceiver(t, hecreceiver.Config{Record: true})
-	conf := newConfig(t, action(r, `endpoint="raw" compress="on" source="rsyslog" sourcetype.template="hec_sourcetype"
-	  index.template="hec_index" host.template="hec_host"`))
-	conf.Global = routingTemplates + `template(name="hec_host" type="string" string="%hostname%.example")`
-	conf.Ruleset = routingRuleset
-	d := start(t, conf, false)
-	sendRaw(t, d.Addr(), routingLines(perCase))
+	r, _ := startRouted(t, hecreceiver.Config{}, `endpoint="raw" compress="on" source="rsyslog" sourcetype.template="hec_sourcetype"
+	  index.template="hec_index" host.template="hec_host"`,
+		`template(name="hec_host" type="string" string="%hostname%.example")`, perCase)
 	total := int64(perCase * len(routingCases))
 	waitFor(t, r, total, time.Minute)
 
@@ -179,10 +186,9 @@ func TestRawEndpointCarriesPerMessageMetadata(t *testing.T) {
 				continue
 			}
 			matched = true
-			wantSourcetype := c.wantSourcetype
-			if ev.Sourcetype != wantSourcetype || ev.Index != c.wantIndex || ev.Source != "rsyslog" ||
+			if ev.Sourcetype != c.wantSourcetype || ev.Index != c.wantIndex || ev.Source != "rsyslog" ||
 				!strings.HasSuffix(ev.Host, ".example") || !strings.HasPrefix(ev.Event, "2026-11-24T10:00:00.") {
-				t.Fatalf("raw event %q arrived as %+v; want sourcetype %q, index %q", ev.Event, ev, wantSourcetype, c.wantIndex)
+				t.Fatalf("raw event %q arrived as %+v; want sourcetype %q, index %q", ev.Event, ev, c.wantSourcetype, c.wantIndex)
 			}
 		}
 		if !matched || seen[ev.Event] {
@@ -200,12 +206,8 @@ func TestRawEndpointCarriesPerMessageMetadata(t *testing.T) {
 // one bad route does not stall the action.
 func TestRefusedPerMessageIndexStallsNothing(t *testing.T) {
 	const perCase = 200
-	r := startReceiver(t, hecreceiver.Config{Record: true, Indexes: []string{"security"}})
-	conf := newConfig(t, action(r, `sourcetype.template="hec_sourcetype" index.template="hec_index"`))
-	conf.Global = routingTemplates
-	conf.Ruleset = routingRuleset
-	d := start(t, conf, false)
-	sendRaw(t, d.Addr(), routingLines(perCase))
+	r, conf := startRouted(t, hecreceiver.Config{Indexes: []string{"security"}},
+		`sourcetype.template="hec_sourcetype" index.template="hec_index"`, "", perCase)
 	// cron's index "os" is refused; the other four programs arrive.
 	want := int64(perCase * (len(routingCases) - 1))
 	waitFor(t, r, want, time.Minute)

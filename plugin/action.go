@@ -97,7 +97,7 @@ func (wk *worker) commit(n int, stopping func() bool, str func(i, tpl int) []byt
 	}
 	if a.slots != noSlots {
 		for i := range msgs {
-			a.readMeta(&msgs[i].Meta, func(tpl int) []byte { return str(i, tpl) })
+			a.readMeta(&msgs[i].Meta, i, str)
 		}
 	}
 	a.sender.Count(hec.CtrSubmitted, int64(n))
@@ -115,12 +115,12 @@ func (wk *worker) commit(n int, stopping func() bool, str func(i, tpl int) []byt
 
 var noSlots = [len(slotOptions)]int{-1, -1, -1, -1, -1}
 
-// readMeta fills m from the message's metadata templates.
-func (a *action) readMeta(m *hec.Meta, str func(tpl int) []byte) {
+// readMeta fills m from message i's metadata templates.
+func (a *action) readMeta(m *hec.Meta, i int, str func(i, tpl int) []byte) {
 	dst := [len(slotOptions)]*[]byte{&m.Index, &m.Source, &m.Sourcetype, &m.Host, &m.Fields}
 	for k, slot := range a.slots {
 		if slot >= 0 {
-			*dst[k] = bytes.TrimSpace(str(slot))
+			*dst[k] = bytes.TrimSpace(str(i, slot))
 		}
 	}
 }
