@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -100,6 +101,9 @@ static struct actparam {
 	{ { "ack.interval", eCmdHdlrInt, 0 }, 10, 60000 },
 	{ { "ack.timeout", eCmdHdlrInt, 0 }, 1000, 3600000 },
 	{ { "name", eCmdHdlrGetWord, 0 }, 1, 0 },
+	/* rsyslog's own, read so that the log can say what rsyslog will do
+	 * with a batch handed back (-1: keep retrying; 0, the default: drop). */
+	{ { "action.resumeretrycount", eCmdHdlrInt, 0 }, 1, 0 },
 };
 #define N_ACTPARAMS ((int)(sizeof(actparams) / sizeof(actparams[0])))
 static struct cnfparamdescr actpdescr[N_ACTPARAMS];
@@ -117,8 +121,8 @@ typedef struct modConfData_s {
 
 /* One action(). Options are kept as text until Go exists to take them. */
 typedef struct instanceData {
-	const char *names[N_ACTPARAMS + 2]; /* + defaults of add_workdir_defaults */
-	char *values[N_ACTPARAMS + 2];
+	const char *names[N_ACTPARAMS + 4]; /* + action.id, defaults of add_workdir_defaults */
+	char *values[N_ACTPARAMS + 4];
 	int nopts;
 	char *tpls[OMSG_MAX_TPLS]; /* template name per slot */
 	int ntpls;
@@ -190,10 +194,19 @@ static const omsg_host_t host = { OMSG_PLUGIN_ABI, host_log };
 
 /* ---- helpers --------------------------------------------------------- */
 
-/* check_server accepts scheme://host[:port][/] with scheme http or https. */
+/* check_server accepts scheme://host[:port][/] with scheme http or https.
+ * A URL with user:password@ is refused without being echoed: it may hold
+ * the token. */
 static int check_server(const char *s)
 {
 	const char *p;
+	size_t authority = strcspn(s, "/") + 2; /* past "scheme://" */
+	if (strlen(s) > authority && memchr(s + authority, '@', strcspn(s + authority, "/?#")) != NULL) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": a server URL holds user information (user:password@); put the HEC token "
+			 "in token or token.file instead (the URL is not shown: it may hold a secret)");
+		return 0;
+	}
 	if (!strncmp(s, "http://", 7))
 		p = s + 7;
 	else if (!strncmp(s, "https://", 8))
@@ -382,6 +395,18 @@ static int store_param(instanceData *pData, const char *name, char *text)
 	return 1;
 }
 
+/* parent_dir_exists reports whether path's directory is one. */
+static int parent_dir_exists(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return 1; /* relative to rsyslogd's working directory */
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* take_param validates one set parameter and stores it. */
 static int take_param(instanceData *pData, const struct actparam *ap, struct svar *v)
 {
@@ -439,6 +464,12 @@ static int take_param(instanceData *pData, const struct actparam *ap, struct sva
 		}
 		if (!strncmp(name, "tls.", 4) && access(text, R_OK) != 0) {
 			LogError(errno, RS_RET_CONFIG_ERROR, MODULE_NAME ": %s=\"%s\" cannot be read", name, text);
+			free(text);
+			return 0;
+		}
+		if (!strcmp(name, "errorfile") && !parent_dir_exists(text)) {
+			LogError(errno, RS_RET_CONFIG_ERROR,
+				 MODULE_NAME ": errorfile=\"%s\": its directory does not exist", text);
 			free(text);
 			return 0;
 		}
@@ -741,8 +772,12 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 		return RS_RET_CONFIG_ERROR;
 	}
 	char *name = stats_name(pData);
-	if (name != NULL)
+	if (name != NULL) {
 		pData->stats = stats_new(name, pData->counters);
+		char *id = strdup(name);
+		if (id != NULL)
+			add_opt(pData, "action.id", id);
+	}
 	pthread_mutex_lock(&instances_mu);
 	pData->next = instances;
 	instances = pData;

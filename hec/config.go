@@ -44,6 +44,13 @@ const (
 	OptAckInterval    = "ack.interval"
 	OptAckTimeout     = "ack.timeout"
 	OptEndpoint       = "endpoint"
+	// rsyslog's own action parameter, passed on so that the log can say
+	// what rsyslog does with a batch handed back.
+	OptResumeRetryCount = "action.resumeretrycount"
+	// OptActionID names the action stably across config changes (its
+	// rsyslog name, or its place among unnamed actions): the spool is kept
+	// under it.
+	OptActionID = "action.id"
 )
 
 // What to do with an event whose text is longer than event.maxbytes.
@@ -120,6 +127,12 @@ type Config struct {
 	// (Message.Meta.Index): then HEC refusing an index (code 7) is that
 	// event's fault and sets it aside, instead of holding up the action.
 	PerMessageIndex bool
+	// ResumeRetryCount is the action's action.resumeRetryCount (rsyslog's
+	// default 0: a batch handed back is dropped; -1: kept and retried).
+	ResumeRetryCount int
+	// ActionID names the spool files; "" names them after servers, token
+	// and index.
+	ActionID string
 }
 
 // DefaultConfig returns a Config with every default set and no endpoint or token.
@@ -211,6 +224,10 @@ func ParseOptions(opts map[string]string) (Config, error) {
 			c.AckTimeout, err = parseMillis(name, v)
 		case OptEndpoint:
 			c.Endpoint = strings.ToLower(strings.TrimSpace(v))
+		case OptResumeRetryCount:
+			c.ResumeRetryCount, err = parseInt(name, v)
+		case OptActionID:
+			c.ActionID = v
 		default:
 			return c, fmt.Errorf("unknown option %q", name)
 		}

@@ -1,10 +1,13 @@
 package hec
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +18,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 )
+
+// maxReplyBody is the largest answer body read (before and after gunzip).
+const maxReplyBody = 64 << 10
 
 // HEC paths, fixed by Splunk.
 const (
@@ -55,6 +61,9 @@ type Result struct {
 	Reply   Reply // parsed body; Code -1 when it was not HEC JSON
 	Err     error // transport error, if any
 	URL     string
+	// Foreign describes an answer that is not HEC's JSON: content type,
+	// first bytes, a redirect's target; "" for HEC's own answers.
+	Foreign string
 	// RetryAfter is what a 429 or 503 asked for in Retry-After, else 0.
 	RetryAfter time.Duration
 
@@ -68,6 +77,8 @@ func (r Result) Error() string {
 		return fmt.Sprintf("%s: %s: %v", r.URL, r.Outcome, r.Err)
 	case r.Reply.Code >= 0:
 		return fmt.Sprintf("%s: %s: HTTP %d, HEC code %d %q", r.URL, r.Outcome, r.Status, r.Reply.Code, r.Reply.Text)
+	case r.Foreign != "":
+		return fmt.Sprintf("%s: %s: HTTP %d, not an answer of HEC's (%s)", r.URL, r.Outcome, r.Status, r.Foreign)
 	default:
 		return fmt.Sprintf("%s: %s: HTTP %d", r.URL, r.Outcome, r.Status)
 	}
@@ -82,6 +93,7 @@ type endpoint struct {
 	// indexer acknowledgement is on (acks are tracked per channel) and for
 	// the raw endpoint (which wants a channel).
 	channels []string
+	standing standing // set aside or not (setaside.go)
 }
 
 // newEndpoint prepares the client of one HEC URL. abort is asked whenever
@@ -96,6 +108,9 @@ func newEndpoint(u *url.URL, c *Config, abort func() bool) (*endpoint, error) {
 		ReadTimeout:         c.Timeout,
 		WriteTimeout:        c.Timeout,
 		MaxIdleConnDuration: 30 * time.Second,
+		// HEC's answers are a few dozen bytes; a larger one is not read
+		// into memory (a proxy's error page, or a hostile endpoint).
+		MaxResponseBodySize: maxReplyBody,
 		// A POST may have reached HEC before the connection broke; never
 		// let the transport resend it behind our back (we decide retries).
 		MaxIdemponentCallAttempts: 1,
@@ -192,6 +207,11 @@ func classify(url string, err error, resp *fasthttp.Response) Result {
 	if err != nil {
 		r.Err = err
 		r.Outcome = Transient
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			r.Err = fmt.Errorf("the answer's body is over %d KiB, not read (HEC answers in a few bytes: "+
+				"is a proxy or another server answering?)", maxReplyBody>>10)
+			return r
+		}
 		var certErr *tls.CertificateVerificationError
 		var unknownAuth x509.UnknownAuthorityError
 		var hostErr x509.HostnameError
@@ -203,11 +223,13 @@ func classify(url string, err error, resp *fasthttp.Response) Result {
 	r.Status = resp.StatusCode()
 	body := resp.Body()
 	if enc := resp.Header.ContentEncoding(); len(enc) > 0 && string(enc) == "gzip" {
-		if b, gerr := resp.BodyGunzip(); gerr == nil {
-			body = b
-		}
+		body = gunzipBounded(body)
 	}
-	r.Reply, _ = ParseReply(body)
+	var perr error
+	r.Reply, perr = ParseReply(body)
+	if perr != nil {
+		r.Foreign = describeForeign(resp, body)
+	}
 	r.Outcome = outcomeOf(r.Status, r.Reply.Code)
 	if r.Status == 429 || r.Status == 503 {
 		r.RetryAfter = parseRetryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now())
@@ -268,4 +290,51 @@ func outcomeOf(status, code int) Outcome {
 	default: // 408, 429, 5xx and anything unexpected: try again later
 		return Transient
 	}
+}
+
+// gunzipBounded inflates a gzip answer up to maxReplyBody bytes (a small
+// gzip body can inflate a thousandfold); nil when it is not gzip.
+func gunzipBounded(b []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	out, _ := io.ReadAll(io.LimitReader(zr, maxReplyBody))
+	return out
+}
+
+// describeForeign says what an answer that is not HEC's JSON was, for the
+// log: content type, where a redirect points, and the first bytes.
+func describeForeign(resp *fasthttp.Response, body []byte) string {
+	var parts []string
+	if ct := resp.Header.ContentType(); len(ct) > 0 {
+		parts = append(parts, "Content-Type "+string(ct))
+	}
+	if loc := resp.Header.Peek(fasthttp.HeaderLocation); len(loc) > 0 {
+		parts = append(parts, "redirects to "+printable(loc, 200)+" (give the HEC URL itself as server)")
+	}
+	if len(body) == 0 {
+		parts = append(parts, "empty body")
+	} else {
+		parts = append(parts, fmt.Sprintf("body %q", printable(body, 120)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// printable cuts b to n bytes and replaces control bytes, for a log line.
+func printable(b []byte, n int) string {
+	cut := b
+	if len(cut) > n {
+		cut = cut[:n]
+	}
+	out := []byte(strings.ToValidUTF8(string(cut), "?"))
+	for i, c := range out {
+		if c < 0x20 || c == 0x7f {
+			out[i] = ' '
+		}
+	}
+	if len(b) > n {
+		return string(out) + "..."
+	}
+	return string(out)
 }

@@ -1,8 +1,11 @@
 package hec
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -63,6 +66,27 @@ func (e *errorFile) write(event []byte, reason string, res *Result) {
 	if _, err := e.f.Write(line); err != nil {
 		e.log(SevErr, fmt.Sprintf("omsplunkgo: errorfile %s: %v; event: %s", e.path, err, preview(event)))
 	}
+}
+
+// check tells whether the error file can be written: an existing one is
+// opened for appending, else a file is created and removed in its
+// directory.
+func (e *errorFile) check() error {
+	f, err := os.OpenFile(e.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return checkWritable(filepath.Dir(e.path))
+}
+
+// usable reports whether events are written to the file (not only logged).
+func (e *errorFile) usable() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.path != "" && !e.failed
 }
 
 // noteTruncated logs the first truncation only; the counter has the rest.

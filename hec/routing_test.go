@@ -120,7 +120,7 @@ func TestRefusedIndex(t *testing.T) {
 		})
 	}
 	r := receiver(t, hecreceiver.Config{Indexes: []string{"main"}})
-	s := newSender(t, r.URL(), func(c *hec.Config) { c.Index = "sec" })
+	s := newSender(t, r.URL(), func(c *hec.Config) { c.Index = "sec"; c.RetryMaxTime = 300 * time.Millisecond })
 	if err := s.Deliver(messages(10), nil); !errors.Is(err, hec.ErrSuspend) || r.Count() != 0 {
 		t.Fatalf("fixed refused index: err %v, receiver %d", err, r.Count())
 	}

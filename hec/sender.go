@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,17 +43,22 @@ type Sender struct {
 	enc       *Encoder
 	endpoints []*endpoint
 	next      atomic.Uint32 // round-robin cursor over endpoints
-	slots     chan int      // connection slots: one per request on the wire
-	acks      *acker        // nil unless useack is on
-	log       Logger
-	health    healthLog
-	rejects   *errorFile
-	summary   summary
-	spool     *spool     // nil without spool.dir
-	raw       *rawFormat // nil unless endpoint="raw"
-	dataPath  string     // PathEvent or PathRaw
-	badFields badFieldsLog
-	stats     counters
+	// firstAnswer is closed once an endpoint answered its first health
+	// probe (setaside.go).
+	firstAnswer     chan struct{}
+	firstAnswerOnce sync.Once
+	firstProbes     atomic.Int32 // first probes not yet back
+	slots           chan int     // connection slots: one per request on the wire
+	acks            *acker       // nil unless useack is on
+	log             Logger
+	health          healthLog
+	rejects         *errorFile
+	summary         summary
+	spool           *spool     // nil without spool.dir
+	raw             *rawFormat // nil unless endpoint="raw"
+	dataPath        string     // PathEvent or PathRaw
+	badFields       badFieldsLog
+	stats           counters
 	// stopping is set once rsyslog asked a thread waiting in Deliver to
 	// stop, or Close was called: from then on nothing is retried.
 	stopping atomic.Bool
@@ -109,6 +115,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		}
 		s.endpoints = append(s.endpoints, ep)
 	}
+	s.initStanding()
 	s.health.log = log
 	s.health.rejectNote = " - HEC refuses the event for good: it goes to the error file " + cfg.ErrorFile +
 		" (counted as rejected) and the rest of the request is sent again"
@@ -120,7 +127,20 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	s.summary.s = s
 	if cfg.SpoolDir != "" {
 		s.spool = claimSpool(&cfg)
+		if err := checkWritable(cfg.SpoolDir); err != nil {
+			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d; privDropToUser/Group "+
+				"apply before the module starts): %v - the batch in flight when rsyslogd stops cannot be saved; "+
+				"give that user write access", OptSpoolDir, cfg.SpoolDir, os.Getuid(), os.Getgid(), err))
+		}
 		go s.replaySpool()
+		s.scheduleUnclaimedReport()
+	}
+	if cfg.ErrorFile != "" {
+		if err := s.rejects.check(); err != nil {
+			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d): %v - events HEC "+
+				"refuses for good will only be logged and counted; give that user write access",
+				OptErrorFile, cfg.ErrorFile, os.Getuid(), os.Getgid(), err))
+		}
 	}
 	return s, nil
 }
@@ -213,7 +233,36 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 	if stopping != nil && (gaveUp || stopping()) {
 		return s.saveForLater(msgs, left)
 	}
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	if s.stopping.Load() {
+		return err // a stop, not a give-up: saveForLater's caller logs it
+	}
+	s.log(SevErr, fmt.Sprintf("omsplunkgo: %d events not delivered within %s=%dms, handed back to rsyslog: %v; %s",
+		undelivered(left), OptRetryMaxTime, s.cfg.RetryMaxTime.Milliseconds(), errs[0], s.whatRsyslogDoes()))
+	return err
+}
+
+// undelivered counts the events in spans.
+func undelivered(spans []span) int {
+	n := 0
+	for _, sp := range spans {
+		n += sp.to - sp.from
+	}
+	return n
+}
+
+// whatRsyslogDoes says what rsyslog does with a batch the action hands
+// back as suspended, under the action's action.resumeRetryCount.
+func (s *Sender) whatRsyslogDoes() string {
+	switch n := s.cfg.ResumeRetryCount; {
+	case n < 0:
+		return "rsyslog keeps them and retries (action.resumeRetryCount=-1)"
+	case n == 0:
+		return "rsyslog drops them (action.resumeRetryCount=0, its default); to keep them, give the action " +
+			`action.resumeRetryCount="-1" and a disk-assisted queue (README, "Guarantees")`
+	default:
+		return fmt.Sprintf("rsyslog retries them %d more times, then drops them (action.resumeRetryCount=%d)", n, n)
+	}
 }
 
 // encodeShared appends msgs to the open request, which batches of other
@@ -488,16 +537,17 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 			if k > 0 {
 				start = ends[k-1]
 			}
+			// HEC reads a request's events in order: it indexed the k
+			// before the one it names, and none after. Only those after
+			// are sent again.
+			s.stats.add(CtrDelivered, int64(k))
 			s.rejectEvent(query, body[start:ends[k]], res)
-			cut := ends[k] - start
-			rest := make([]byte, 0, len(body)-cut)
-			rest = append(append(rest, body[:start]...), body[ends[k]:]...)
-			restEnds := make([]int, 0, len(ends)-1)
-			restEnds = append(restEnds, ends[:k]...)
+			cut := ends[k]
+			restEnds := make([]int, 0, len(ends)-k-1)
 			for _, e := range ends[k+1:] {
 				restEnds = append(restEnds, e-cut)
 			}
-			body, ends = rest, restEnds
+			body, ends = body[cut:], restEnds
 		default:
 			h := len(ends) / 2
 			mid := ends[h-1]
@@ -559,7 +609,7 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (Re
 	}
 	backoff := 100 * time.Millisecond
 	for {
-		ep := s.endpoints[int(s.next.Add(1))%len(s.endpoints)]
+		ep := s.pick()
 		channel := ""
 		if ep.channels != nil {
 			channel = ep.channels[slot]
@@ -567,20 +617,21 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (Re
 		res := ep.postData(s.dataPath, query, payload, s.cfg.Compress, channel)
 		res.ep, res.channel = ep, channel
 		s.countAnswer(&res, len(payload))
+		s.judge(ep, &res)
 		if res.Reply.Code == CodeIncorrectIndex && s.cfg.PerMessageIndex {
 			// The index came from the message: the event is at fault, not
 			// the action, and must not hold up the rest.
 			res.Outcome = Rejected
 		}
 		s.health.report(res)
-		switch res.Outcome {
-		case Delivered, Rejected:
+		if res.Outcome == Delivered || res.Outcome == Rejected {
 			return res, nil
-		case Misconfigured:
-			return res, fmt.Errorf("%w: %s", ErrSuspend, res.Error())
 		}
-		// Transient: back off with jitter, so that many senders recovering
-		// at once do not hit HEC in lockstep.
+		// Transient and configuration failures alike are tried again until
+		// retry.maxtime: a token being rotated or a load balancer misrouting
+		// during a deploy heals by itself, and rsyslog may drop a batch
+		// handed back. Back off with jitter, so that many senders
+		// recovering at once do not hit HEC in lockstep.
 		s.stats.add(CtrRequestsRetried, 1)
 		sleep := backoff/2 + rand.N(backoff)
 		if res.RetryAfter > sleep {
@@ -655,7 +706,8 @@ func (h *healthLog) report(res Result) {
 	case cause == "":
 		h.log(SevInfo, "omsplunkgo: HEC accepts events again (was: "+prev+")")
 	case res.Outcome == Misconfigured:
-		h.log(SevErr, "omsplunkgo: "+res.Error()+" - fix the action's token, server or TLS settings; messages stay queued")
+		h.log(SevErr, "omsplunkgo: "+res.Error()+" - check the action's token, server and TLS settings; "+
+			"retrying for up to retry.maxtime")
 	case res.Outcome == Rejected:
 		h.log(SevErr, "omsplunkgo: "+res.Error()+h.rejectNote)
 	default:

@@ -159,20 +159,35 @@ func TestUnreachableHECSuspendsAfterRetryTime(t *testing.T) {
 // A wrong token suspends at once (no retry storm) and says why.
 func TestBadTokenSuspendsWithReason(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
-	c, _ := hec.ParseOptions(map[string]string{hec.OptServer: r.URL(), hec.OptToken: "wrong"})
+	c, _ := hec.ParseOptions(map[string]string{hec.OptServer: r.URL(), hec.OptToken: "wrong",
+		hec.OptRetryMaxTime: "300"})
+	var mu sync.Mutex
 	var logged []string
-	s, err := hec.NewSender(c, func(_ int, m string) { logged = append(logged, m) })
+	s, err := hec.NewSender(c, func(_ int, m string) { mu.Lock(); logged = append(logged, m); mu.Unlock() })
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	for range 3 {
 		err = s.Deliver(messages(1), nil)
 		if !errors.Is(err, hec.ErrSuspend) || !strings.Contains(err.Error(), "HEC code 4") {
 			t.Fatalf("got %v", err)
 		}
 	}
-	if len(logged) != 1 || !strings.Contains(logged[0], "token") {
-		t.Fatalf("want the cause logged once, got %q", logged)
+	mu.Lock()
+	defer mu.Unlock()
+	causes, gaveUp := 0, 0
+	for _, l := range logged {
+		switch {
+		case strings.Contains(l, "handed back to rsyslog") && strings.Contains(l, "rsyslog drops them"):
+			gaveUp++
+		case strings.Contains(l, "configuration error") && strings.Contains(l, "token"):
+			causes++
+		}
+	}
+	if causes != 1 || gaveUp != 3 || r.Stats().Requests < 6 {
+		t.Fatalf("want the cause logged once, each give-up with what rsyslog does, retries meanwhile; got %q, %d requests",
+			logged, r.Stats().Requests)
 	}
 }
 

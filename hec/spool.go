@@ -21,7 +21,10 @@ import (
 // synced and renamed, so a crash leaves either a whole file or none.
 type spool struct {
 	dir, prefix string
-	seq         atomic.Uint64
+	// legacy is the prefix an earlier release named this destination's
+	// files with (a hash of servers, token and index); they are sent too.
+	legacy string
+	seq    atomic.Uint64
 }
 
 // spoolsInUse makes two actions of one process with the same destination
@@ -32,8 +35,11 @@ var spoolsInUse = struct {
 	m map[string]bool
 }{m: map[string]bool{}}
 
-// claimSpool names the action's spool after its destination (servers and
-// token), so that a restart with the same config finds its own files.
+// claimSpool names the action's spool after the action (ActionID), so that
+// a restart finds its files even when servers, token or index changed in
+// between (fixing a wrong token is exactly when files wait). Without an
+// ActionID (the hec package used on its own) files are named after the
+// destination.
 func claimSpool(c *Config) *spool {
 	h := fnv.New64a()
 	for _, u := range c.Endpoints {
@@ -43,7 +49,11 @@ func claimSpool(c *Config) *spool {
 	h.Write([]byte(c.Token))
 	h.Write([]byte{0})
 	h.Write([]byte(c.Index))
-	base := fmt.Sprintf("omsplunkgo-%016x", h.Sum64())
+	legacy := fmt.Sprintf("omsplunkgo-%016x", h.Sum64())
+	base := legacy
+	if c.ActionID != "" {
+		base = "omsplunkgo-spool-" + safeName(c.ActionID)
+	}
 	spoolsInUse.Lock()
 	defer spoolsInUse.Unlock()
 	prefix := base
@@ -51,13 +61,32 @@ func claimSpool(c *Config) *spool {
 		prefix = fmt.Sprintf("%s-%d", base, n)
 	}
 	spoolsInUse.m[prefix] = true
-	return &spool{dir: c.SpoolDir, prefix: prefix}
+	spoolsInUse.m[legacy] = true
+	sp := &spool{dir: c.SpoolDir, prefix: prefix}
+	if legacy != prefix {
+		sp.legacy = legacy
+	}
+	return sp
+}
+
+// safeName keeps an action name usable in a file name.
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 func (sp *spool) release() {
 	spoolsInUse.Lock()
 	defer spoolsInUse.Unlock()
 	delete(spoolsInUse.m, sp.prefix)
+	if sp.legacy != "" {
+		delete(spoolsInUse.m, sp.legacy)
+	}
 }
 
 const spoolExt = ".hec"
@@ -91,7 +120,9 @@ func (sp *spool) save(body []byte) error {
 	return nil
 }
 
-// pending lists the spool's files, oldest first.
+// pending lists the spool's files, oldest first, with the temporary files
+// a crash left behind while saving (what they hold was never reported
+// done, so their intact events are sent too).
 func (sp *spool) pending() ([]string, error) {
 	entries, err := os.ReadDir(sp.dir)
 	if err != nil {
@@ -99,16 +130,37 @@ func (sp *spool) pending() ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		n := e.Name()
-		if strings.HasPrefix(n, sp.prefix+".") && strings.HasSuffix(n, spoolExt) && e.Type().IsRegular() {
-			files = append(files, filepath.Join(sp.dir, n))
+		if e.Type().IsRegular() && sp.owns(e.Name()) {
+			files = append(files, filepath.Join(sp.dir, e.Name()))
 		}
 	}
-	sort.Strings(files) // names carry the creation time
+	// Names carry the creation time after the prefix.
+	sort.Slice(files, func(i, j int) bool { return spoolTime(files[i]) < spoolTime(files[j]) })
 	return files, nil
 }
 
-// eventEnds finds where each event object in body ends.
+// owns reports whether a file name is one of this spool's.
+func (sp *spool) owns(name string) bool {
+	name = strings.TrimPrefix(name, ".")
+	name = strings.TrimSuffix(name, ".tmp")
+	if !strings.HasSuffix(name, spoolExt) {
+		return false
+	}
+	return strings.HasPrefix(name, sp.prefix+".") || sp.legacy != "" && strings.HasPrefix(name, sp.legacy+".")
+}
+
+// spoolTime is the part of a spool file name after the prefix.
+func spoolTime(path string) string {
+	n := strings.TrimPrefix(filepath.Base(path), ".")
+	if i := strings.LastIndexByte(strings.TrimSuffix(strings.TrimSuffix(n, ".tmp"), spoolExt), '.'); i >= 0 {
+		return n[i:]
+	}
+	return n
+}
+
+// eventEnds finds where each event object in body ends. On damage (a file
+// cut short by a crash or a full disk) it returns the intact events before
+// it with the error.
 func eventEnds(body []byte) ([]int, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var ends []int
@@ -118,7 +170,10 @@ func eventEnds(body []byte) ([]int, error) {
 			if errors.Is(err, io.EOF) {
 				return ends, nil
 			}
-			return nil, err
+			return ends, err
+		}
+		if len(raw) == 0 || raw[0] != '{' {
+			return ends, fmt.Errorf("not an event object at byte %d", dec.InputOffset()-int64(len(raw)))
 		}
 		ends = append(ends, int(dec.InputOffset()))
 	}
@@ -143,12 +198,32 @@ func (s *Sender) replaySpool() {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s: %v; left in place", f, err))
 			continue
 		}
-		ends, err := eventEnds(body)
-		if err != nil || len(ends) == 0 {
-			bad := f + ".bad"
-			os.Rename(f, bad)
-			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v); renamed to %s", f, err, bad))
+		if len(body) == 0 {
+			os.Remove(f)
+			s.log(SevInfo, fmt.Sprintf("omsplunkgo: spool file %s is empty (left by an interrupted save); removed", f))
 			continue
+		}
+		ends, err := eventEnds(body)
+		if err != nil {
+			// Keep the damaged rest for a human; send the intact events.
+			good := 0
+			if len(ends) > 0 {
+				good = ends[len(ends)-1]
+			}
+			base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "."), ".tmp")
+			bad := filepath.Join(filepath.Dir(f), base+".bad")
+			if werr := os.WriteFile(bad, body[good:], 0o600); werr != nil {
+				s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v) and its damaged part could not be "+
+					"set aside (%v); left in place", f, err, werr))
+				continue
+			}
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v): sending its %d intact events; "+
+				"the damaged %d bytes after them are in %s", f, err, len(ends), len(body)-good, bad))
+			body = body[:good]
+			if len(ends) == 0 {
+				os.Remove(f)
+				continue
+			}
 		}
 		parts := s.spoolParts(body, ends)
 		for i := 0; i < len(parts); {
@@ -188,4 +263,82 @@ func (s *Sender) keepUndelivered(f string, parts []requestPart) {
 		return
 	}
 	os.Remove(f)
+}
+
+// unclaimedReports holds the spool directories with a report pending:
+// reportUnclaimed runs once per directory a few seconds after the first
+// action using it started (by then rsyslog has started every action, and
+// each has claimed its files).
+var unclaimedReports sync.Map
+
+const unclaimedDelay = 3 * time.Second
+
+func (s *Sender) scheduleUnclaimedReport() {
+	if _, pending := unclaimedReports.LoadOrStore(s.spool.dir, true); pending {
+		return
+	}
+	dir, example := s.spool.dir, s.spool.prefix
+	time.AfterFunc(unclaimedDelay, func() {
+		reportUnclaimed(dir, example, s.log)
+		unclaimedReports.Delete(dir)
+	})
+}
+
+// reportUnclaimed logs the spool files in dir that no action of this
+// process claims (saved under another action name, or by an action since
+// removed), with their event count and how to send them.
+func reportUnclaimed(dir, example string, log Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	spoolsInUse.Lock()
+	inUse := make([]string, 0, len(spoolsInUse.m))
+	for p := range spoolsInUse.m {
+		inUse = append(inUse, p)
+	}
+	spoolsInUse.Unlock()
+	var names []string
+	events := 0
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(n, "omsplunkgo-") || !strings.HasSuffix(n, spoolExt) {
+			continue
+		}
+		claimed := false
+		for _, p := range inUse {
+			if strings.HasPrefix(n, p+".") {
+				claimed = true
+			}
+		}
+		if claimed {
+			continue
+		}
+		names = append(names, n)
+		if body, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
+			ends, _ := eventEnds(body)
+			events += len(ends)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	log(SevWarning, fmt.Sprintf("omsplunkgo: %d spool files in %s (%d events) belong to no action of this configuration: %s. "+
+		"They were saved by an action since renamed or removed. To have an action send them, rename each so that it "+
+		"starts with that action's prefix (e.g. %s.) instead of the part before its first dot, and restart rsyslogd; "+
+		"or post one to HEC as it is: curl -H 'Authorization: Splunk <token>' --data-binary @<file> "+
+		"https://<hec>:8088/services/collector/event",
+		len(names), dir, events, strings.Join(names, ", "), example))
+}
+
+// checkWritable reports whether this process can create files in dir:
+// rsyslogd may have dropped privileges (privDropToUser) after the config
+// check, which ran as root.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".omsplunkgo-write-check-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -136,8 +136,10 @@ func (m *summary) flush() {
 	}
 	m.logged = st
 	where := "their start is in this log"
-	if m.s.cfg.ErrorFile != "" {
+	if m.s.rejects.usable() {
 		where = "they are in " + m.s.cfg.ErrorFile
+	} else if m.s.cfg.ErrorFile != "" {
+		where = m.s.cfg.ErrorFile + " could not be written, their start is in this log"
 	}
 	m.s.log(SevWarning, fmt.Sprintf("omsplunkgo: so far %d events set aside as rejected (%s), %d truncated to %s=%d; %d delivered",
 		st.Rejected, where, st.Truncated, OptEventMaxBytes, m.s.cfg.EventMaxBytes, st.Delivered))

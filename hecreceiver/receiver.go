@@ -44,6 +44,20 @@ type Faults struct {
 	// RetryAfter, when set, goes with each 503 as a Retry-After header
 	// (whole seconds, rounded up).
 	RetryAfter time.Duration
+	// DenyUntil: answer every data request 403, code 4 "Invalid token",
+	// until then (a token being rotated, a misrouting load balancer).
+	DenyUntil time.Time
+	// HugeBody answers every data request 503 with a body of that many
+	// bytes (Content-Length), as a misbehaving proxy might; with
+	// EndlessBody the body is chunked and never ends.
+	HugeBody    int64
+	EndlessBody bool
+	// Foreign answers every data request with this status, content type
+	// and body instead of HEC's JSON (an HTML page, a redirect to
+	// Location): what a proxy or a wrong server says.
+	Foreign                  int
+	ForeignType, ForeignBody string
+	Location                 string
 	// DropRate is the share of event requests whose connection is closed
 	// without an answer, as a crashing proxy or a reset would.
 	DropRate float64
@@ -206,6 +220,10 @@ func (r *Receiver) handle(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	switch {
 	case path == "/services/collector/health" || path == "/services/collector/health/1.0":
+		if time.Now().Before(r.faults.Load().FailUntil) {
+			reply(ctx, 503, 9, "Server is busy", "")
+			return
+		}
 		reply(ctx, 200, 17, "HEC is healthy", "")
 	case path == "/services/collector/event" || path == "/services/collector" || path == "/services/collector/event/1.0":
 		r.handleData(ctx, false)
@@ -286,6 +304,32 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		ctx.Hijack(func(c net.Conn) { c.Close() })
 		return
 	}
+	if time.Now().Before(f.DenyUntil) {
+		r.failed.Add(1)
+		reply(ctx, 403, 4, "Invalid token", "")
+		return
+	}
+	if f.HugeBody > 0 || f.EndlessBody {
+		r.failed.Add(1)
+		ctx.SetStatusCode(503)
+		ctx.SetContentType("text/plain")
+		if f.EndlessBody {
+			ctx.SetBodyStream(zeros{}, -1)
+		} else {
+			ctx.SetBodyStream(io.LimitReader(zeros{}, f.HugeBody), int(f.HugeBody))
+		}
+		return
+	}
+	if f.Foreign != 0 {
+		r.failed.Add(1)
+		ctx.SetStatusCode(f.Foreign)
+		ctx.SetContentType(f.ForeignType)
+		if f.Location != "" {
+			ctx.Response.Header.Set("Location", f.Location)
+		}
+		ctx.SetBodyString(f.ForeignBody)
+		return
+	}
 	if time.Now().Before(f.FailUntil) || (f.FailRate > 0 && r.roll() < f.FailRate) {
 		r.failed.Add(1)
 		if f.RetryAfter > 0 {
@@ -346,6 +390,10 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		extra := fmt.Sprintf(`,"invalid-event-number":%d`, bad.index)
 		if f.RejectUnnamed || bad.index < 0 {
 			extra = ""
+		} else {
+			// Splunk reads a request's events in order and indexes those
+			// before the one it refuses; the rest is not indexed.
+			r.accept(evs[:bad.index], ch, time.Now())
 		}
 		reply(ctx, 400, bad.code, bad.text, extra)
 		return
@@ -356,6 +404,17 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		return
 	}
 	now := time.Now()
+	r.accept(evs, ch, now)
+	if r.cfg.RequireAck {
+		id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
+		reply(ctx, 200, 0, "Success", fmt.Sprintf(`,"ackId":%d`, id))
+		return
+	}
+	reply(ctx, 200, 0, "Success", "")
+}
+
+// accept indexes evs: counts, records and reports them.
+func (r *Receiver) accept(evs []Event, ch string, now time.Time) {
 	for i := range evs {
 		evs[i].Arrived = now
 		evs[i].Channel = ch
@@ -369,12 +428,6 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		r.mu.Unlock()
 	}
 	r.count.Add(int64(len(evs)))
-	if r.cfg.RequireAck {
-		id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
-		reply(ctx, 200, 0, "Success", fmt.Sprintf(`,"ackId":%d`, id))
-		return
-	}
-	reply(ctx, 200, 0, "Success", "")
 }
 
 func (r *Receiver) newAck(ch string, ready time.Time, lost bool) int64 {
@@ -462,7 +515,8 @@ type badEvent struct {
 }
 
 // parseEvents reads back-to-back JSON event objects. One bad event fails
-// the whole request, as HEC does, naming the event's position.
+// the request, as HEC does, naming the event's position; the events
+// before it are returned with it.
 func parseEvents(body []byte) ([]Event, *badEvent) {
 	var evs []Event
 	it := jsoniter.ConfigFastest.BorrowIterator(body)
@@ -473,16 +527,16 @@ func parseEvents(body []byte) ([]Event, *badEvent) {
 			// At the end of the body the iterator reports io.EOF; any
 			// other stop is a byte that cannot start a JSON value.
 			if it.Error != io.EOF {
-				return nil, &badEvent{i, 6, "Invalid data format"}
+				return evs, &badEvent{i, 6, "Invalid data format"}
 			}
 			return evs, nil
 		}
 		if next != jsoniter.ObjectValue {
-			return nil, &badEvent{i, 6, "Invalid data format"}
+			return evs, &badEvent{i, 6, "Invalid data format"}
 		}
 		ev, bad := readEvent(it, i)
 		if bad != nil {
-			return nil, bad
+			return evs, bad
 		}
 		evs = append(evs, ev)
 	}
@@ -572,4 +626,55 @@ func parseRaw(body []byte, q *fasthttp.Args) []Event {
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+// zeros is an endless body for HugeBody and EndlessBody.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// Silent listens on a free loopback port, accepts connections, reads what
+// comes and never answers: a hung indexer. Close stops it.
+type Silent struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+// StartSilent starts a Silent endpoint.
+func StartSilent() (*Silent, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Silent{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+			go io.Copy(io.Discard, c) //nolint:errcheck // until Close
+		}
+	}()
+	return s, nil
+}
+
+// URL is the base URL of the silent endpoint.
+func (s *Silent) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Close stops listening and drops every connection.
+func (s *Silent) Close() {
+	s.ln.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
 }

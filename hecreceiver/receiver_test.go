@@ -63,11 +63,12 @@ func TestRepliesLikeHEC(t *testing.T) {
 			t.Errorf("%s: got %d %s, want %d containing %s", c.name, status, body, c.status, c.reply)
 		}
 	}
-	// Only the three successful events (2 + 2 raw lines = 4) were recorded.
-	if n := r.Count(); n != 4 {
-		t.Fatalf("recorded %d events, want 4: %+v", n, r.Events())
+	// Recorded: the successful requests' events (2 + 2 raw lines), and, as
+	// Splunk indexes them, the event before each named bad one (3).
+	if n := r.Count(); n != 7 {
+		t.Fatalf("recorded %d events, want 7: %+v", n, r.Events())
 	}
-	if evs := r.Events(); evs[1].Time != "1.5" || evs[2].Host != "h" || evs[3].Event != "line two" {
+	if evs := r.Events(); evs[1].Time != "1.5" || evs[2].Event != "a" || evs[5].Host != "h" || evs[6].Event != "line two" {
 		t.Fatalf("recorded %+v", evs)
 	}
 }
@@ -113,7 +114,9 @@ func TestIncorrectIndex(t *testing.T) {
 	if status != 400 || body != `{"text":"Incorrect index","code":7}` {
 		t.Fatalf("raw endpoint: %d %s", status, body)
 	}
-	if r.Count() != 0 {
+	// The two events before the refused one are indexed, the raw request
+	// not at all.
+	if r.Count() != 2 {
 		t.Fatalf("%d events recorded", r.Count())
 	}
 }

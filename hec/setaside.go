@@ -1,0 +1,177 @@
+package hec
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Endpoint health. An endpoint that fails a request transiently (no
+// answer in time, refused, reset, 5xx, busy) is set aside: it gets no
+// traffic until its health endpoint answers again, which a prober asks at
+// growing intervals. While several endpoints are configured, each starts
+// set aside until its first health answer, so that one that accepts
+// connections and never answers costs nothing but its probe. When every
+// endpoint is set aside, requests go to all of them in turn anyway: the
+// retry backoff paces them, and data is never held back by the probes'
+// opinion alone.
+
+// Probe intervals of a set-aside endpoint: the first probe right away,
+// then doubling up to probeMax.
+const (
+	probeFirst = 250 * time.Millisecond
+	probeMax   = 30 * time.Second
+	// flapLogEvery bounds the set-aside/back log lines per endpoint.
+	flapLogEvery = time.Minute
+)
+
+// standing is one endpoint's health as the sender sees it.
+type standing struct {
+	mu      sync.Mutex
+	aside   bool
+	probing bool
+	// Logging, at most one set-aside line per flapLogEvery, and a "back"
+	// line only for an episode whose set-aside line was logged.
+	loggedAt    time.Time
+	loggedAside bool
+	flaps       int // set-asides not logged since the last line
+}
+
+// setAside marks ep as out of traffic for cause, logging it (rate-limited).
+func (s *Sender) setAside(ep *endpoint, cause string) {
+	st := &ep.standing
+	st.mu.Lock()
+	if st.aside && st.loggedAside {
+		st.mu.Unlock()
+		return
+	}
+	st.aside = true
+	more := ""
+	logIt := time.Since(st.loggedAt) >= flapLogEvery
+	if logIt {
+		if st.flaps > 0 {
+			more = fmt.Sprintf(" (set aside %d more times since the last such line)", st.flaps)
+		}
+		st.loggedAt, st.loggedAside, st.flaps = time.Now(), true, 0
+	} else {
+		st.flaps++
+	}
+	st.mu.Unlock()
+	if logIt {
+		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s set aside: %s; it gets traffic again once its health endpoint answers%s",
+			ep.base, cause, more))
+	}
+}
+
+// initStanding: with several endpoints, each starts set aside until its
+// first health answer; firstAnswer is closed once one is healthy, or all
+// first probes have come back.
+func (s *Sender) initStanding() {
+	s.firstAnswer = make(chan struct{})
+	if len(s.endpoints) == 1 {
+		close(s.firstAnswer)
+		return
+	}
+	s.firstProbes.Store(int32(len(s.endpoints)))
+	for _, ep := range s.endpoints {
+		ep.standing.aside = true
+		s.startProbe(ep)
+	}
+}
+
+// pick returns the endpoint for the next request: round robin over those
+// in standing, else over all. Until the first health answer after the
+// start it waits, at most timeout.
+func (s *Sender) pick() *endpoint {
+	select {
+	case <-s.firstAnswer:
+	default:
+		t := time.NewTimer(s.cfg.Timeout)
+		select {
+		case <-s.firstAnswer:
+		case <-t.C:
+		case <-s.haltCh:
+		}
+		t.Stop()
+	}
+	n := len(s.endpoints)
+	start := int(s.next.Add(1))
+	for i := 0; i < n; i++ {
+		ep := s.endpoints[(start+i)%n]
+		ep.standing.mu.Lock()
+		ok := !ep.standing.aside
+		ep.standing.mu.Unlock()
+		if ok {
+			return ep
+		}
+	}
+	return s.endpoints[start%n]
+}
+
+// judge sets ep aside after a transient failure (no answer in time,
+// refused, reset, 5xx, busy). A refused event or a bad token says nothing
+// about the endpoint's health. A single endpoint is never set aside: there
+// is nowhere else to go.
+func (s *Sender) judge(ep *endpoint, res *Result) {
+	if res.Outcome != Transient || len(s.endpoints) == 1 {
+		return
+	}
+	s.setAside(ep, res.Error())
+	s.startProbe(ep)
+}
+
+// startProbe asks ep's health endpoint until it answers, then puts ep
+// back. One prober per endpoint at a time; it ends with the sender.
+func (s *Sender) startProbe(ep *endpoint) {
+	st := &ep.standing
+	st.mu.Lock()
+	if st.probing {
+		st.mu.Unlock()
+		return
+	}
+	st.probing = true
+	st.mu.Unlock()
+	go func() {
+		wait := probeFirst
+		for first := true; ; first = false {
+			res := ep.health()
+			alive := healthy(&res)
+			if !alive {
+				s.setAside(ep, "health endpoint: "+res.Error())
+			}
+			if first && (alive || s.firstProbes.Add(-1) == 0) {
+				s.firstAnswerOnce.Do(func() { close(s.firstAnswer) })
+			}
+			if alive {
+				st.mu.Lock()
+				logBack := st.loggedAside
+				st.aside, st.probing, st.loggedAside = false, false, false
+				st.mu.Unlock()
+				if logBack {
+					s.log(SevInfo, fmt.Sprintf("omsplunkgo: %s answers its health endpoint again and gets traffic again", ep.base))
+				}
+				return
+			}
+			select {
+			case <-s.haltCh:
+				st.mu.Lock()
+				st.probing = false
+				st.mu.Unlock()
+				return
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, probeMax)
+		}
+	}()
+}
+
+// healthy says whether a health probe's answer lets the endpoint have
+// traffic: HEC says it is healthy, or an HTTP server answers that the
+// health path is not for it (some load balancers do not pass it on),
+// which still shows it is up. No answer, 5xx and 429 do not.
+func healthy(res *Result) bool {
+	if res.Outcome == Delivered {
+		return true
+	}
+	return res.Err == nil && res.Status >= 400 && res.Status < 500 && res.Status != 429
+}
