@@ -75,6 +75,7 @@ func main() {
 	conns := flag.Int("conns", 4, "TCP connections the throughput load is spread over (several senders)")
 	rounds := flag.Int("rounds", 3, "throughput runs per configuration, interleaved across configurations; the table shows medians")
 	sngRoot := flag.String("syslog-ng", ".cache/bench/syslog-ng", "unpacked syslog-ng (scripts/setup-bench.sh)")
+	omhttp := flag.String("omhttp", "", "rsyslog's omhttp.so (default: the one scripts/build-omhttp.sh built in .cache/bench)")
 	flag.Parse()
 
 	f := loadgen.RFC3164
@@ -100,18 +101,44 @@ func main() {
 	}
 	defer os.RemoveAll(scratch)
 
+	if *omhttp == "" {
+		if found, _ := filepath.Glob(".cache/bench/omhttp-*/omhttp.so"); len(found) > 0 {
+			*omhttp = found[len(found)-1]
+		}
+	}
+	if *omhttp != "" {
+		if abs, err := filepath.Abs(*omhttp); err == nil {
+			*omhttp = abs
+		}
+	}
 	var rt router
 	// The receiver only finds each event's sequence number in the raw body:
 	// it shares the machine's CPUs with the shipper, and full JSON parsing
 	// would cost it more than some shippers spend (JSON validity is what
 	// the integration tests check).
-	recv, err := hecreceiver.Start(hecreceiver.Config{Token: token, OnBody: func(body []byte, at time.Time) int {
+	onBody := func(body []byte, at time.Time) int {
 		return scanSeqs(body, func(seq int) { rt.arrive(seq, at) })
-	}})
+	}
+	recv, err := hecreceiver.Start(hecreceiver.Config{Token: token, OnBody: onBody})
 	if err != nil {
 		fail(err.Error())
 	}
 	defer recv.Close()
+	// The HTTPS twin, with a self-signed certificate the shippers trust
+	// through their CA file option (verification on, as in production).
+	tlsConf, caPEM, err := hecreceiver.SelfSigned()
+	if err != nil {
+		fail(err.Error())
+	}
+	recvs, err := hecreceiver.Start(hecreceiver.Config{Token: token, OnBody: onBody, TLS: tlsConf})
+	if err != nil {
+		fail(err.Error())
+	}
+	defer recvs.Close()
+	caFile := filepath.Join(scratch, "hec-ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+		fail(err.Error())
+	}
 
 	if *rounds < 1 {
 		fail("-rounds must be at least 1")
@@ -133,13 +160,18 @@ func main() {
 		fmt.Printf("round %d of %d\n", k+1, *rounds)
 		for i, s := range chosen {
 			fmt.Printf("  %-36s ", s.name)
-			e := &env{port: freePort(), hecURL: recv.URL(), token: token, build: build, root: root, sngRoot: *sngRoot,
-				format: f, hecRequests: func() int64 { return recv.Stats().Requests }}
+			e := &env{port: freePort(), hecURL: recv.URL(), hecsURL: recvs.URL(), caFile: caFile, omhttp: *omhttp,
+				token: token, build: build, root: root, sngRoot: *sngRoot, format: f,
+				hecRequests: func() int64 { return recv.Stats().Requests + recvs.Stats().Requests }}
 			e.dir = filepath.Join(scratch, fmt.Sprintf("%s-%d", s.short, k))
 			os.MkdirAll(e.dir, 0o755)
 			e.outFile = filepath.Join(e.dir, "out.fifo")
 			latency := k == *rounds-1
-			r := run(s, e, &rt, f, *n, *latencyN, *rate, *conns, latency)
+			c := *conns
+			if s.conns > 0 {
+				c = s.conns
+			}
+			r := run(s, e, &rt, f, *n, *latencyN, *rate, c, latency)
 			all[i] = append(all[i], r)
 			switch {
 			case r.Error != "":

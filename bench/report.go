@@ -72,6 +72,26 @@ func printTargets(w io.Writer, rs []result) {
 	}
 	// Default batch.maxdelay is 0: the target is 0 + 10 ms.
 	check(osg.P99ms <= 10, "p99 latency %.1f ms at %d/s (target <= batch.maxdelay 0 + 10 ms)", osg.P99ms, osg.Rate)
+
+	// Against rsyslog's own omhttp, like for like.
+	for _, p := range []struct{ label, ours, theirs string }{
+		{"HTTP, defaults", "omsplunkgo", "omhttp"},
+		{"HTTPS + gzip, defaults", "omsplunkgo-https-gzip", "omhttp-https-gzip"},
+		{"HTTP, action queue with 2 workers", "omsplunkgo-queue", "omhttp-queue"},
+		{"HTTP, 1 connection", "omsplunkgo-1conn", "omhttp-1conn"},
+	} {
+		a, b := get(p.ours), get(p.theirs)
+		if a == nil || b == nil {
+			continue
+		}
+		x, y := a.MsgsPerSec/b.MsgsPerSec, a.CPUPerMillion/b.CPUPerMillion
+		check(x >= 1.2, "%s: %.2f x omhttp's throughput (target >= 1.2)%s", p.label, x, perRound(a, b, tput, 1, "%.2f"))
+		check(y <= 0.85, "%s: rsyslogd CPU per message %.2f x omhttp's (target <= 0.85)%s", p.label, y, perRound(a, b, cpu, 1, "%.2f"))
+	}
+	if tls := get("omsplunkgo-https-gzip"); tls != nil {
+		d := tls.CPUPerMillion - osg.CPUPerMillion
+		check(d <= 0.5, "HTTPS + gzip costs %.2f CPU s per 1M msgs more than plain HTTP (target <= 0.5)", d)
+	}
 }
 
 func tput(r round) float64 { return r.MsgsPerSec }

@@ -19,7 +19,10 @@ type shipper struct {
 	short string // file-name friendly
 	// toFile: the shipper writes lines to outFile instead of posting to HEC.
 	toFile bool
-	start  func(e *env) (*proc, error)
+	// conns, when set, overrides -conns: how many TCP connections carry
+	// the throughput load.
+	conns int
+	start func(e *env) (*proc, error)
 }
 
 // env is what a shipper needs to start.
@@ -27,6 +30,9 @@ type env struct {
 	dir     string // scratch directory of this configuration
 	port    int    // syslog TCP port to listen on
 	hecURL  string
+	hecsURL string // the same receiver's HTTPS twin
+	caFile  string // PEM of the HTTPS receiver's self-signed certificate
+	omhttp  string // rsyslog's omhttp.so, built by scripts/build-omhttp.sh; "" if missing
 	token   string
 	build   string // the project's build/ directory
 	root    string // repository root
@@ -47,6 +53,44 @@ type proc struct {
 // hecJSON renders the same event object omsplunkgo sends, as one line.
 const hecJSON = `template(name="hecjson" type="string" string="{\"time\":%timereported:::date-unixtimestamp%.%timereported:::date-subseconds%,\"host\":\"%hostname:::json%\",\"sourcetype\":\"syslog\",\"event\":\"%syslogtag:::json%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf,json%\"}\n")`
 
+// hecJSONLine is hecJSON without the newline: omhttp's newline batch
+// format puts one between messages itself.
+const hecJSONLine = `template(name="hecjsonline" type="string" string="{\"time\":%timereported:::date-unixtimestamp%.%timereported:::date-subseconds%,\"host\":\"%hostname:::json%\",\"sourcetype\":\"syslog\",\"event\":\"%syslogtag:::json%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf,json%\"}")`
+
+// actionQueue is the like-for-like queue of the omhttp and omsplunkgo
+// rows with an action queue: two workers, 2048-message batches.
+const actionQueue = `queue.type="LinkedList" queue.workerThreads="2" queue.dequeueBatchSize="2048" queue.size="200000"`
+
+// omhttpAction starts rsyslogd with rsyslog's omhttp posting the same
+// event JSON to HEC's event endpoint in newline batches; extra goes into
+// the action.
+func omhttpAction(e *env, https bool, extra string) (*proc, error) {
+	if e.omhttp == "" {
+		return nil, fmt.Errorf("omhttp.so is not built (scripts/build-omhttp.sh)")
+	}
+	u, scheme := e.hecURL, `usehttps="off"`
+	if https {
+		u, scheme = e.hecsURL, fmt.Sprintf(`usehttps="on" tls.cacert="%s"`, e.caFile)
+	}
+	hostPort := u[strings.Index(u, "://")+3:]
+	host, port, _ := strings.Cut(hostPort, ":")
+	return rsyslog(e, rsyslogtest.Config{NoModule: true, Type: "omhttp",
+		Global: fmt.Sprintf(`module(load="%s")`, e.omhttp) + "\n" + hecJSONLine,
+		Action: fmt.Sprintf(`server="%s" serverport="%s" %s restpath="services/collector/event" batch="on" batch.format="newline"
+  httpheaderkey="Authorization" httpheadervalue="Splunk %s" template="hecjsonline" %s`, host, port, scheme, e.token, extra)})
+}
+
+// omsplunkgoAction starts rsyslogd with omsplunkgo; extra goes into the
+// action.
+func omsplunkgoAction(e *env, https bool, extra string) (*proc, error) {
+	u := e.hecURL
+	if https {
+		u = e.hecsURL
+		extra += fmt.Sprintf(` tls.cacert="%s"`, e.caFile)
+	}
+	return rsyslog(e, rsyslogtest.Config{Action: fmt.Sprintf(`server="%s" token="%s" %s`, u, e.token, extra)})
+}
+
 // metaLine is hecpipe's input: "<time> <host> <event text>".
 const metaLine = `template(name="metaline" type="string" string="%timereported:::date-unixtimestamp%.%timereported:::date-subseconds% %hostname% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")`
 
@@ -58,6 +102,17 @@ template(name="flds" type="list" option.jsonf="on") {
   property(outname="facility" name="syslogfacility-text" format="jsonf")
   property(outname="severity" name="syslogseverity-text" format="jsonf")
 }`
+
+// startCeiling runs omfile rendering the event JSON into a named pipe the
+// bench drains (as cheap as /dev/null for rsyslogd, but the bench sees
+// every line arrive).
+func startCeiling(e *env) (*proc, error) {
+	if err := syscall.Mkfifo(e.outFile, 0o600); err != nil {
+		return nil, err
+	}
+	return rsyslog(e, rsyslogtest.Config{NoModule: true, Type: "omfile", Global: hecJSON,
+		Action: fmt.Sprintf(`file="%s" template="hecjson"`, e.outFile)})
+}
 
 func rsyslog(e *env, c rsyslogtest.Config) (*proc, error) {
 	c.Dir, c.BuildDir, c.Port = e.dir, e.build, e.port
@@ -73,19 +128,42 @@ var shippers = []shipper{
 		name: "ceiling: rsyslog omfile, same JSON", short: "ceiling", toFile: true,
 		// omfile writes to a named pipe the bench drains (as cheap as
 		// /dev/null for rsyslogd, but the bench sees every line arrive).
-		start: func(e *env) (*proc, error) {
-			if err := syscall.Mkfifo(e.outFile, 0o600); err != nil {
-				return nil, err
-			}
-			return rsyslog(e, rsyslogtest.Config{NoModule: true, Type: "omfile", Global: hecJSON,
-				Action: fmt.Sprintf(`file="%s" template="hecjson"`, e.outFile)})
-		},
+		start: startCeiling,
 	},
 	{
 		name: "omsplunkgo, defaults", short: "omsplunkgo",
-		start: func(e *env) (*proc, error) {
-			return rsyslog(e, rsyslogtest.Config{Action: fmt.Sprintf(`server="%s" token="%s"`, e.hecURL, e.token)})
-		},
+		start: func(e *env) (*proc, error) { return omsplunkgoAction(e, false, "") },
+	},
+	{
+		// rsyslog's own HTTP output, as its docs set it up for HEC: batches
+		// in newline format (its default batch.maxsize, 100 messages).
+		name: "omhttp, defaults", short: "omhttp",
+		start: func(e *env) (*proc, error) { return omhttpAction(e, false, "") },
+	},
+	{
+		name: "omsplunkgo, action queue, 2 workers", short: "omsplunkgo-queue",
+		start: func(e *env) (*proc, error) { return omsplunkgoAction(e, false, actionQueue) },
+	},
+	{
+		// The same queue, and requests of omsplunkgo's default size.
+		name: "omhttp, action queue, 2 workers", short: "omhttp-queue",
+		start: func(e *env) (*proc, error) { return omhttpAction(e, false, actionQueue+` batch.maxsize="500"`) },
+	},
+	{
+		name: "omsplunkgo, HTTPS", short: "omsplunkgo-https",
+		start: func(e *env) (*proc, error) { return omsplunkgoAction(e, true, "") },
+	},
+	{
+		name: "omsplunkgo, HTTPS + gzip", short: "omsplunkgo-https-gzip",
+		start: func(e *env) (*proc, error) { return omsplunkgoAction(e, true, `compress="on"`) },
+	},
+	{
+		name: "omhttp, HTTPS", short: "omhttp-https",
+		start: func(e *env) (*proc, error) { return omhttpAction(e, true, "") },
+	},
+	{
+		name: "omhttp, HTTPS + gzip", short: "omhttp-https-gzip",
+		start: func(e *env) (*proc, error) { return omhttpAction(e, true, `compress="on"`) },
 	},
 	{
 		name: "omsplunkgo, tuned", short: "omsplunkgo-tuned",
@@ -123,6 +201,20 @@ var shippers = []shipper{
 			return rsyslog(e, rsyslogtest.Config{NoModule: true, Type: "omprog", Global: `module(load="omprog")` + "\n" + metaLine,
 				Action: fmt.Sprintf(`binary="%s -server %s -token %s" template="metaline"`, bin, e.hecURL, e.token)})
 		},
+	},
+	{
+		// One busy connection (a relay forwarding to this host): one imptcp
+		// session, another rsyslog thread layout.
+		name: "ceiling, 1 connection", short: "ceiling-1conn", toFile: true, conns: 1,
+		start: startCeiling,
+	},
+	{
+		name: "omsplunkgo, defaults, 1 connection", short: "omsplunkgo-1conn", conns: 1,
+		start: func(e *env) (*proc, error) { return omsplunkgoAction(e, false, "") },
+	},
+	{
+		name: "omhttp, defaults, 1 connection", short: "omhttp-1conn", conns: 1,
+		start: func(e *env) (*proc, error) { return omhttpAction(e, false, "") },
 	},
 	{
 		name: "syslog-ng http()", short: "syslog-ng",

@@ -245,6 +245,11 @@ func ParseEndpoint(s string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %q is not a URL: %v", OptServer, s, err)
 	}
+	if u.User != nil {
+		// Not echoed: user:password@ may hold the token.
+		return nil, fmt.Errorf("%s: a URL holds user information (user:password@); put the HEC token in %s instead",
+			OptServer, OptToken)
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("%s: %q must start with http:// or https://", OptServer, s)
 	}
@@ -259,7 +264,7 @@ func ParseEndpoint(s string) (*url.URL, error) {
 	} else {
 		u.Host = u.Host + ":8088"
 	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
 		return nil, fmt.Errorf("%s: %q must be scheme://host[:port] only; the module adds the HEC paths", OptServer, s)
 	}
 	u.Path = ""

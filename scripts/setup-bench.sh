@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make bench` needs beyond scripts/setup-debian.sh, from
-# Debian's packages: gnuplot-nox (plots), omprog (part of rsyslog), and
-# syslog-ng 3.38 for the http() comparison.
+# Debian's packages: gnuplot-nox (plots), omprog (part of rsyslog),
+# syslog-ng 3.38 for the http() comparison, and rsyslog's own omhttp, built
+# from the installed rsyslog's Debian source package (scripts/build-omhttp.sh).
 #
 # syslog-ng is not installed: syslog-ng-core conflicts with rsyslog
 # (installing it removes rsyslog). Its .debs are downloaded and unpacked
@@ -40,3 +41,4 @@ if [ ! -x "$dest/usr/sbin/syslog-ng" ]; then
 	done
 fi
 LD_LIBRARY_PATH="$dest/usr/lib/syslog-ng" "$dest/usr/sbin/syslog-ng" --version | head -1 | sed 's/^/setup-bench: ok, /'
+scripts/build-omhttp.sh | sed 's/^/setup-bench: omhttp: /'
