@@ -21,7 +21,7 @@ SHIM_SOURCES := cshim/omsplunkgo.c cshim/stats.c cshim/stats.h cshim/rsyslog_abi
 FUZZTIME ?= 150000x
 FUZZ_TARGETS := FuzzAppendEvent FuzzParseReply FuzzValidFields
 
-.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo bench
+.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo bench deb rpm packages versions
 
 all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 
@@ -57,9 +57,38 @@ install: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/omsplunkgo.so $(DESTDIR)$(MODDIR)/libomsplunkgo.so
 
+# Packages. Both are built from a copy of the work tree (what git tracks
+# and untracked files it does not ignore) in build/pkg/, where the .deb
+# (debian/, dpkg-buildpackage) and the .rpm (packaging/rpm/, rpmbuild)
+# land. Go >= 1.26 must be on PATH; scripts/setup-packaging.sh installs
+# Debian's debhelper and rpm.
+VERSION := $(shell head -1 debian/changelog | cut -d' ' -f2 | tr -d '()')
+PKGDIR  := $(BUILD)/pkg
+PKGSRC  := $(PKGDIR)/rsyslog-omsplunkgo-$(VERSION)
+
+$(PKGSRC).tar.gz: $(GO_SOURCES) $(SHIM_SOURCES) Makefile $(wildcard debian/* packaging/rpm/*)
+	rm -rf $(PKGSRC) && mkdir -p $(PKGSRC)
+	git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | \
+		tar -cf - -T - | tar -xf - -C $(PKGSRC)
+	tar -czf $@ -C $(PKGDIR) rsyslog-omsplunkgo-$(VERSION)
+
+deb: $(PKGSRC).tar.gz
+	cd $(PKGSRC) && dpkg-buildpackage -b -us -uc >../dpkg-buildpackage.log 2>&1 || \
+		{ tail -40 ../dpkg-buildpackage.log; exit 1; }
+	@ls $(PKGDIR)/rsyslog-omsplunkgo_$(VERSION)_*.deb
+
+rpm: $(PKGSRC).tar.gz
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(PKGDIR)/rpm" --define "_sourcedir $(CURDIR)/$(PKGDIR)" \
+		packaging/rpm/rsyslog-omsplunkgo.spec >$(PKGDIR)/rpmbuild.log 2>&1 || { tail -40 $(PKGDIR)/rpmbuild.log; exit 1; }
+	@ls $(PKGDIR)/rpm/RPMS/*/rsyslog-omsplunkgo-$(VERSION)-*.rpm
+
+packages:
+	scripts/setup-packaging.sh
+	$(MAKE) deb rpm
+
 # Everything scripts/test.sh (and CI) runs. Integration tests come last:
 # they need the build and take the longest.
-check: all lint unit fuzz abi-check integration
+check: all lint unit fuzz abi-check packages integration versions
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
@@ -81,8 +110,27 @@ abi-check:
 	@src=$$(cshim/abi-check/fetch-rsyslog-source.sh .cache/rsyslog-src) && \
 		cshim/abi-check/check.sh "$$src"
 
+# The package tests install and purge the .deb, and read the .rpm, that
+# `make packages` built.
 integration: all
-	OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 20m ./integration/
+	OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) OMSPLUNKGO_PKGDIR=$(CURDIR)/$(PKGDIR) \
+		$(GO) test -count=1 -timeout 25m ./integration/
+
+# The module against the other rsyslog versions in the field, built from
+# Debian's source packages (scripts/build-rsyslog.sh, cached outside the
+# repository): the ABI check against their headers, then the core
+# integration tests with their rsyslogd.
+RSYSLOG_SUITES ?= bullseye trixie
+CORE_TESTS := ^(TestEveryMessageArrivesOnceWithExactFields|TestDaemonizedRsyslogdDelivers|TestConfigCheck.*|TestRestartDuringOutageLosesNothing|TestImpstatsCountersMatchTheReceiver)$$
+versions: all
+	@for s in $(RSYSLOG_SUITES); do \
+		d=$$(scripts/build-rsyslog.sh $$s) || exit 1; \
+		src=$$(ls -d $${OMSPLUNKGO_RSYSLOG_CACHE:-/var/cache/omsplunkgo}/src-$$s/rsyslog-*/ | head -1); \
+		echo "versions: $$s: $$($$d -v | head -1)"; \
+		cshim/abi-check/check.sh "$$src" || exit 1; \
+		OMSPLUNKGO_RSYSLOGD=$$d OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) \
+			$(GO) test -count=1 -timeout 10m -run '$(CORE_TESTS)' ./integration/ || exit 1; \
+	done
 
 demo:
 	scripts/demo.sh

@@ -1002,10 +1002,18 @@ static rsRetVal queryEtryPt(uchar *name, omsg_entry_point_t *ep)
 __attribute__((visibility("default"))) rsRetVal modInit(int ifVersRequested, int *ifVersProvided, omsg_entry_point_t *queryEtryPtOut,
 		 omsg_host_query_t hostQuery, void *modInfo)
 {
-	(void)ifVersRequested;
 	(void)modInfo;
 	if (ifVersProvided == NULL || queryEtryPtOut == NULL)
 		return RS_RET_PARAM_ERROR;
+	/* Every rsyslog 8 from 8.2102 to 8.2608 speaks version 6; another
+	 * version may lay out what we touch differently: refuse, not crash. */
+	if (ifVersRequested != CURR_MOD_IF_VERSION) {
+		LogError(0, RS_RET_INCOMPATIBLE,
+			 MODULE_NAME ": this rsyslog speaks output module interface version %d, omsplunkgo knows "
+			 "version %d (rsyslog 8.2102 to 8.2608); the module is not loaded",
+			 ifVersRequested, CURR_MOD_IF_VERSION);
+		return RS_RET_INCOMPATIBLE;
+	}
 	for (int i = 0; i < N_ACTPARAMS; i++)
 		actpdescr[i] = actparams[i].d;
 	uchar *p = tpl_meta_text;

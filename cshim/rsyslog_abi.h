@@ -131,7 +131,10 @@ struct template *tplAddLine(rsconf_t *conf, const char *pName, uchar **ppRestOfC
  * must be defined above the action that names it. */
 struct template *tplFind(rsconf_t *conf, char *pName, int iLenName);
 
-/* runtime/glbl.h: global(workDirectory=...) of a config, NULL if unset. */
+/* runtime/glbl.h: global(workDirectory=...) of a config, NULL if unset.
+ * Before 8.2202 it took no argument (and read the one config there was);
+ * the argument passed here is then never read: x86-64's and arm64's
+ * calling conventions pass it in a register the callee ignores. */
 const uchar *glblGetWorkDirRaw(rsconf_t *cnf);
 
 /* runtime/obj-types.h, runtime/obj.h: core objects (statsobj...) are used

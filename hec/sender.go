@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-
-	"github.com/valyala/fasthttp"
 )
 
 // Message is one rendered syslog message: the event time ("unix.fraction"),
@@ -603,7 +601,7 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (Re
 	payload := body
 	if s.cfg.Compress {
 		z := bodyPool.Get().(*[]byte)
-		*z = fasthttp.AppendGzipBytesLevel((*z)[:0], body, s.cfg.CompressLevel)
+		*z = appendGzip((*z)[:0], body, s.cfg.CompressLevel)
 		payload = *z
 		defer bodyPool.Put(z)
 	}

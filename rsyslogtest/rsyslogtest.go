@@ -46,8 +46,15 @@ func BuildDir() (string, error) {
 	return filepath.Abs(dir)
 }
 
-// Rsyslogd finds the rsyslogd binary.
+// Rsyslogd finds the rsyslogd binary: $OMSPLUNKGO_RSYSLOGD (another rsyslog
+// version, scripts/build-rsyslog.sh), else the installed one.
 func Rsyslogd() (string, error) {
+	if p := os.Getenv("OMSPLUNKGO_RSYSLOGD"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("OMSPLUNKGO_RSYSLOGD: %v", err)
+		}
+		return p, nil
+	}
 	if p, err := exec.LookPath("rsyslogd"); err == nil {
 		return p, nil
 	}
@@ -86,10 +93,13 @@ type Config struct {
 	ModuleParams string
 	// NoModule leaves omsplunkgo out (benchmark baselines).
 	NoModule bool
+	// Module is what module(load=...) names; the built omsplunkgo.so in
+	// BuildDir unless set (e.g. "omsplunkgo", as installed by a package).
+	Module string
 }
 
 const confTemplate = `global(workDirectory="{{.Dir}}" maxMessageSize="2m" processInternalMessages="on")
-{{if not .NoModule}}module(load="{{.BuildDir}}/omsplunkgo.so"{{if .ModuleParams}} {{.ModuleParams}}{{end}}){{end}}
+{{if not .NoModule}}module(load="{{if .Module}}{{.Module}}{{else}}{{.BuildDir}}/omsplunkgo.so{{end}}"{{if .ModuleParams}} {{.ModuleParams}}{{end}}){{end}}
 module(load="imptcp")
 {{.Global}}
 input(type="imptcp" address="127.0.0.1" port="{{.Port}}" ruleset="hec")

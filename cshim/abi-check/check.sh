@@ -12,7 +12,10 @@ trap 'rm -rf "$out"' EXIT
 printf '#define HAVE_ATOMIC_BUILTINS 1\n#define HAVE_ATOMIC_BUILTINS64 1\n' > "$out/config.h"
 inc=(-I"$out" -I"$src" -I"$src/runtime" -I"$src/grammar" -I/usr/include/libfastjson)
 
-gcc -std=gnu11 -Wall -Werror "${inc[@]}" -c "$here/real.c" -o "$out/types.o"
+# glblGetWorkDirRaw took no argument before 8.2202.
+realdefs=()
+grep -q 'glblGetWorkDirRaw(void)' "$src/runtime/glbl.h" && realdefs+=(-DGLBL_WORKDIR_VOID)
+gcc -std=gnu11 -Wall -Werror "${inc[@]}" "${realdefs[@]}" -c "$here/real.c" -o "$out/types.o"
 gcc -std=gnu11 -Wall -Werror -DABI_PRINT_ONLY "${inc[@]}" "$here/real.c" -o "$out/real"
 # What ours.c needs to know of the real statsobj interface: its version
 # and size (the shim supports several; see cshim/stats.c).

@@ -14,5 +14,12 @@ void (*const chk_LogMsg)(const int, const int, const int, const char *, ...) = L
 char *(*const chk_es_str2cstr)(es_str_t *, const char *) = es_str2cstr;
 struct template *(*const chk_tplAddLine)(rsconf_t *, const char *, uchar **) = tplAddLine;
 rsconf_t **const chk_ourConf = &ourConf;
+#ifdef GLBL_WORKDIR_VOID
+/* rsyslog before 8.2202: no argument. The shim passes one anyway, which
+ * the callee never reads (the SysV ABIs of x86-64 and arm64 pass it in a
+ * register); see rsyslog_abi.h. */
+const uchar *(*const chk_glblGetWorkDirRaw)(void) = glblGetWorkDirRaw;
+#else
 const uchar *(*const chk_glblGetWorkDirRaw)(rsconf_t *) = glblGetWorkDirRaw;
+#endif
 struct template *(*const chk_tplFind)(rsconf_t *, char *, int) = tplFind;

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds rsyslogd from Debian's source package of another release (e.g.
+# bullseye: 8.2102, trixie: 8.2504) into a private prefix, so that the
+# tests can run the module against the rsyslog versions in the field.
+# Prints the path of that rsyslogd; its modules (imptcp, impstats) are in
+# the same prefix.
+#
+# Usage: scripts/build-rsyslog.sh SUITE
+# Cached in $OMSPLUNKGO_RSYSLOG_CACHE (default /var/cache/omsplunkgo), on
+# the machine, not in the repository: a build takes a few minutes.
+set -euo pipefail
+suite=${1:?usage: build-rsyslog.sh SUITE (bullseye, trixie)}
+cache=${OMSPLUNKGO_RSYSLOG_CACHE:-/var/cache/omsplunkgo}
+prefix=$cache/rsyslog-$suite
+if [ -x "$prefix/sbin/rsyslogd" ]; then
+	echo "$prefix/sbin/rsyslogd"
+	exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+
+# Source packages of SUITE, from the mirror this machine already uses.
+list=/etc/apt/sources.list.d/omsplunkgo-$suite-src.sources
+if [ ! -f "$list" ]; then
+	uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -1)
+	uri=${uri:-$(awk '$1 == "deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)}
+	uri=${uri:-http://deb.debian.org/debian}
+	printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" "$suite" | $sudo tee "$list" >/dev/null
+	$sudo apt-get update -qq >&2
+fi
+need=()
+for p in dpkg-dev bison flex pkg-config libestr-dev libfastjson-dev zlib1g-dev make gcc; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "build-rsyslog: installing ${need[*]} from Debian's packages" >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+work=$cache/src-$suite
+$sudo mkdir -p "$cache"
+$sudo rm -rf "$work"
+$sudo mkdir -p "$work"
+$sudo chown "$(id -u):$(id -g)" "$work"
+(cd "$work" && apt-get source -qq "rsyslog/$suite" >&2)
+src=$(ls -d "$work"/rsyslog-*/ | head -1)
+echo "build-rsyslog: building $(basename "$src") from $suite into $prefix (a few minutes)" >&2
+# A core rsyslogd with the inputs the tests use; no systemd, uuid or
+# libgcrypt, which the tests need not.
+(cd "$src" && ./configure --prefix="$prefix" --enable-imptcp --enable-impstats --disable-libsystemd \
+	--disable-uuid --disable-libgcrypt --disable-fmhttp --disable-klog --disable-default-tests \
+	--disable-generate-man-pages >configure.log 2>&1) || { tail -30 "$src/configure.log" >&2; exit 1; }
+(cd "$src" && make -j"$(nproc)" >make.log 2>&1 && $sudo make install >install.log 2>&1) ||
+	{ tail -30 "$src/make.log" >&2; exit 1; }
+echo "$prefix/sbin/rsyslogd"
