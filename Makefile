@@ -21,7 +21,7 @@ SHIM_SOURCES := cshim/omsplunkgo.c cshim/stats.c cshim/stats.h cshim/rsyslog_abi
 FUZZTIME ?= 150000x
 FUZZ_TARGETS := FuzzAppendEvent FuzzParseReply FuzzValidFields
 
-.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo bench deb rpm packages versions
+.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo bench deb rpm packages versions container
 
 all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 
@@ -86,9 +86,18 @@ packages:
 	scripts/setup-packaging.sh
 	$(MAKE) deb rpm
 
+# The container image of docker/Dockerfile, built with podman from base
+# images made of Debian's packages (no registry needed; kept by podman
+# between runs). The settings podman needs on this machine are in
+# .cache/container/containers.conf.
+IMAGE := localhost/omsplunkgo:test
+export CONTAINERS_CONF := $(CURDIR)/.cache/container/containers.conf
+container:
+	scripts/build-container.sh $(IMAGE)
+
 # Everything scripts/test.sh (and CI) runs. Integration tests come last:
 # they need the build and take the longest.
-check: all lint unit fuzz abi-check packages integration versions
+check: all lint unit fuzz abi-check packages container integration versions
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
@@ -111,9 +120,10 @@ abi-check:
 		cshim/abi-check/check.sh "$$src"
 
 # The package tests install and purge the .deb, and read the .rpm, that
-# `make packages` built.
+# `make packages` built; the container tests run the image `make
+# container` built.
 integration: all
-	OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) OMSPLUNKGO_PKGDIR=$(CURDIR)/$(PKGDIR) \
+	OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) OMSPLUNKGO_PKGDIR=$(CURDIR)/$(PKGDIR) OMSPLUNKGO_IMAGE=$(IMAGE) \
 		$(GO) test -count=1 -timeout 25m ./integration/
 
 # The module against the other rsyslog versions in the field, built from

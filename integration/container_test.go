@@ -1,0 +1,123 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+)
+
+// container runs the image `make container` built ($OMSPLUNKGO_IMAGE) in
+// the host's network namespace, so that it listens and reaches HEC on
+// loopback only; it is removed when the test ends.
+type container struct {
+	t          *testing.T
+	name, port string
+}
+
+func runContainer(t *testing.T, hecURL string) *container {
+	t.Helper()
+	image := os.Getenv("OMSPLUNKGO_IMAGE")
+	if image == "" {
+		t.Fatal("OMSPLUNKGO_IMAGE is not set: run the tests with `make integration` after `make container`")
+	}
+	p, err := rsyslogtest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spool := t.TempDir()
+	c := &container{t: t, name: fmt.Sprintf("omsplunkgo-test-%d-%d", os.Getpid(), p), port: fmt.Sprint(p)}
+	out, err := exec.Command("podman", "run", "-d", "--name", c.name, "--network=host",
+		"-e", "HEC_URL="+hecURL, "-e", "HEC_TOKEN="+token, "-e", "SYSLOG_PORT="+c.port,
+		"-v", spool+":/var/spool/rsyslog", image).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman run: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("container log:\n%s", tail(c.logs(), 4000))
+		}
+		exec.Command("podman", "rm", "-f", "-t", "0", c.name).Run()
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+c.port, time.Second)
+		if err == nil {
+			conn.Close()
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container does not listen on %s: %v\n%s", c.port, err, c.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *container) logs() string {
+	out, _ := exec.Command("podman", "logs", c.name).CombinedOutput()
+	return string(out)
+}
+
+// The image runs rsyslogd with the module: messages over TCP and UDP reach
+// HEC, the health check passes, and a stop is clean and quick.
+func TestContainerShipsTCPAndUDPAndStopsCleanly(t *testing.T) {
+	const n, udp = 5000, 200
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	c := runContainer(t, r.URL())
+	if _, err := loadgen.Send(loadgen.Options{Addr: "127.0.0.1:" + c.port, Format: loadgen.RFC5424, Count: n, Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("udp", "127.0.0.1:"+c.port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range udp {
+		// Paced: a burst of datagrams may overrun the socket buffer.
+		conn.Write(loadgen.Line(loadgen.RFC5424, n+i))
+		time.Sleep(time.Millisecond)
+	}
+	conn.Close()
+	waitFor(t, r, n+udp, time.Minute)
+	checkExactlyOnce(t, r.Events(), 0, n+udp)
+
+	if out, err := exec.Command("podman", "healthcheck", "run", c.name).CombinedOutput(); err != nil {
+		t.Fatalf("health check: %v\n%s", err, out)
+	}
+	begin := time.Now()
+	if out, err := exec.Command("podman", "stop", "-t", "10", c.name).CombinedOutput(); err != nil {
+		t.Fatalf("podman stop: %v\n%s", err, out)
+	}
+	took := time.Since(begin)
+	code, _ := exec.Command("podman", "inspect", "-f", "{{.State.ExitCode}}", c.name).Output()
+	if took > 5*time.Second || strings.TrimSpace(string(code)) != "0" {
+		t.Fatalf("stop took %v, exit code %s", took, code)
+	}
+	t.Logf("RESULT container: %d TCP + %d UDP messages delivered once, stopped in %.1f s", n, udp, took.Seconds())
+}
+
+// While HEC is down, rsyslogd's own messages (the module's errors among
+// them) reach the container log instead of waiting in the HEC queue.
+func TestContainerLogsErrorsWhileHECIsDown(t *testing.T) {
+	dead, err := rsyslogtest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := runContainer(t, fmt.Sprintf("http://127.0.0.1:%d", dead))
+	if _, err := loadgen.Send(loadgen.Options{Addr: "127.0.0.1:" + c.port, Format: loadgen.RFC5424, Count: 10, Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(c.logs(), "omsplunkgo: http://127.0.0.1:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no omsplunkgo error in the container log while HEC is down:\n%s", c.logs())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
