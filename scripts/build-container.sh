@@ -15,20 +15,9 @@ cd "$(dirname "$0")/.."
 image=${1:-localhost/omsplunkgo:test}
 build_base=localhost/omsplunkgo-build-base:bookworm
 runtime_base=localhost/omsplunkgo-runtime-base:bookworm
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
 export PATH="$PATH:/usr/local/go/bin"
 
-need=()
-for p in podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "container: installing ${need[*]} from Debian's packages" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq >&2
-	$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+scripts/apt-install-missing.sh container podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs
 
 # Private podman settings, only for the quirks present here.
 conf=$PWD/.cache/container/containers.conf

@@ -16,20 +16,9 @@ if [ -f "$out/omhttp.so" ]; then
 	exit 0
 fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
 # What rsyslog's configure needs for a core build with omhttp.
-pkgs=(pkg-config zlib1g-dev libestr-dev libfastjson-dev libcurl4-openssl-dev make gcc)
-need=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "build-omhttp: installing ${need[*]} from Debian's packages" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq >&2
-	$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+scripts/apt-install-missing.sh build-omhttp pkg-config zlib1g-dev libestr-dev libfastjson-dev \
+	libcurl4-openssl-dev make gcc
 
 build=$out/build
 rm -rf "$build"

@@ -29,14 +29,8 @@ if [ ! -f "$list" ]; then
 		"$uri" "$suite" | $sudo tee "$list" >/dev/null
 	$sudo apt-get update -qq >&2
 fi
-need=()
-for p in dpkg-dev bison flex pkg-config libestr-dev libfastjson-dev zlib1g-dev make gcc; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "build-rsyslog: installing ${need[*]} from Debian's packages" >&2
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+"$(dirname "$0")/apt-install-missing.sh" build-rsyslog dpkg-dev bison flex pkg-config libestr-dev libfastjson-dev \
+	zlib1g-dev make gcc
 
 work=$cache/src-$suite
 $sudo mkdir -p "$cache"

@@ -15,17 +15,8 @@ scripts/setup-debian.sh
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 
-libs=(gnuplot-nox libivykis0 libnet1 libpcre3 libwrap0 libglib2.0-0 libjson-c5 libcurl4 libcap2)
-need=()
-for p in "${libs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "setup-bench: installing ${need[*]} from Debian's packages"
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq
-	$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+scripts/apt-install-missing.sh setup-bench gnuplot-nox libivykis0 libnet1 libpcre3 libwrap0 libglib2.0-0 \
+	libjson-c5 libcurl4 libcap2
 
 dest=.cache/bench/syslog-ng
 if [ ! -x "$dest/usr/sbin/syslog-ng" ]; then
