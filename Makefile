@@ -21,7 +21,7 @@ SHIM_SOURCES := cshim/omsplunkgo.c cshim/stats.c cshim/stats.h cshim/rsyslog_abi
 FUZZTIME ?= 150000x
 FUZZ_TARGETS := FuzzAppendEvent FuzzParseReply FuzzValidFields
 
-.PHONY: all install uninstall check lint unit fuzz abi-check integration clean demo bench deb rpm packages versions container
+.PHONY: all install uninstall check lint unit shim-test fuzz abi-check integration clean demo bench deb rpm packages versions container
 
 all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 
@@ -97,7 +97,7 @@ container:
 
 # Everything scripts/test.sh (and CI) runs. Integration tests come last:
 # they need the build and take the longest.
-check: all lint unit fuzz abi-check packages container integration versions
+check: all lint unit shim-test fuzz abi-check packages container integration versions
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
@@ -106,6 +106,12 @@ lint:
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+
+# The shim loaded by a stand-in for rsyslogd (cshim/test/modinit_test.c):
+# what it does with an rsyslog it does not know.
+shim-test: $(BUILD)/omsplunkgo.so
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -rdynamic -o $(BUILD)/modinit_test cshim/test/modinit_test.c -ldl
+	$(BUILD)/modinit_test $(BUILD)/omsplunkgo.so
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -172,3 +172,22 @@ func TestInvalidFieldsAreDroppedNotTheEvent(t *testing.T) {
 		t.Fatalf("receiver %d events, %d with fields; counters %v", r.Count(), with, ctrs)
 	}
 }
+
+// The raw endpoint with indexer acknowledgement and several servers: every
+// request is acknowledged on its channel, load spreads, nothing is lost.
+func TestRawEndpointWithAcksAndSeveralServers(t *testing.T) {
+	a := receiver(t, hecreceiver.Config{RequireAck: true})
+	b := receiver(t, hecreceiver.Config{RequireAck: true})
+	a.SetFaults(hecreceiver.Faults{AckDelay: 50 * time.Millisecond})
+	s := newSender(t, a.URL()+","+b.URL(), func(c *hec.Config) {
+		c.Endpoint, c.UseAck, c.AckInterval, c.BatchMaxEvents = hec.EndpointRaw, true, 20*time.Millisecond, 40
+	})
+	for range 5 {
+		if err := s.Deliver(routed(200), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.Count()+b.Count() != 1000 || a.Count() == 0 || b.Count() == 0 || s.Stats().Delivered != 1000 {
+		t.Fatalf("a=%d b=%d stats %+v", a.Count(), b.Count(), s.Stats())
+	}
+}
