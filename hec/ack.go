@@ -138,23 +138,24 @@ func parseAcks(body []byte) ([]int64, error) {
 	it := jsoniter.ConfigFastest.BorrowIterator(body)
 	defer jsoniter.ConfigFastest.ReturnIterator(it)
 	var acked []int64
-	for field := it.ReadObject(); field != ""; field = it.ReadObject() {
+	// ReadObjectCB: a ReadObject loop would stop at an empty key.
+	it.ReadObjectCB(func(it *jsoniter.Iterator, field string) bool {
 		if field != "acks" || it.WhatIsNext() != jsoniter.ObjectValue {
 			it.Skip()
-			continue
+			return it.Error == nil
 		}
-		for id := it.ReadObject(); id != ""; id = it.ReadObject() {
+		return it.ReadObjectCB(func(it *jsoniter.Iterator, id string) bool {
 			if it.WhatIsNext() != jsoniter.BoolValue {
 				it.Skip()
-				continue
+				return it.Error == nil
 			}
 			ok := it.ReadBool()
-			n, err := strconv.ParseInt(id, 10, 64)
-			if ok && err == nil {
+			if n, err := strconv.ParseInt(id, 10, 64); ok && err == nil {
 				acked = append(acked, n)
 			}
-		}
-	}
+			return it.Error == nil
+		})
+	})
 	if it.Error != nil && !errors.Is(it.Error, io.EOF) {
 		return nil, fmt.Errorf("ack reply is not valid JSON: %v", it.Error)
 	}

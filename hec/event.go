@@ -1,6 +1,7 @@
 package hec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
@@ -87,14 +88,25 @@ func (e *Encoder) appendBody(dst, body []byte) []byte {
 	switch {
 	case len(body) == 0:
 		dst = append(dst, `"`+EmptyEvent+`"`...)
-	// encoding/json.Valid, not jsoniter's: jsoniter accepts trailing
-	// garbage ("0A0"), which would corrupt the whole request.
-	case e.templateJSON && json.Valid(body):
+	case e.templateJSON && embeddable(body):
 		dst = append(dst, body...)
 	default:
 		dst = AppendJSONString(dst, body)
 	}
 	return append(dst, '}')
+}
+
+// embeddable reports whether a template.json body can go into the request
+// as it is. encoding/json.Valid, not jsoniter's: jsoniter accepts trailing
+// garbage ("0A0"), which would corrupt the whole request. Valid JSON may
+// still hold invalid UTF-8 inside strings, and null or "" would be an
+// event HEC refuses as missing or blank (codes 12, 13); those go quoted.
+func embeddable(body []byte) bool {
+	if !json.Valid(body) || !utf8.Valid(body) {
+		return false
+	}
+	v := bytes.Trim(body, " \t\r\n")
+	return string(v) != "null" && string(v) != `""`
 }
 
 // isDecimal accepts a JSON number of digits with at most one '.', not

@@ -97,11 +97,17 @@ func TestJSONStringEscapes(t *testing.T) {
 }
 
 // FuzzAppendEvent: whatever the three inputs hold, the event is one valid
-// JSON object whose event text round-trips (invalid UTF-8 aside).
+// JSON object in valid UTF-8 whose event text round-trips (invalid UTF-8
+// aside) and whose "event" is never null or blank, with or without
+// template.json: HEC refuses those (codes 12, 13) and takes the whole
+// request down with them.
 func FuzzAppendEvent(f *testing.F) {
 	f.Add([]byte("1700000000.5"), []byte("host"), []byte("msg"))
 	f.Add([]byte(""), []byte("\x00"), []byte("\xff\"\\\n"))
 	f.Add([]byte("1."), []byte("h\u2028"), []byte(`{"a":[1,2]}`))
+	f.Add([]byte("1"), []byte("h"), []byte(`null`))
+	f.Add([]byte("1"), []byte("h"), []byte(` "" `))
+	f.Add([]byte("1"), []byte("h"), []byte("\"\xff\""))
 	encs := []*Encoder{testEncoder(f, nil), testEncoder(f, func(c *Config) { c.TemplateJSON = true; c.Index = "i" })}
 	f.Fuzz(func(t *testing.T, ts, host, body []byte) {
 		for _, e := range encs {
@@ -114,8 +120,16 @@ func FuzzAppendEvent(f *testing.F) {
 			if err := dec.Decode(&ev); err != nil || dec.More() {
 				t.Fatalf("invalid JSON %q: %v", out, err)
 			}
-			if _, ok := ev["event"]; !ok {
-				t.Fatalf("no event field: %s", out)
+			if !utf8.Valid(out) {
+				t.Fatalf("invalid UTF-8 in the request: %q", out)
+			}
+			switch v := ev["event"].(type) {
+			case nil:
+				t.Fatalf("event missing or null: %s", out)
+			case string:
+				if v == "" {
+					t.Fatalf("blank event: %s", out)
+				}
 			}
 			if s, ok := ev["event"].(string); ok && !e.templateJSON && utf8.Valid(body) && len(body) > 0 && s != string(body) {
 				t.Fatalf("event text changed: %q -> %q", body, s)

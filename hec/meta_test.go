@@ -1,9 +1,11 @@
 package hec
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // A message's own metadata beats the action's fixed values; empty values
@@ -65,15 +67,54 @@ func TestValidFields(t *testing.T) {
 	}
 }
 
-// FuzzValidFields: whatever validFields accepts is valid JSON, so it can be
-// embedded in the request as is.
+// referenceFields is what encoding/json's tokenizer says of b: one object
+// in valid UTF-8 whose every value is a string or an array of strings, and
+// whether it has no members.
+func referenceFields(b []byte) (ok, empty bool) {
+	if !json.Valid(b) || !utf8.Valid(b) {
+		return false, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok := func() json.Token { t, _ := dec.Token(); return t }
+	if tok() != json.Delim('{') {
+		return false, false
+	}
+	members := 0
+	for dec.More() {
+		tok() // the key
+		members++
+		switch v := tok().(type) {
+		case string:
+		case json.Delim:
+			if v != '[' {
+				return false, false
+			}
+			for dec.More() {
+				if _, isString := tok().(string); !isString {
+					return false, false
+				}
+			}
+			tok() // ]
+		default:
+			return false, false
+		}
+	}
+	return true, members == 0
+}
+
+// FuzzValidFields: validFields accepts exactly what encoding/json reads as
+// HEC's indexed fields, so that what it accepts can be embedded in the
+// request as is and what it refuses is really not fields.
 func FuzzValidFields(f *testing.F) {
-	for _, s := range []string{`{"a":"b"}`, `{"a":["b","c"]}`, `{}`, `{"a":1}`} {
+	for _, s := range []string{`{"a":"b"}`, `{"a":["b","c"]}`, `{}`, `{"a":1}`, ` {"a" : [ ] } `, `{"a":"\u0000"}`,
+		`{"a":"b","a":1}`, `{"a":{"b":"c"}}`, `{"a":["b",["c"]]}`, `null`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if ok, _ := validFields(b); ok && !json.Valid(b) {
-			t.Fatalf("accepted invalid JSON %q", b)
+		ok, empty := validFields(b)
+		wantOK, wantEmpty := referenceFields(b)
+		if ok != wantOK || (ok && empty != wantEmpty) {
+			t.Fatalf("%q: validFields says ok=%v empty=%v, encoding/json ok=%v empty=%v", b, ok, empty, wantOK, wantEmpty)
 		}
 	})
 }

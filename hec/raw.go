@@ -136,7 +136,8 @@ func decodeEvent(ev []byte) Message {
 		}
 		return append([]byte(nil), it.SkipAndReturnBytes()...)
 	}
-	for field := it.ReadObject(); field != "" && it.Error == nil; field = it.ReadObject() {
+	// ReadObjectCB: a ReadObject loop would stop at an empty key.
+	it.ReadObjectCB(func(it *jsoniter.Iterator, field string) bool {
 		switch field {
 		case "host":
 			m.Meta.Host = str()
@@ -151,7 +152,8 @@ func decodeEvent(ev []byte) Message {
 		default:
 			it.Skip()
 		}
-	}
+		return it.Error == nil
+	})
 	return m
 }
 

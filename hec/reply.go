@@ -1,7 +1,9 @@
 package hec
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 
 	jsoniter "github.com/json-iterator/go"
 )
@@ -45,12 +47,20 @@ func ParseReply(body []byte) (Reply, error) {
 	if len(body) == 0 {
 		return r, fmt.Errorf("empty reply")
 	}
+	// jsoniter's fastest config accepts trailing bytes and malformed
+	// numbers; a reply that decides which events were indexed must be
+	// JSON by the book. Replies are a few dozen bytes.
+	if !json.Valid(body) {
+		return r, fmt.Errorf("reply is not valid JSON")
+	}
 	it := jsoniter.ConfigFastest.BorrowIterator(body)
 	defer jsoniter.ConfigFastest.ReturnIterator(it)
 	if it.WhatIsNext() != jsoniter.ObjectValue {
 		return r, fmt.Errorf("reply is not a JSON object")
 	}
-	for field := it.ReadObject(); field != ""; field = it.ReadObject() {
+	// ReadObjectCB, not a ReadObject loop: ReadObject returns "" both at
+	// the end and for an empty key, and {"":"","code":6} would end early.
+	it.ReadObjectCB(func(it *jsoniter.Iterator, field string) bool {
 		switch field {
 		case "text":
 			if it.WhatIsNext() == jsoniter.StringValue {
@@ -67,30 +77,32 @@ func ParseReply(body []byte) (Reply, error) {
 		default:
 			it.Skip()
 		}
-		if it.Error != nil {
-			break
-		}
-	}
+		return it.Error == nil
+	})
 	if it.Error != nil {
 		return Reply{Code: -1, InvalidEvent: -1, AckID: -1}, fmt.Errorf("reply is not valid JSON: %v", it.Error)
 	}
 	return r, nil
 }
 
-// readInt takes a number, or a number in a string ("invalid-event-number"
-// has been seen both ways), and -1 for anything else.
+// readInt takes a non-negative integer, written as a number or as a string
+// of digits ("invalid-event-number" has been seen both ways), and -1 for
+// anything else: a fraction, a sign, trailing letters or an overflow must
+// not name an event.
 func readInt(it *jsoniter.Iterator) int {
+	var text string
 	switch it.WhatIsNext() {
 	case jsoniter.NumberValue:
-		return it.ReadInt()
+		text = string(it.ReadNumber())
 	case jsoniter.StringValue:
-		var n int
-		s := it.ReadString()
-		if _, err := fmt.Sscanf(s, "%d", &n); err == nil {
-			return n
-		}
+		text = it.ReadString()
 	default:
 		it.Skip()
+		return -1
 	}
-	return -1
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return int(n)
 }

@@ -1,6 +1,11 @@
 package hec
 
-import "testing"
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"testing"
+)
 
 func TestParseReply(t *testing.T) {
 	cases := []struct {
@@ -56,14 +61,64 @@ func TestOutcomeOf(t *testing.T) {
 	}
 }
 
+// referenceReply is what encoding/json makes of a reply body, by the rule
+// the sender relies on: a body that is not one JSON object is no reply;
+// "code", "invalid-event-number" and "ackId" are a non-negative integer,
+// written as a number or as a string of digits, and -1 when absent or
+// anything else. The last of repeated keys counts, as in encoding/json.
+func referenceReply(b []byte) (Reply, bool) {
+	r := Reply{Code: -1, InvalidEvent: -1, AckID: -1}
+	if !json.Valid(b) || !bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{")) {
+		return r, false
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return r, false
+	}
+	num := func(raw json.RawMessage) int64 {
+		text := string(raw)
+		if len(raw) > 0 && raw[0] == '"' {
+			if json.Unmarshal(raw, &text) != nil {
+				return -1
+			}
+		}
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil || n < 0 {
+			return -1
+		}
+		return n
+	}
+	if raw, ok := m["code"]; ok {
+		r.Code = int(num(raw))
+	}
+	if raw, ok := m["invalid-event-number"]; ok {
+		r.InvalidEvent = int(num(raw))
+	}
+	if raw, ok := m["ackId"]; ok {
+		r.AckID = num(raw)
+	}
+	return r, true
+}
+
+// FuzzParseReply: ParseReply reads every body as encoding/json does. The
+// numbers decide delivery (invalid-event-number says which events HEC
+// indexed, ackId which acknowledgement to wait for), so they must agree.
 func FuzzParseReply(f *testing.F) {
-	f.Add([]byte(`{"text":"Success","code":0,"ackId":1}`))
-	f.Add([]byte(`{"invalid-event-number":"x","code":"6"}`))
-	f.Add([]byte(`[1,2]`))
+	for _, s := range []string{`{"text":"Success","code":0,"ackId":1}`, `{"invalid-event-number":"x","code":"6"}`, `[1,2]`,
+		`{"text":"Invalid data format","code":6,"invalid-event-number":3}`, `{"code":6,"invalid-event-number":"12"}`,
+		`{"code":0} x`, `{"code":1.5}`, `{"code":-3}`, `{"ackId":99999999999999999999}`, `{"co\u0064e":7}`,
+		`{"code":6,"code":7}`, `null`, `{"code":01}`} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := ParseReply(b)
-		if err != nil && (r.Code != -1 || r.InvalidEvent != -1 || r.AckID != -1) {
-			t.Fatalf("error %v but reply %+v", err, r)
+		got, err := ParseReply(b)
+		want, ok := referenceReply(b)
+		if (err == nil) != ok {
+			t.Fatalf("%q: error %v, but encoding/json says valid=%v", b, err, ok)
+		}
+		got.Text = "" // free text for the log; the numbers decide
+		if got != want {
+			t.Fatalf("%q: got %+v, encoding/json reads %+v", b, got, want)
 		}
 	})
 }
