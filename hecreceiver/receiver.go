@@ -5,11 +5,13 @@
 package hecreceiver
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -105,6 +107,16 @@ type Stats struct {
 	// Bytes is the sum of the data requests' bodies as they came over the
 	// wire (before gunzip).
 	Bytes int64
+	// Gzipped counts data requests sent with Content-Encoding: gzip, and
+	// Decoded sums the bodies of all parsed data requests after gunzip:
+	// together with Bytes they prove what compression put on the wire.
+	Gzipped, Decoded int64
+	// MaxEventsPerRequest is the most events one accepted request held.
+	MaxEventsPerRequest int64
+	// AckPolls counts /ack requests; AckedTrue the ackIds answered true
+	// (each id once, as Splunk forgets an id reported true); AcksLost the
+	// ackIds AckLossRate made never turn true.
+	AckPolls, AckedTrue, AcksLost int64
 }
 
 // Receiver is a running HEC server.
@@ -120,6 +132,8 @@ type Receiver struct {
 	cond   *sync.Cond
 
 	requests, rejected, failed, dropped, bytes atomic.Int64
+	gzipped, decoded, maxPerRequest            atomic.Int64
+	ackPolls, ackedTrue, acksLost              atomic.Int64
 	active, maxActive                          atomic.Int64
 	reqSeq                                     atomic.Uint64
 
@@ -187,7 +201,9 @@ func (r *Receiver) Count() int64 { return r.count.Load() }
 // Stats returns the counters.
 func (r *Receiver) Stats() Stats {
 	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(),
-		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load(), Bytes: r.bytes.Load()}
+		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load(), Bytes: r.bytes.Load(),
+		Gzipped: r.gzipped.Load(), Decoded: r.decoded.Load(), MaxEventsPerRequest: r.maxPerRequest.Load(),
+		AckPolls: r.ackPolls.Load(), AckedTrue: r.ackedTrue.Load(), AcksLost: r.acksLost.Load()}
 }
 
 // Events returns a copy of the recorded events (Config.Record).
@@ -281,8 +297,7 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	r.bytes.Add(int64(len(ctx.Request.Body())))
 	n := r.active.Add(1)
 	defer r.active.Add(-1)
-	for m := r.maxActive.Load(); n > m && !r.maxActive.CompareAndSwap(m, n); m = r.maxActive.Load() {
-	}
+	storeMax(&r.maxActive, n)
 	if !ctx.IsPost() {
 		reply(ctx, 405, 404, "Method not allowed", "")
 		return
@@ -346,6 +361,7 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		return
 	}
 	if bytes.Equal(ctx.Request.Header.ContentEncoding(), []byte("gzip")) {
+		r.gzipped.Add(1)
 		b, err := ctx.Request.BodyGunzip()
 		if err != nil {
 			r.rejected.Add(1)
@@ -354,6 +370,7 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		}
 		body = b
 	}
+	r.decoded.Add(int64(len(body)))
 	if r.cfg.OnBody != nil && !raw {
 		r.count.Add(int64(r.cfg.OnBody(body, time.Now())))
 		reply(ctx, 200, 0, "Success", "")
@@ -428,6 +445,13 @@ func (r *Receiver) accept(evs []Event, ch string, now time.Time) {
 		r.mu.Unlock()
 	}
 	r.count.Add(int64(len(evs)))
+	storeMax(&r.maxPerRequest, int64(len(evs)))
+}
+
+// storeMax raises m to n unless it is already higher.
+func storeMax(m *atomic.Int64, n int64) {
+	for old := m.Load(); n > old && !m.CompareAndSwap(old, n); old = m.Load() {
+	}
 }
 
 func (r *Receiver) newAck(ch string, ready time.Time, lost bool) int64 {
@@ -446,6 +470,7 @@ func (r *Receiver) newAck(ch string, ready time.Time, lost bool) int64 {
 	c.ready[id] = ready
 	if lost {
 		c.lost[id] = true
+		r.acksLost.Add(1)
 	}
 	return id
 }
@@ -464,6 +489,7 @@ func (r *Receiver) ackStatus(ch string, id int64) bool {
 		return false
 	}
 	delete(c.ready, id)
+	r.ackedTrue.Add(1)
 	return true
 }
 
@@ -477,6 +503,7 @@ func (r *Receiver) roll() float64 {
 }
 
 func (r *Receiver) handleAck(ctx *fasthttp.RequestCtx) {
+	r.ackPolls.Add(1)
 	if !r.authorize(ctx) {
 		return
 	}
@@ -544,8 +571,11 @@ func parseEvents(body []byte) ([]Event, *badEvent) {
 
 func readEvent(it *jsoniter.Iterator, i int) (Event, *badEvent) {
 	var ev Event
+	var bad *badEvent
 	hasEvent := false
-	for field := it.ReadObject(); field != ""; field = it.ReadObject() {
+	// ReadObjectCB: a ReadObject loop would stop at an empty key, which
+	// HEC reads as any other unknown one.
+	it.ReadObjectCB(func(it *jsoniter.Iterator, field string) bool {
 		switch field {
 		case "time":
 			switch it.WhatIsNext() {
@@ -554,7 +584,8 @@ func readEvent(it *jsoniter.Iterator, i int) (Event, *badEvent) {
 			case jsoniter.StringValue:
 				ev.Time = it.ReadString()
 			default:
-				return ev, &badEvent{i, 6, "Invalid data format"}
+				bad = &badEvent{i, 6, "Invalid data format"}
+				return false
 			}
 		case "host":
 			ev.Host = it.ReadString()
@@ -580,20 +611,23 @@ func readEvent(it *jsoniter.Iterator, i int) (Event, *badEvent) {
 				case []any:
 					for _, e := range v {
 						if _, ok := e.(string); !ok {
-							return ev, &badEvent{i, 15, "Error in handling indexed fields"}
+							bad = &badEvent{i, 15, "Error in handling indexed fields"}
+							return false
 						}
 					}
 				default:
-					return ev, &badEvent{i, 15, "Error in handling indexed fields"}
+					bad = &badEvent{i, 15, "Error in handling indexed fields"}
+					return false
 				}
 			}
 			ev.Fields = fields
 		default:
 			it.Skip()
 		}
-		if it.Error != nil {
-			return ev, &badEvent{i, 6, "Invalid data format"}
-		}
+		return it.Error == nil
+	})
+	if bad != nil {
+		return ev, bad
 	}
 	if it.Error != nil {
 		return ev, &badEvent{i, 6, "Invalid data format"}
@@ -636,12 +670,17 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Silent listens on a free loopback port, accepts connections, reads what
-// comes and never answers: a hung indexer. Close stops it.
+// Silent listens on a free loopback port, accepts connections, reads the
+// requests that come and never answers: a hung indexer. It counts what it
+// was sent, so a test can assert how much traffic a hung endpoint got.
+// Close stops it.
 type Silent struct {
 	ln    net.Listener
 	mu    sync.Mutex
 	conns []net.Conn
+	// data counts requests to a data endpoint (event or raw), probes
+	// requests to the health endpoint.
+	data, probes atomic.Int64
 }
 
 // StartSilent starts a Silent endpoint.
@@ -660,11 +699,37 @@ func StartSilent() (*Silent, error) {
 			s.mu.Lock()
 			s.conns = append(s.conns, c)
 			s.mu.Unlock()
-			go io.Copy(io.Discard, c) //nolint:errcheck // until Close
+			go s.read(c)
 		}
 	}()
 	return s, nil
 }
+
+// read counts each request on c by its path; the client waits for an
+// answer that never comes, so requests arrive one after another.
+func (s *Silent) read(c net.Conn) {
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			io.Copy(io.Discard, br) //nolint:errcheck // until Close
+			return
+		}
+		switch {
+		case strings.HasPrefix(req.URL.Path, "/services/collector/health"):
+			s.probes.Add(1)
+		case strings.HasPrefix(req.URL.Path, "/services/collector"):
+			s.data.Add(1)
+		}
+		io.Copy(io.Discard, req.Body) //nolint:errcheck // the body is not looked at
+	}
+}
+
+// DataRequests is how many event or raw requests reached the endpoint.
+func (s *Silent) DataRequests() int64 { return s.data.Load() }
+
+// Probes is how many health requests reached the endpoint.
+func (s *Silent) Probes() int64 { return s.probes.Load() }
 
 // URL is the base URL of the silent endpoint.
 func (s *Silent) URL() string { return "http://" + s.ln.Addr().String() }
