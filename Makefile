@@ -1,6 +1,10 @@
 # omsplunkgo build. `make` builds the module and its Go library into build/,
 # `make install` puts both where Debian's rsyslogd looks for modules.
 
+# Every recipe fails on the first failing command, also inside a pipe.
+SHELL       := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
 GO        ?= go
 CC        ?= gcc
 CFLAGS    ?= -O2 -g
@@ -68,7 +72,7 @@ PKGSRC  := $(PKGDIR)/rsyslog-omsplunkgo-$(VERSION)
 
 $(PKGSRC).tar.gz: $(GO_SOURCES) $(SHIM_SOURCES) Makefile $(wildcard debian/* packaging/rpm/*)
 	rm -rf $(PKGSRC) && mkdir -p $(PKGSRC)
-	git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | \
+	git ls-files -co --exclude-standard | while read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done | \
 		tar -cf - -T - | tar -xf - -C $(PKGSRC)
 	tar -czf $@ -C $(PKGDIR) rsyslog-omsplunkgo-$(VERSION)
 
@@ -99,13 +103,21 @@ container:
 # they need the build and take the longest.
 check: all lint unit shim-test fuzz abi-check packages container integration versions
 
+# gofmt's own failure (a file it cannot parse) fails the target too, not
+# only a non-empty list.
 lint:
-	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
-		echo "gofmt needed on: $$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l .) || { echo "gofmt failed"; exit 1; }; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# The race detector runs where the code is concurrent: the HEC client
+# (connection slots, re-commit folding, ack pollers, spool, endpoint
+# health) and the receiver; the integration tests run the receiver under
+# it too.
+RACE_PACKAGES := ./hec/... ./hecreceiver/...
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+	$(GO) test -count=1 -race $(RACE_PACKAGES)
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(integration|hec|hec/.*|hecreceiver)$$')
 
 # The shim loaded by a stand-in for rsyslogd (cshim/test/modinit_test.c):
 # what it does with an rsyslog it does not know.
@@ -130,22 +142,34 @@ abi-check:
 # container` built.
 integration: all
 	OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) OMSPLUNKGO_PKGDIR=$(CURDIR)/$(PKGDIR) OMSPLUNKGO_IMAGE=$(IMAGE) \
-		$(GO) test -count=1 -timeout 25m ./integration/
+		$(GO) test -count=1 -race -timeout 25m ./integration/
 
 # The module against the other rsyslog versions in the field, built from
 # Debian's source packages (scripts/build-rsyslog.sh, cached outside the
 # repository): the ABI check against their headers, then the core
 # integration tests with their rsyslogd.
 RSYSLOG_SUITES ?= bullseye trixie
-CORE_TESTS := ^(TestEveryMessageArrivesOnceWithExactFields|TestDaemonizedRsyslogdDelivers|TestConfigCheck.*|TestRestartDuringOutageLosesNothing|TestImpstatsCountersMatchTheReceiver)$$
+CORE_TESTS := TestEveryMessageArrivesOnceWithExactFields TestDaemonizedRsyslogdDelivers \
+	TestConfigCheckAcceptsAGoodAction TestConfigCheckNamesTheBadParameter TestConfigCheckRefusesUnusablePaths \
+	TestRestartDuringOutageLosesNothing TestImpstatsCountersMatchTheReceiver
+empty :=
+space := $(empty) $(empty)
+# Each named test must have passed: a renamed test must not leave the
+# pattern matching nothing, which go test reports as ok.
 versions: all
 	@for s in $(RSYSLOG_SUITES); do \
-		d=$$(scripts/build-rsyslog.sh $$s) || exit 1; \
+		d=$$(scripts/build-rsyslog.sh $$s); \
 		src=$$(ls -d $${OMSPLUNKGO_RSYSLOG_CACHE:-/var/cache/omsplunkgo}/src-$$s/rsyslog-*/ | head -1); \
 		echo "versions: $$s: $$($$d -v | head -1)"; \
-		cshim/abi-check/check.sh "$$src" || exit 1; \
+		cshim/abi-check/check.sh "$$src"; \
+		log=$(BUILD)/versions-$$s.log; \
 		OMSPLUNKGO_RSYSLOGD=$$d OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) \
-			$(GO) test -count=1 -timeout 10m -run '$(CORE_TESTS)' ./integration/ || exit 1; \
+			$(GO) test -count=1 -v -timeout 10m -run '^($(subst $(space),|,$(strip $(CORE_TESTS))))$$' ./integration/ >$$log 2>&1 || \
+			{ grep -E '^(--- FAIL|FAIL|panic)' -A20 $$log | head -80; exit 1; }; \
+		for t in $(CORE_TESTS); do \
+			grep -q "^--- PASS: $$t " $$log || { echo "versions: $$s: $$t did not run"; exit 1; }; \
+		done; \
+		echo "versions: $$s: $(words $(CORE_TESTS)) core tests passed"; \
 	done
 
 demo:

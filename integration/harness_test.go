@@ -86,43 +86,74 @@ func send(t *testing.T, d *rsyslogtest.Daemon, f loadgen.Format, first, n int) {
 	}
 }
 
-// waitFor waits until the receiver has want events, then a little longer
-// to catch duplicates arriving late, and fails the test on a shortfall.
+// quietPeriod is how long the receiver's count must stand still after
+// the expected events arrived before a test looks for duplicates: a
+// resent request lands well within it on loopback.
+const quietPeriod = time.Second
+
+// waitFor waits until the receiver has want events, then until no event
+// has arrived for quietPeriod (so that late duplicates are counted), and
+// fails the test on a shortfall.
 func waitFor(t *testing.T, r *hecreceiver.Receiver, want int64, timeout time.Duration) {
 	t.Helper()
 	got := r.WaitCount(want, timeout)
 	if got < want {
 		t.Fatalf("receiver has %d of %d events after %v (stats %+v)", got, want, timeout, r.Stats())
 	}
-	time.Sleep(300 * time.Millisecond)
+	deadline := time.Now().Add(timeout)
+	for last, since := got, time.Now(); time.Since(since) < quietPeriod; {
+		time.Sleep(50 * time.Millisecond)
+		if now := r.Count(); now != last {
+			last, since = now, time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events still arriving %v after the %d expected (now %d)", timeout, want, r.Count())
+		}
+	}
 }
 
 // checkExactlyOnce asserts that events carry sequence numbers first..first+n-1,
-// each exactly once.
+// each exactly once, and returns them by sequence number.
 func checkExactlyOnce(t *testing.T, evs []hecreceiver.Event, first, n int) []hecreceiver.Event {
+	t.Helper()
+	return checkArrivals(t, evs, first, n, nil)
+}
+
+// checkArrivals asserts that the message with sequence number first+i
+// arrived want(i) times (once where want is nil) and that no other event
+// arrived, and returns the events by sequence number.
+func checkArrivals(t *testing.T, evs []hecreceiver.Event, first, n int, want func(i int) int) []hecreceiver.Event {
 	t.Helper()
 	bySeq := make([]hecreceiver.Event, n)
 	seen := make([]int, n)
-	var dup, foreign int
+	foreign := 0
 	for _, ev := range evs {
-		s := loadgen.SeqOf(ev.Event) - first
+		s := loadgen.SeqOf(ev.Event) - first // -1 - first where there is none
 		if s < 0 || s >= n {
 			foreign++
 			continue
 		}
-		if seen[s]++; seen[s] > 1 {
-			dup++
-		}
+		seen[s]++
 		bySeq[s] = ev
 	}
-	missing := 0
-	for _, c := range seen {
-		if c == 0 {
+	var missing, dup, unwanted int
+	for i, c := range seen {
+		w := 1
+		if want != nil {
+			w = want(i)
+		}
+		switch {
+		case c < w:
 			missing++
+		case c > w && w == 0:
+			unwanted++
+		case c > w:
+			dup += c - w
 		}
 	}
-	if missing+dup+foreign > 0 {
-		t.Fatalf("of %d messages: %d missing, %d duplicated, %d unexpected events", n, missing, dup, foreign)
+	if missing+dup+unwanted+foreign > 0 {
+		t.Fatalf("of %d messages: %d missing, %d duplicated, %d arrived that should not, %d unexpected events",
+			n, missing, dup, unwanted, foreign)
 	}
 	return bySeq
 }

@@ -114,6 +114,9 @@ func TestImpstatsCountersMatchTheReceiver(t *testing.T) {
 	if rs.Failed == 0 {
 		t.Errorf("no request was answered 503: the retry counters were not exercised")
 	}
+	if rs.Gzipped != rs.Requests || rs.Bytes >= rs.Decoded {
+		t.Errorf("compress=\"on\": %d of %d requests gzipped, %d bytes on the wire for %d", rs.Gzipped, rs.Requests, rs.Bytes, rs.Decoded)
+	}
 	t.Logf("impstats: %v; receiver: %+v", st, rs)
 }
 
