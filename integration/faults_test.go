@@ -264,8 +264,17 @@ func TestIndexerAckThroughRsyslog(t *testing.T) {
 	// Every request was polled until HEC said true, unless its ack was
 	// lost (then it was resent): a module that never asks /ack fails here.
 	// (1% slack: an ack that turned true just as its timeout passed.)
-	if st := r.Stats(); st.AckPolls == 0 || (st.AckedTrue+st.AcksLost)*100 < st.Requests*99 {
+	st := r.Stats()
+	if st.AckPolls == 0 || (st.AckedTrue+st.AcksLost)*100 < st.Requests*99 {
 		t.Fatalf("%d requests: %d acknowledged true, %d acks lost, %d ack polls", st.Requests, st.AckedTrue, st.AcksLost, st.AckPolls)
+	}
+	// A request whose ack never came must have been sent again: a module
+	// that counts a request delivered before its ack fails here.
+	if st.AcksLost == 0 {
+		t.Fatal("the receiver lost no ack; the test proves nothing")
+	}
+	if dup == 0 {
+		t.Fatalf("%d acks were lost but nothing was sent again", st.AcksLost)
 	}
 }
 
