@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # omsplunkgo build. `make` builds the module and its Go library into build/,
 # `make install` puts both where Debian's rsyslogd looks for modules.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command bench compares omsplunkgo with the other ways of shipping syslog
 // to Splunk HEC on this machine: rsyslog's omfile as the ceiling, omprog
 // with a Python or a Go helper, and syslog-ng's http() destination. Every

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* omsplunkgo: the module rsyslog loads. Pure C: it implements rsyslog's
  * output module ABI, validates the action's parameters (so `rsyslogd -N1`
  * reports config errors without starting Go), and after rsyslogd has

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* The boundary between the C module rsyslog loads (cshim/) and the Go
  * library it loads after rsyslogd has forked (plugin/). This header is the
  * whole contract; both sides compile against it.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* The part of rsyslog 8's module ABI that omsplunkgo uses, declared here so
  * the module builds without a configured rsyslog source tree.
  *

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* impstats counters: see stats.h. */
 #include <stddef.h>
 #include <stdint.h>

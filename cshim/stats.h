@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* impstats counters of omsplunkgo actions: one rsyslog statistics object
  * per action, whose counters live in C memory that the Go side updates
  * atomically (their order is enum omsg_counter in omsplunkgo_plugin.h). */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Healthy while rsyslogd runs and listens on $SYSLOG_PORT.
 pid=$(cat /var/spool/rsyslog/rsyslogd.pid 2>/dev/null) || exit 1
 kill -0 "$pid" 2>/dev/null || exit 1

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package hecreceiver is a Splunk HEC-compatible server for tests,
 // benchmarks and the demo: the event, raw, health and ack endpoints, token
 // checks, gzip, HEC's error codes and JSON replies, fault injection, and a

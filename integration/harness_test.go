@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package integration checks omsplunkgo end to end: a real rsyslogd loads
 // the built module, messages go in over imptcp on loopback, and the
 // project's HEC receiver counts what comes out.

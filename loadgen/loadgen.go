@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package loadgen sends numbered syslog messages over TCP (newline framing,
 // as rsyslog's imptcp reads it). Lines are rendered before the clock starts
 // and written in large chunks, so the sender is not what a benchmark

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command plugin is built with -buildmode=c-shared into libomsplunkgo.so,
 // the Go half of the module. The C shim (cshim/) dlopens it after rsyslogd
 // has forked and calls the functions exported here; their contract is

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package rsyslogtest runs a real rsyslogd with the built module for tests
 // and benchmarks: its own config, work directory and loopback port, started
 // in the foreground (-n) or forking into the background like a plain

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs those of the named Debian packages that are not installed yet
 # (apt-get update first, only when something is missing). Every setup and
 # build script of the project installs its tools through this.

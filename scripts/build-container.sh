@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the container image docker/Dockerfile describes, from what can be
 # had without a container registry, with podman:
 #   - two base images made from Debian's packages with mmdebstrap (once

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds rsyslog's own omhttp output module for the benchmark, from the
 # Debian source package of the installed rsyslog (Debian does not ship
 # omhttp), out of tree, with rsyslog's own build system. Only the module

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds rsyslogd from Debian's source package of another release (e.g.
 # bullseye: 8.2102, trixie: 8.2504) into a private prefix, so that the
 # tests can run the module against the rsyslog versions in the field.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job, from a fresh Debian 12 machine: installs what is missing,
 # builds the module, and runs rsyslogd with omsplunkgo shipping to HEC.
 #

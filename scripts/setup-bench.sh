@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what `make bench` needs beyond scripts/setup-debian.sh, from
 # Debian's packages: gnuplot-nox (plots), omprog (part of rsyslog),
 # syslog-ng 3.38 for the http() comparison, and rsyslog's own omhttp, built

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what omsplunkgo needs to build, test and run on Debian 12, from
 # Debian's packages: make, rsyslog (the daemon the module plugs into),
 # ca-certificates (TLS to a real Splunk). Go (>= 1.26) and gcc are expected

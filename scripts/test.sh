@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # missing, builds, then runs static checks, unit and fuzz tests, the ABI
 # check against rsyslog's real headers, and the integration tests that run

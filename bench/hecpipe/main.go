@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command hecpipe is the benchmark's omprog helper built on the project's
 // own hec package: it isolates what the pipe and the extra process cost
 // compared with the in-process module. rsyslog's omprog writes one message

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """omprog helper in the style of the classic rsyslog-to-HEC recipe.
 
 rsyslog's omprog writes one message per line to our stdin, rendered as

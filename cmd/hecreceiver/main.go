@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command hecreceiver runs the project's HEC-compatible receiver: the
 // default target of the demo and the benchmark. It prints how many events
 // arrived each second and can write every event to a JSON-lines file.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command loadgen sends numbered syslog lines to rsyslog over TCP: as fast
 // as the socket takes them, or at a fixed rate. Bounded by -count and -timeout.
 package main

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks cshim/rsyslog_abi.h against rsyslog's real headers.
 # Usage: check.sh RSYSLOG_SOURCE_DIR   (an unpacked rsyslog source tree)
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Unpacks the Debian source package of the installed rsyslog into DEST
 # (once) and prints the source tree's path. Adds a deb-src entry for the
 # machine's own Debian mirror when none exists, and installs the headers

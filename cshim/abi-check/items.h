@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* What cshim/rsyslog_abi.h claims about rsyslog, one item a line. ours.c
  * and real.c print each item from their header; check.sh diffs the two. */
 ABI_VALUE(RS_RET_OK)

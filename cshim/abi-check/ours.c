@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* Prints items.h as cshim/rsyslog_abi.h declares them, and checks that the
  * plugin boundary's string type matches rsyslog's actWrkrIParams_t. */
 #include "print.h"

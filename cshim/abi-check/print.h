@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* Printers for items.h, shared by ours.c and real.c. */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* Prints items.h from rsyslog's own headers (its source package), and makes
  * the compiler compare each function rsyslog_abi.h declares with rsyslog's
  * prototype (signatures.h). */

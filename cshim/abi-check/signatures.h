@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* Every function cshim/rsyslog_abi.h declares, as a pointer of the type the
  * shim calls it through. Compiled (-c, under -Werror) against our header
  * and against rsyslog's: both must accept each initialization, so the two

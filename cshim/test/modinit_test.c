@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 /* Loads the built shim (build/omsplunkgo.so) the way rsyslogd does, with
  * stand-ins for the rsyslog symbols it takes from the rsyslogd binary, and
  * checks what no rsyslog on this machine can show:
