@@ -41,11 +41,11 @@ $(BUILD)/libomsplunkgo.so: $(GO_SOURCES)
 	$(GO) build -buildmode=c-shared -trimpath -o $@ ./plugin
 	@rm -f $(BUILD)/libomsplunkgo.h
 
-$(BUILD)/hecreceiver: $(wildcard hecreceiver/*.go cmd/hecreceiver/*.go) go.mod go.sum
+$(BUILD)/hecreceiver: $(wildcard internal/hecreceiver/*.go cmd/hecreceiver/*.go) go.mod go.sum
 	@mkdir -p $(BUILD)
 	$(GO) build -trimpath -o $@ ./cmd/hecreceiver
 
-$(BUILD)/loadgen: $(wildcard loadgen/*.go cmd/loadgen/*.go) go.mod go.sum
+$(BUILD)/loadgen: $(wildcard internal/loadgen/*.go cmd/loadgen/*.go) go.mod go.sum
 	@mkdir -p $(BUILD)
 	$(GO) build -trimpath -o $@ ./cmd/loadgen
 
@@ -115,10 +115,10 @@ lint:
 # (connection slots, re-commit folding, ack pollers, spool, endpoint
 # health) and the receiver; the integration tests run the receiver under
 # it too.
-RACE_PACKAGES := ./hec/... ./hecreceiver/...
+RACE_PACKAGES := ./hec/... ./internal/hecreceiver/...
 unit:
 	$(GO) test -count=1 -race $(RACE_PACKAGES)
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(integration|hec|hec/.*|hecreceiver)$$')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(integration|hec|hec/.*|internal/hecreceiver)$$')
 
 # The shim loaded by a stand-in for rsyslogd (cshim/test/modinit_test.c):
 # what it does with an rsyslog it does not know.

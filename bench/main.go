@@ -18,9 +18,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
-	"github.com/omsplunkgo/omsplunkgo/loadgen"
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
 const token = "00000000-0000-0000-0000-0000000b3c4d"

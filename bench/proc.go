@@ -4,7 +4,7 @@ package main
 
 import (
 	"fmt"
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 	"os"
 	"strconv"
 	"strings"

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/omsplunkgo/omsplunkgo/loadgen"
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
 // shipper is one way of getting syslog from TCP into HEC.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 )
 
 // readErrorFile parses the error file, failing on any line that is not JSON.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 )
 
 // logRecorder collects a sender's log lines.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 )
 
 // routed gives message i sourcetype st<i%3> and, for every fifth, index

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 )
 
 const token = "tok"

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
 // `rsyslogd -N1` checks the action's parameters without starting Go: each

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
 // Every example config we ship passes `rsyslogd -N1` (module path and

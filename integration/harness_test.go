@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
-	"github.com/omsplunkgo/omsplunkgo/loadgen"
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
 const token = "00000000-0000-0000-0000-000000000000"

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
-	"github.com/omsplunkgo/omsplunkgo/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
 )
 
 // pkgFile finds what `make packages` built in $OMSPLUNKGO_PKGDIR.

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
-	"github.com/omsplunkgo/omsplunkgo/loadgen"
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
 // module(debug.pprof=...) serves Go's profiling endpoints from inside the

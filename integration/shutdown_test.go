@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
-	"github.com/omsplunkgo/omsplunkgo/loadgen"
-	"github.com/omsplunkgo/omsplunkgo/rsyslogtest"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
 // diskQueue is the README's loss-free action setup with a disk-assisted

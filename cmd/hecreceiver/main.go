@@ -17,7 +17,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 
-	"github.com/omsplunkgo/omsplunkgo/hecreceiver"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 )
 
 func main() {

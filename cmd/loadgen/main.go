@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/omsplunkgo/omsplunkgo/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
 )
 
 func main() {
