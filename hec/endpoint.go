@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -136,29 +135,6 @@ func newEndpoint(u *url.URL, c *Config, abort func() bool) (*endpoint, error) {
 		}
 	}
 	return ep, nil
-}
-
-func tlsConfig(serverName string, c *Config) (*tls.Config, error) {
-	tc := &tls.Config{ServerName: serverName, InsecureSkipVerify: !c.TLSVerify, MinVersion: tls.VersionTLS12}
-	if c.TLSCACert != "" {
-		pem, err := os.ReadFile(c.TLSCACert)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", OptTLSCACert, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: %q holds no PEM certificate", OptTLSCACert, c.TLSCACert)
-		}
-		tc.RootCAs = pool
-	}
-	if c.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("%s/%s: %v", OptTLSCert, OptTLSKey, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // prepare makes req an authorized JSON POST to path, on channel if set.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -343,4 +344,74 @@ func checkWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// saveForLater writes the undelivered parts of a batch to the spool during
+// shutdown.
+func (s *Sender) saveForLater(msgs []Message, left []span) error {
+	var body []byte
+	events := 0
+	for _, sp := range left {
+		for i := sp.from; i < sp.to; i++ {
+			if msgs[i].skip {
+				continue
+			}
+			body = s.enc.AppendMessage(body, &msgs[i])
+			events++
+		}
+	}
+	if s.spool == nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and HEC has not taken %d events; "+
+			"rsyslog will drop them - set global(workDirectory=...) or the action's spool.dir to keep them", events))
+		return fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+	}
+	if err := s.spool.save(body); err != nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and %d events could not be saved: %v", events, err))
+		return fmt.Errorf("%w: %w: %v", ErrSuspend, ErrStopping, err)
+	}
+	s.stats.add(CtrSpooled, int64(events))
+	s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: saved %d undelivered events to %s; "+
+		"they are sent on the next start", events, s.spool.dir))
+	return nil
+}
+
+// requestPart is one request's worth of spooled events.
+type requestPart struct {
+	query  string
+	body   []byte
+	ends   []int
+	events [][]byte // the spooled event objects it was made of (raw endpoint)
+}
+
+// spoolParts turns a spool file (event objects, as saveForLater writes
+// them) into the requests that deliver it: the body as is for the event
+// endpoint; for the raw endpoint, lines grouped by metadata.
+func (s *Sender) spoolParts(body []byte, ends []int) []requestPart {
+	if s.raw == nil {
+		return []requestPart{{body: body, ends: ends}}
+	}
+	type spooled struct {
+		m  Message
+		ev []byte
+	}
+	evs := make([]spooled, 0, len(ends))
+	start := 0
+	for _, end := range ends {
+		ev := body[start:end]
+		evs = append(evs, spooled{decodeEvent(ev), ev})
+		evs[len(evs)-1].m.query = s.raw.query(&evs[len(evs)-1].m)
+		start = end
+	}
+	slices.SortStableFunc(evs, func(a, b spooled) int { return strings.Compare(a.m.query, b.m.query) })
+	var parts []requestPart
+	for i := 0; i < len(evs); {
+		p := requestPart{query: evs[i].m.query}
+		for ; i < len(evs) && evs[i].m.query == p.query; i++ {
+			p.body = appendLine(p.body, &evs[i].m)
+			p.ends = append(p.ends, len(p.body))
+			p.events = append(p.events, evs[i].ev)
+		}
+		parts = append(parts, p)
+	}
+	return parts
 }

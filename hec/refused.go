@@ -111,3 +111,57 @@ func preview(event []byte) string {
 	}
 	return string(event[:n]) + fmt.Sprintf("... (%d bytes)", len(event))
 }
+
+// summaryEvery is how often, at most, the running totals of set-aside and
+// truncated events are logged while they change.
+const summaryEvery = time.Minute
+
+// summary logs the rejected and truncated totals, at most once per
+// summaryEvery and once more on Close, so an admin sees the counts in
+// rsyslog's log without a line per event.
+type summary struct {
+	s       *Sender
+	mu      sync.Mutex
+	pending bool
+	logged  Stats
+}
+
+func (m *summary) changed() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pending {
+		return
+	}
+	m.pending = true
+	time.AfterFunc(summaryEvery, m.flush)
+}
+
+func (m *summary) flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = false
+	st := m.s.Stats()
+	if st.Rejected == m.logged.Rejected && st.Truncated == m.logged.Truncated {
+		return
+	}
+	m.logged = st
+	where := "their start is in this log"
+	if m.s.rejects.usable() {
+		where = "they are in " + m.s.cfg.ErrorFile
+	} else if m.s.cfg.ErrorFile != "" {
+		where = m.s.cfg.ErrorFile + " could not be written, their start is in this log"
+	}
+	m.s.log(SevWarning, fmt.Sprintf("omsplunkgo: so far %d events set aside as rejected (%s), %d truncated to %s=%d; %d delivered",
+		st.Rejected, where, st.Truncated, OptEventMaxBytes, m.s.cfg.EventMaxBytes, st.Delivered))
+}
+
+// rejectEvent sets one event of a request aside; a raw line is written as
+// the event object it stands for.
+func (s *Sender) rejectEvent(query string, ev []byte, res Result) {
+	if s.raw != nil {
+		ev = rawAsEvent(query, ev)
+	}
+	s.stats.add(CtrRejected, 1)
+	s.summary.changed()
+	s.rejects.write(ev, res.Error(), &res)
+}

@@ -3,10 +3,7 @@
 package hec
 
 import (
-	"fmt"
-	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Counter names one of the sender's running totals. The order is the
@@ -102,47 +99,4 @@ func (s *Sender) countAnswer(res *Result, bytes int) {
 	default:
 		s.stats.add(CtrHTTPOther, 1)
 	}
-}
-
-// summaryEvery is how often, at most, the running totals of set-aside and
-// truncated events are logged while they change.
-const summaryEvery = time.Minute
-
-// summary logs the rejected and truncated totals, at most once per
-// summaryEvery and once more on Close, so an admin sees the counts in
-// rsyslog's log without a line per event.
-type summary struct {
-	s       *Sender
-	mu      sync.Mutex
-	pending bool
-	logged  Stats
-}
-
-func (m *summary) changed() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.pending {
-		return
-	}
-	m.pending = true
-	time.AfterFunc(summaryEvery, m.flush)
-}
-
-func (m *summary) flush() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.pending = false
-	st := m.s.Stats()
-	if st.Rejected == m.logged.Rejected && st.Truncated == m.logged.Truncated {
-		return
-	}
-	m.logged = st
-	where := "their start is in this log"
-	if m.s.rejects.usable() {
-		where = "they are in " + m.s.cfg.ErrorFile
-	} else if m.s.cfg.ErrorFile != "" {
-		where = m.s.cfg.ErrorFile + " could not be written, their start is in this log"
-	}
-	m.s.log(SevWarning, fmt.Sprintf("omsplunkgo: so far %d events set aside as rejected (%s), %d truncated to %s=%d; %d delivered",
-		st.Rejected, where, st.Truncated, OptEventMaxBytes, m.s.cfg.EventMaxBytes, st.Delivered))
 }

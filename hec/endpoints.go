@@ -3,7 +3,11 @@
 package hec
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -176,4 +180,94 @@ func healthy(res *Result) bool {
 		return true
 	}
 	return res.Err == nil && res.Status >= 400 && res.Status < 500 && res.Status != 429
+}
+
+// Probe reports whether any endpoint says it is healthy; rsyslog's
+// tryResume uses it before giving the action new batches.
+func (s *Sender) Probe() error {
+	var errs []error
+	for _, ep := range s.endpoints {
+		res := ep.health()
+		if res.Outcome == Delivered {
+			return nil
+		}
+		errs = append(errs, errors.New(res.Error()))
+	}
+	return fmt.Errorf("%w: %v", ErrSuspend, errors.Join(errs...))
+}
+
+// healthLog logs a failure cause once when it starts and once when sending
+// works again, instead of once per request.
+type healthLog struct {
+	mu     sync.Mutex
+	cause  string // "" while healthy
+	log    Logger
+	noAcks bool // logged that HEC sends no ackIds
+	// rejectNote says what becomes of refused events and of the rest.
+	rejectNote string
+}
+
+// noAck logs, once, that HEC answers without ackIds although useack is on.
+func (h *healthLog) noAck(res Result) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.noAcks {
+		return
+	}
+	h.noAcks = true
+	h.log(SevWarning, "omsplunkgo: "+res.URL+" answers without ackId although useack is on: indexer "+
+		"acknowledgement is off for this token in Splunk, so HTTP 200 is all the delivery proof there is")
+}
+
+func (h *healthLog) report(res Result) {
+	cause := ""
+	if res.Outcome != Delivered {
+		cause = res.Outcome.String()
+		if res.Reply.Code >= 0 {
+			cause += fmt.Sprintf(" (HEC code %d)", res.Reply.Code)
+		} else if res.Status != 0 {
+			cause += fmt.Sprintf(" (HTTP %d)", res.Status)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cause == h.cause {
+		return
+	}
+	prev := h.cause
+	h.cause = cause
+	switch {
+	case cause == "":
+		h.log(SevInfo, "omsplunkgo: HEC accepts events again (was: "+prev+")")
+	case res.Outcome == Misconfigured:
+		h.log(SevErr, "omsplunkgo: "+res.Error()+" - check the action's token, server and TLS settings; "+
+			"retrying for up to retry.maxtime")
+	case res.Outcome == Rejected:
+		h.log(SevErr, "omsplunkgo: "+res.Error()+h.rejectNote)
+	default:
+		h.log(SevWarning, "omsplunkgo: "+res.Error()+" - retrying")
+	}
+}
+
+func tlsConfig(serverName string, c *Config) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: serverName, InsecureSkipVerify: !c.TLSVerify, MinVersion: tls.VersionTLS12}
+	if c.TLSCACert != "" {
+		pem, err := os.ReadFile(c.TLSCACert)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", OptTLSCACert, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: %q holds no PEM certificate", OptTLSCACert, c.TLSCACert)
+		}
+		tc.RootCAs = pool
+	}
+	if c.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %v", OptTLSCert, OptTLSKey, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
 }

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package hec
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Stage 3 of Deliver, posting: a request goes to an endpoint (endpoints.go)
+// and is retried with backoff until HEC answers for its content; a partly
+// refused request is cut at the event HEC names (or halved) and the rest
+// sent again; with useack, the request counts once HEC acknowledges it.
+
+// post sends r and wakes every batch waiting on it.
+func (s *Sender) post(r *request) {
+	defer func() {
+		b := r.body[:0]
+		r.body = nil
+		bodyPool.Put(&b)
+		close(r.done)
+	}()
+	r.err = s.send(r.query, r.body, r.ends)
+}
+
+// send delivers the events in body (ends[i] marks the end of event i) with
+// the request query query (raw endpoint metadata). An event HEC refuses for
+// good is set aside and the rest sent again: by the invalid-event-number
+// HEC names, or by halving the request when HEC names none (or says 413,
+// too large), until the culprit stands alone. An index refused without a
+// position is the request's own (raw endpoint): all its events go aside.
+func (s *Sender) send(query string, body []byte, ends []int) error {
+	deadline := time.Now().Add(s.cfg.RetryMaxTime)
+	for len(ends) > 0 {
+		res, err := s.postRetrying(query, body, deadline)
+		if err != nil {
+			return err
+		}
+		if res.Outcome == Delivered {
+			if s.acks != nil && !s.acknowledged(res) {
+				if s.stopping.Load() {
+					return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
+				}
+				// HEC is up but may have lost the events: send them again,
+				// with a fresh retry budget.
+				deadline = time.Now().Add(s.cfg.RetryMaxTime)
+				continue
+			}
+			s.stats.add(CtrDelivered, int64(len(ends)))
+			return nil
+		}
+		k := res.Reply.InvalidEvent
+		switch {
+		case len(ends) == 1:
+			s.rejectEvent(query, body, res)
+			return nil
+		case k < 0 && res.Reply.Code == CodeIncorrectIndex && s.raw != nil:
+			start := 0
+			for _, e := range ends {
+				s.rejectEvent(query, body[start:e], res)
+				start = e
+			}
+			return nil
+		case k >= 0 && k < len(ends) && res.Status != 413:
+			start := 0
+			if k > 0 {
+				start = ends[k-1]
+			}
+			// HEC reads a request's events in order: it indexed the k
+			// before the one it names, and none after. Only those after
+			// are sent again.
+			s.stats.add(CtrDelivered, int64(k))
+			s.rejectEvent(query, body[start:ends[k]], res)
+			cut := ends[k]
+			restEnds := make([]int, 0, len(ends)-k-1)
+			for _, e := range ends[k+1:] {
+				restEnds = append(restEnds, e-cut)
+			}
+			body, ends = body[cut:], restEnds
+		default:
+			h := len(ends) / 2
+			mid := ends[h-1]
+			if err := s.send(query, body[:mid], ends[:h]); err != nil {
+				return err
+			}
+			second := make([]int, len(ends)-h)
+			for i, e := range ends[h:] {
+				second[i] = e - mid
+			}
+			body, ends = body[mid:], second
+		}
+	}
+	return nil
+}
+
+// acknowledged waits for HEC's ack of a delivered request.
+func (s *Sender) acknowledged(res Result) bool {
+	if res.Reply.AckID < 0 {
+		s.health.noAck(res)
+		return true // this token has acks off: the 200 is all HEC will say
+	}
+	if s.acks.wait(ackKey{res.ep, res.channel, res.Reply.AckID}, s.cfg.AckTimeout, s.haltCh) {
+		return true
+	}
+	if s.stopping.Load() {
+		return false
+	}
+	s.stats.add(CtrAckTimeouts, 1)
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; sending the request again",
+		res.URL, res.Reply.AckID, res.channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
+	return false
+}
+
+// postRetrying posts body until HEC answers for its content (Delivered or
+// Rejected), retrying transient failures with backoff until deadline. It
+// holds a connection slot meanwhile, so an outage does not pile up
+// requests. The error wraps ErrSuspend.
+func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (Result, error) {
+	slot := <-s.slots
+	defer func() { s.slots <- slot }()
+	payload := body
+	if s.cfg.Compress {
+		z := bodyPool.Get().(*[]byte)
+		*z = appendGzip((*z)[:0], body, s.cfg.CompressLevel)
+		payload = *z
+		defer bodyPool.Put(z)
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		ep := s.pick()
+		channel := ""
+		if ep.channels != nil {
+			channel = ep.channels[slot]
+		}
+		res := ep.postData(s.dataPath, query, payload, s.cfg.Compress, channel)
+		res.ep, res.channel = ep, channel
+		s.countAnswer(&res, len(payload))
+		s.judge(ep, &res)
+		if res.Reply.Code == CodeIncorrectIndex && s.cfg.PerMessageIndex {
+			// The index came from the message: the event is at fault, not
+			// the action, and must not hold up the rest.
+			res.Outcome = Rejected
+		}
+		s.health.report(res)
+		if res.Outcome == Delivered || res.Outcome == Rejected {
+			return res, nil
+		}
+		// Transient and configuration failures alike are tried again until
+		// retry.maxtime: a token being rotated or a load balancer misrouting
+		// during a deploy heals by itself, and rsyslog may drop a batch
+		// handed back. Back off with jitter, so that many senders
+		// recovering at once do not hit HEC in lockstep.
+		s.stats.add(CtrRequestsRetried, 1)
+		sleep := backoff/2 + rand.N(backoff)
+		if res.RetryAfter > sleep {
+			sleep = res.RetryAfter // HEC (or its proxy) said when to come back
+		}
+		if time.Now().Add(sleep).After(deadline) {
+			return res, fmt.Errorf("%w: %s (gave up: the next try, in %v, would be past retry.maxtime=%dms)",
+				ErrSuspend, res.Error(), sleep.Round(time.Millisecond), s.cfg.RetryMaxTime.Milliseconds())
+		}
+		if !s.sleepUnlessStopping(sleep) {
+			return res, fmt.Errorf("%w: %w: %s", ErrSuspend, ErrStopping, res.Error())
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package hec
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Stage 1 of Deliver, shaping: each message is made fit for HEC before it
+// is encoded. event.maxbytes cuts or sets aside an oversized text, a fields
+// rendering HEC would refuse is dropped, and for the raw endpoint the batch
+// is grouped by the metadata that goes into each request's query string.
+
+// limitSizes applies event.maxbytes to each message text.
+func (s *Sender) limitSizes(msgs []Message) {
+	max := s.cfg.EventMaxBytes
+	for i := range msgs {
+		m := &msgs[i]
+		if len(m.Body) <= max {
+			continue
+		}
+		if s.cfg.EventOversize == OversizeTruncate {
+			s.stats.add(CtrTruncated, 1)
+			s.summary.changed()
+			s.rejects.noteTruncated(len(m.Body), max)
+			m.Body = truncateUTF8(m.Body, max)
+			continue
+		}
+		ev := s.enc.AppendMessage(nil, m)
+		s.stats.add(CtrRejected, 1)
+		s.summary.changed()
+		s.rejects.write(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
+		m.skip = true
+	}
+}
+
+// truncateUTF8 cuts b to at most n bytes without splitting a UTF-8
+// sequence that was valid.
+func truncateUTF8(b []byte, n int) []byte {
+	cut := n
+	for cut > n-utf8.UTFMax && cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	if cut == 0 {
+		cut = n // not UTF-8 at all: bytes are all we have
+	}
+	return b[:cut]
+}
+
+// checkFields drops each fields rendering that HEC would refuse (code 15
+// fails the whole request): the event goes without fields, counted, and
+// logged at most once a minute.
+func (s *Sender) checkFields(msgs []Message) {
+	for i := range msgs {
+		f := msgs[i].Meta.Fields
+		if len(f) == 0 {
+			continue
+		}
+		ok, empty := validFields(f)
+		if ok && !empty {
+			continue
+		}
+		msgs[i].Meta.Fields = nil
+		if !ok {
+			s.stats.add(CtrFieldsInvalid, 1)
+			s.badFields.note(s, f)
+		}
+	}
+}
+
+// badFieldsLog rate-limits the log line about invalid fields renderings.
+type badFieldsLog struct {
+	mu     sync.Mutex
+	last   time.Time
+	missed int64
+}
+
+const badFieldsEvery = time.Minute
+
+func (b *badFieldsLog) note(s *Sender, f []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.last) < badFieldsEvery {
+		b.missed++
+		return
+	}
+	more := ""
+	if b.missed > 0 {
+		more = fmt.Sprintf(" (%d more since the last such line)", b.missed)
+	}
+	b.last, b.missed = time.Now(), 0
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: fields.template rendered %s, which is not a JSON object of strings "+
+		"or arrays of strings; the event is sent without fields%s. Counted as fields.invalid; logged at most once a minute",
+		preview(f), more))
+}
+
+// HEC endpoints a Sender can post events to (option endpoint).
+const (
+	EndpointEvent = "event" // JSON event objects, metadata per event
+	EndpointRaw   = "raw"   // lines of text, metadata per request in the query string
+)
+
+// rawFormat lays requests out for HEC's raw endpoint: one line per event,
+// and the metadata (index, source, sourcetype, host) in the query string,
+// so it applies to the whole request. Deliver therefore groups a batch by
+// metadata first (group), and a request only ever holds events of one
+// group (Message.query). Splunk takes each event's time (and, for the
+// syslog sourcetype, its host) from the line itself.
+type rawFormat struct {
+	fixed Meta // the action's fixed metadata
+}
+
+func newRawFormat(c *Config) *rawFormat {
+	return &rawFormat{fixed: Meta{Index: []byte(c.Index), Source: []byte(c.Source),
+		Sourcetype: []byte(c.Sourcetype), Host: []byte(c.Host)}}
+}
+
+// query is the query string for m's metadata: its own values, else the
+// action's; the message's hostname is not used (Splunk reads it from the
+// line).
+func (f *rawFormat) query(m *Message) string {
+	var b strings.Builder
+	add := func(name string, own, fixed []byte) {
+		v := own
+		if len(v) == 0 {
+			v = fixed
+		}
+		if len(v) == 0 {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(string(v)))
+	}
+	add("index", m.Meta.Index, f.fixed.Index)
+	add("source", m.Meta.Source, f.fixed.Source)
+	add("sourcetype", m.Meta.Sourcetype, f.fixed.Sourcetype)
+	add("host", m.Meta.Host, f.fixed.Host)
+	return b.String()
+}
+
+// group sets each message's query and orders msgs so that equal queries
+// are adjacent, keeping the order within each query.
+func (f *rawFormat) group(msgs []Message) {
+	sorted := true
+	for i := range msgs {
+		msgs[i].query = f.query(&msgs[i])
+		if i > 0 && msgs[i].query < msgs[i-1].query {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortStableFunc(msgs, func(a, b Message) int { return strings.Compare(a.query, b.query) })
+	}
+}
