@@ -5,6 +5,8 @@ package hec
 import (
 	"sync"
 	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 )
 
 // Stage 2 of Deliver, batching: shaped messages are encoded into requests
@@ -12,6 +14,20 @@ import (
 // the calling rsyslog thread; a larger batch is encoded on several
 // goroutines; with batch.maxdelay, batches of several Deliver calls share
 // an open request.
+
+// batch encodes msgs into requests and posts them; the spans say which
+// messages went into which request.
+func (s *Sender) batch(msgs []Message) []span {
+	switch {
+	case s.cfg.BatchMaxDelay > 0:
+		return s.encodeShared(msgs)
+	case len(msgs) > s.cfg.BatchMaxEvents:
+		return s.encodeParallel(msgs)
+	default:
+		// The common case: one request, posted from the calling thread.
+		return s.encodeChunk(msgs, 0, len(msgs), s.inlinePost())
+	}
+}
 
 // request is one HEC POST in the making, shared by every batch whose events
 // it carries.
@@ -152,9 +168,9 @@ func (s *Sender) addEvent(r *request, m *Message) *request {
 	}
 	mark := len(r.body)
 	if s.raw != nil {
-		r.body = appendLine(r.body, m)
+		r.body = event.AppendLine(r.body, m.Body)
 	} else {
-		r.body = s.enc.AppendMessage(r.body, m)
+		r.body = s.encode(r.body, m)
 	}
 	if len(r.body) > s.cfg.BatchMaxBytes && len(r.ends) > 0 {
 		next := newRequest()

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 )
 
 // Option names, as written in rsyslog's action(...) and passed through the
@@ -65,34 +67,34 @@ const (
 const (
 	// Splunk's own guidance is batches of a few hundred events; with ~300-byte
 	// syslog events this keeps a request near 150 KB.
-	DefaultBatchMaxEvents = 500
+	defaultBatchMaxEvents = 500
 	// Splunk's HEC max_content_length defaults to 1,000,000 bytes on older
 	// releases; staying under it avoids 413s on any version.
-	DefaultBatchMaxBytes = 1000000
+	defaultBatchMaxBytes = 1000000
 	// rsyslog hands us whole batches already; waiting only pays when several
 	// rsyslog workers commit at the same time.
-	DefaultBatchMaxDelay = 0
+	defaultBatchMaxDelay = 0
 	// gzip level 1 gets most of the size reduction for a fraction of the CPU.
-	DefaultCompressLevel = 1
+	defaultCompressLevel = 1
 	// Long enough for a busy indexer, short enough that a dead peer is noticed
 	// well inside rsyslog's default queue.timeoutActionCompletion of 1 s x retries.
-	DefaultTimeout = 10 * time.Second
+	defaultTimeout = 10 * time.Second
 	// Enough requests in flight to hide loopback and LAN round trips.
-	DefaultConnections = 4
+	defaultConnections = 4
 	// Retry transient failures inside the module for this long before handing
 	// the batch back to rsyslog as suspended (rsyslog then owns the retry).
-	DefaultRetryMaxTime = 30 * time.Second
-	DefaultSourcetype   = "syslog"
+	defaultRetryMaxTime = 30 * time.Second
+	defaultSourcetype   = "syslog"
 	// Splunk indexes events of any size, but its default props.conf TRUNCATE
 	// cuts lines at 10,000 bytes; 1 MiB keeps real multi-line events whole
 	// and still stops a runaway message from becoming one giant request.
-	DefaultEventMaxBytes = 1 << 20
+	defaultEventMaxBytes = 1 << 20
 	// Indexer acknowledgement: how often outstanding ackIds are polled (one
 	// request per channel for all of them), and how long a request may stay
 	// unacknowledged before it is sent again. Splunk acks after indexing,
 	// typically within a few seconds.
-	DefaultAckInterval = 500 * time.Millisecond
-	DefaultAckTimeout  = 30 * time.Second
+	defaultAckInterval = 500 * time.Millisecond
+	defaultAckTimeout  = 30 * time.Second
 )
 
 // Config is everything one HEC destination needs. The zero value is not
@@ -137,22 +139,27 @@ type Config struct {
 	ActionID string
 }
 
-// DefaultConfig returns a Config with every default set and no endpoint or token.
-func DefaultConfig() Config {
+// shape is the action's fixed event metadata, for the encoder.
+func (c *Config) shape() event.Shape {
+	return event.Shape{Index: c.Index, Source: c.Source, Sourcetype: c.Sourcetype, Host: c.Host, TemplateJSON: c.TemplateJSON}
+}
+
+// defaultConfig returns a Config with every default set and no endpoint or token.
+func defaultConfig() Config {
 	return Config{
-		Sourcetype:     DefaultSourcetype,
-		BatchMaxEvents: DefaultBatchMaxEvents,
-		BatchMaxBytes:  DefaultBatchMaxBytes,
-		BatchMaxDelay:  DefaultBatchMaxDelay,
-		CompressLevel:  DefaultCompressLevel,
-		Timeout:        DefaultTimeout,
-		Connections:    DefaultConnections,
-		RetryMaxTime:   DefaultRetryMaxTime,
+		Sourcetype:     defaultSourcetype,
+		BatchMaxEvents: defaultBatchMaxEvents,
+		BatchMaxBytes:  defaultBatchMaxBytes,
+		BatchMaxDelay:  defaultBatchMaxDelay,
+		CompressLevel:  defaultCompressLevel,
+		Timeout:        defaultTimeout,
+		Connections:    defaultConnections,
+		RetryMaxTime:   defaultRetryMaxTime,
 		TLSVerify:      true,
-		EventMaxBytes:  DefaultEventMaxBytes,
+		EventMaxBytes:  defaultEventMaxBytes,
 		EventOversize:  OversizeTruncate,
-		AckInterval:    DefaultAckInterval,
-		AckTimeout:     DefaultAckTimeout,
+		AckInterval:    defaultAckInterval,
+		AckTimeout:     defaultAckTimeout,
 		Endpoint:       EndpointEvent,
 	}
 }
@@ -161,14 +168,14 @@ func DefaultConfig() Config {
 // whole milliseconds, sizes whole bytes, switches "on"/"off" (rsyslog's
 // binary values). Unknown names are errors: a typo must not pass silently.
 func ParseOptions(opts map[string]string) (Config, error) {
-	c := DefaultConfig()
+	c := defaultConfig()
 	var err error
 	for name, v := range opts {
 		switch name {
 		case OptServer:
 			c.Endpoints = nil
 			for _, s := range strings.Split(v, ",") {
-				u, perr := ParseEndpoint(strings.TrimSpace(s))
+				u, perr := parseEndpoint(strings.TrimSpace(s))
 				if perr != nil {
 					return c, perr
 				}
@@ -240,9 +247,9 @@ func ParseOptions(opts map[string]string) (Config, error) {
 	return c, c.Validate()
 }
 
-// ParseEndpoint checks one HEC base URL: http or https, a host, an optional
+// parseEndpoint checks one HEC base URL: http or https, a host, an optional
 // port (default 8088, HEC's port) and no path beyond "/".
-func ParseEndpoint(s string) (*url.URL, error) {
+func parseEndpoint(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %q is not a URL: %v", OptServer, s, err)

@@ -4,6 +4,8 @@ package hec
 
 import (
 	"sync/atomic"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 )
 
 // Counter names one of the sender's running totals. The order is the
@@ -84,7 +86,7 @@ func (s *Sender) Stats() Stats {
 }
 
 // countAnswer counts one posted request and what came back.
-func (s *Sender) countAnswer(res *Result, bytes int) {
+func (s *Sender) countAnswer(res *endpoint.Result, bytes int) {
 	s.stats.add(CtrRequests, 1)
 	s.stats.add(CtrBytesSent, int64(bytes))
 	switch {

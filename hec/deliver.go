@@ -2,12 +2,30 @@
 
 package hec
 
+// The data path of one action: Deliver takes a batch from rsyslog and
+// passes it through the stages, each in a file of its own:
+//
+//	shape.go     event.maxbytes, fields check, raw endpoint grouping
+//	batch.go     encoding into requests (internal/event: the wire format)
+//	post.go      retries, partial failures, acks (internal/endpoint: one
+//	             endpoint's requests, answers and ack polls)
+//	endpoints.go which endpoint gets a request, set-aside and health probes
+//	refused.go   the one path of an event that will not be delivered
+//	stop.go      waiting for answers, and what a stop ends
+//	spool.go     saving a stranded batch and replaying it (internal/spoolfile)
+//	counters.go  running totals for impstats and the log
+//	recommit.go  rsyslog's one-at-a-time re-commits folded into one request
+
 import (
 	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
 )
 
 // Message is one rendered syslog message: the event time ("unix.fraction"),
@@ -18,6 +36,17 @@ type Message struct {
 	Meta             Meta
 	skip             bool   // set aside by event.oversize="reject"
 	query            string // raw endpoint: the request query its metadata makes
+}
+
+// Meta is a message's own HEC metadata, rendered by rsyslog templates the
+// action names (index.template, ...). An empty value means the action's
+// fixed value, and when that is unset too, HEC's default for the token
+// (host: the message's hostname).
+type Meta = event.Meta
+
+// encode appends m's event object to dst.
+func (s *Sender) encode(dst []byte, m *Message) []byte {
+	return s.enc.AppendWithMeta(dst, m.Time, m.Host, m.Body, &m.Meta)
 }
 
 // Logger receives the client's diagnostics; severity uses syslog's numbers.
@@ -37,23 +66,23 @@ const (
 // requests when batch.maxdelay lets them.
 type Sender struct {
 	cfg       Config
-	enc       *Encoder
-	endpoints []*endpoint
+	enc       *event.Encoder
+	endpoints []*target
 	next      atomic.Uint32 // round-robin cursor over endpoints
 	// firstAnswer is closed once an endpoint answered its first health
 	// probe (setaside.go).
 	firstAnswer     chan struct{}
 	firstAnswerOnce sync.Once
-	firstProbes     atomic.Int32 // first probes not yet back
-	slots           chan int     // connection slots: one per request on the wire
-	acks            *acker       // nil unless useack is on
+	firstProbes     atomic.Int32    // first probes not yet back
+	slots           chan int        // connection slots: one per request on the wire
+	acks            *endpoint.Acker // nil unless useack is on
 	log             Logger
 	health          healthLog
 	rejects         *errorFile
 	summary         summary
-	spool           *spool     // nil without spool.dir
-	raw             *rawFormat // nil unless endpoint="raw"
-	dataPath        string     // PathEvent or PathRaw
+	spool           *spoolfile.Spool // nil without spool.dir
+	raw             *rawFormat       // nil unless endpoint="raw"
+	dataPath        string           // endpoint.PathEvent or endpoint.PathRaw
 	badFields       badFieldsLog
 	stats           counters
 	// stopping is set once rsyslog asked a thread waiting in Deliver to
@@ -80,19 +109,19 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	if log == nil {
 		log = func(int, string) {}
 	}
-	s := &Sender{cfg: cfg, enc: NewEncoder(&cfg), log: log, slots: make(chan int, cfg.Connections),
-		haltCh: make(chan struct{}), dataPath: PathEvent}
+	s := &Sender{cfg: cfg, enc: event.NewEncoder(cfg.shape()), log: log, slots: make(chan int, cfg.Connections),
+		haltCh: make(chan struct{}), dataPath: endpoint.PathEvent}
 	if cfg.Endpoint == EndpointRaw {
-		s.raw, s.dataPath = newRawFormat(&cfg), PathRaw
+		s.raw, s.dataPath = newRawFormat(&cfg), endpoint.PathRaw
 	}
 	for i := range cfg.Connections {
 		s.slots <- i
 	}
 	if cfg.UseAck {
-		s.acks = &acker{interval: cfg.AckInterval, log: log, waiting: map[ackKey]chan struct{}{}}
+		s.acks = endpoint.NewAcker(cfg.AckInterval)
 	}
 	for _, u := range cfg.Endpoints {
-		ep, err := newEndpoint(u, &cfg, s.abortWait)
+		ep, err := newTarget(u, &cfg, s.abortWait)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +139,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	s.summary.s = s
 	if cfg.SpoolDir != "" {
 		s.spool = claimSpool(&cfg)
-		if err := checkWritable(cfg.SpoolDir); err != nil {
+		if err := spoolfile.CheckWritable(cfg.SpoolDir); err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d; privDropToUser/Group "+
 				"apply before the module starts): %v - the batch in flight when rsyslogd stops cannot be saved; "+
 				"give that user write access", OptSpoolDir, cfg.SpoolDir, os.Getuid(), os.Getgid(), err))
@@ -136,12 +165,9 @@ func (s *Sender) Close() {
 	s.stats.ext.Store(nil)
 	s.summary.flush()
 	if s.spool != nil {
-		s.spool.release()
+		s.spool.Release()
 	}
 }
-
-// Config returns the validated configuration.
-func (s *Sender) Config() Config { return s.cfg }
 
 // ErrSuspend wraps failures after which the batch must go back to rsyslog to
 // be retried later: HEC unreachable past retry.maxtime, or misconfigured.
@@ -172,38 +198,9 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 		id := s.callers.add(stopping)
 		defer s.callers.remove(id)
 	}
-	s.limitSizes(msgs)
-	s.checkFields(msgs)
-	if s.raw != nil {
-		s.raw.group(msgs)
-	}
-	var spans []span
-	switch {
-	case s.cfg.BatchMaxDelay > 0:
-		spans = s.encodeShared(msgs)
-	case len(msgs) > s.cfg.BatchMaxEvents:
-		spans = s.encodeParallel(msgs)
-	default:
-		// The common case: one request, posted from the calling thread.
-		spans = s.encodeChunk(msgs, 0, len(msgs), s.inlinePost())
-	}
-
-	var errs []error
-	var left []span // undelivered when stopping
-	gaveUp := false
-	for _, sp := range spans {
-		if stopping == nil {
-			<-sp.r.done
-		} else if !s.await(sp.r) {
-			gaveUp = true
-			left = append(left, sp)
-			continue
-		}
-		if sp.r.err != nil {
-			errs = append(errs, sp.r.err)
-			left = append(left, sp)
-		}
-	}
+	s.shape(msgs)                                  // shape.go
+	spans := s.batch(msgs)                         // batch.go, posting in post.go
+	left, errs, gaveUp := s.await(spans, stopping) // stop.go
 	if len(errs) == 0 && len(left) == 0 {
 		return nil
 	}

@@ -7,9 +7,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 )
 
 // Endpoint health. An endpoint that fails a request transiently (no
@@ -31,6 +34,27 @@ const (
 	flapLogEvery = time.Minute
 )
 
+// target is one configured HEC endpoint with its standing.
+type target struct {
+	*endpoint.Endpoint
+	standing standing
+}
+
+// newTarget prepares the endpoint at u; abort is asked whenever a wait for
+// it is interrupted (true: the Sender is stopping).
+func newTarget(u *url.URL, c *Config, abort func() bool) (*target, error) {
+	o := endpoint.Options{Token: c.Token, Connections: c.Connections, Timeout: c.Timeout,
+		Channels: c.UseAck || c.Endpoint == EndpointRaw, Abort: abort}
+	if u.Scheme == "https" {
+		tc, err := tlsConfig(u.Hostname(), c)
+		if err != nil {
+			return nil, err
+		}
+		o.TLS = tc
+	}
+	return &target{Endpoint: endpoint.New(u, o)}, nil
+}
+
 // standing is one endpoint's health as the sender sees it.
 type standing struct {
 	mu      sync.Mutex
@@ -44,7 +68,7 @@ type standing struct {
 }
 
 // setAside marks ep as out of traffic for cause, logging it (rate-limited).
-func (s *Sender) setAside(ep *endpoint, cause string) {
+func (s *Sender) setAside(ep *target, cause string) {
 	st := &ep.standing
 	st.mu.Lock()
 	if st.aside && st.loggedAside {
@@ -65,7 +89,7 @@ func (s *Sender) setAside(ep *endpoint, cause string) {
 	st.mu.Unlock()
 	if logIt {
 		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s set aside: %s; it gets traffic again once its health endpoint answers%s",
-			ep.base, cause, more))
+			ep.URL, cause, more))
 	}
 }
 
@@ -88,7 +112,7 @@ func (s *Sender) initStanding() {
 // pick returns the endpoint for the next request: round robin over those
 // in standing, else over all. Until the first health answer after the
 // start it waits, at most timeout.
-func (s *Sender) pick() *endpoint {
+func (s *Sender) pick() *target {
 	select {
 	case <-s.firstAnswer:
 	default:
@@ -118,8 +142,8 @@ func (s *Sender) pick() *endpoint {
 // refused, reset, 5xx, busy). A refused event or a bad token says nothing
 // about the endpoint's health. A single endpoint is never set aside: there
 // is nowhere else to go.
-func (s *Sender) judge(ep *endpoint, res *Result) {
-	if res.Outcome != Transient || len(s.endpoints) == 1 {
+func (s *Sender) judge(ep *target, res *endpoint.Result) {
+	if res.Outcome != endpoint.Transient || len(s.endpoints) == 1 {
 		return
 	}
 	s.setAside(ep, res.Error())
@@ -128,7 +152,7 @@ func (s *Sender) judge(ep *endpoint, res *Result) {
 
 // startProbe asks ep's health endpoint until it answers, then puts ep
 // back. One prober per endpoint at a time; it ends with the sender.
-func (s *Sender) startProbe(ep *endpoint) {
+func (s *Sender) startProbe(ep *target) {
 	st := &ep.standing
 	st.mu.Lock()
 	if st.probing {
@@ -140,8 +164,8 @@ func (s *Sender) startProbe(ep *endpoint) {
 	go func() {
 		wait := probeFirst
 		for first := true; ; first = false {
-			res := ep.health()
-			alive := healthy(&res)
+			res := ep.Health()
+			alive := res.Healthy()
 			if !alive {
 				s.setAside(ep, "health endpoint: "+res.Error())
 			}
@@ -154,7 +178,7 @@ func (s *Sender) startProbe(ep *endpoint) {
 				st.aside, st.probing, st.loggedAside = false, false, false
 				st.mu.Unlock()
 				if logBack {
-					s.log(SevInfo, fmt.Sprintf("omsplunkgo: %s answers its health endpoint again and gets traffic again", ep.base))
+					s.log(SevInfo, fmt.Sprintf("omsplunkgo: %s answers its health endpoint again and gets traffic again", ep.URL))
 				}
 				return
 			}
@@ -171,24 +195,13 @@ func (s *Sender) startProbe(ep *endpoint) {
 	}()
 }
 
-// healthy says whether a health probe's answer lets the endpoint have
-// traffic: HEC says it is healthy, or an HTTP server answers that the
-// health path is not for it (some load balancers do not pass it on),
-// which still shows it is up. No answer, 5xx and 429 do not.
-func healthy(res *Result) bool {
-	if res.Outcome == Delivered {
-		return true
-	}
-	return res.Err == nil && res.Status >= 400 && res.Status < 500 && res.Status != 429
-}
-
 // Probe reports whether any endpoint says it is healthy; rsyslog's
 // tryResume uses it before giving the action new batches.
 func (s *Sender) Probe() error {
 	var errs []error
 	for _, ep := range s.endpoints {
-		res := ep.health()
-		if res.Outcome == Delivered {
+		res := ep.Health()
+		if res.Outcome == endpoint.Delivered {
 			return nil
 		}
 		errs = append(errs, errors.New(res.Error()))
@@ -208,7 +221,7 @@ type healthLog struct {
 }
 
 // noAck logs, once, that HEC answers without ackIds although useack is on.
-func (h *healthLog) noAck(res Result) {
+func (h *healthLog) noAck(res endpoint.Result) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.noAcks {
@@ -219,9 +232,9 @@ func (h *healthLog) noAck(res Result) {
 		"acknowledgement is off for this token in Splunk, so HTTP 200 is all the delivery proof there is")
 }
 
-func (h *healthLog) report(res Result) {
+func (h *healthLog) report(res endpoint.Result) {
 	cause := ""
-	if res.Outcome != Delivered {
+	if res.Outcome != endpoint.Delivered {
 		cause = res.Outcome.String()
 		if res.Reply.Code >= 0 {
 			cause += fmt.Sprintf(" (HEC code %d)", res.Reply.Code)
@@ -239,10 +252,10 @@ func (h *healthLog) report(res Result) {
 	switch {
 	case cause == "":
 		h.log(SevInfo, "omsplunkgo: HEC accepts events again (was: "+prev+")")
-	case res.Outcome == Misconfigured:
+	case res.Outcome == endpoint.Misconfigured:
 		h.log(SevErr, "omsplunkgo: "+res.Error()+" - check the action's token, server and TLS settings; "+
 			"retrying for up to retry.maxtime")
-	case res.Outcome == Rejected:
+	case res.Outcome == endpoint.Rejected:
 		h.log(SevErr, "omsplunkgo: "+res.Error()+h.rejectNote)
 	default:
 		h.log(SevWarning, "omsplunkgo: "+res.Error()+" - retrying")

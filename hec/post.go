@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 )
 
 // Stage 3 of Deliver, posting: a request goes to an endpoint (endpoints.go)
@@ -37,7 +40,7 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 		if err != nil {
 			return err
 		}
-		if res.Outcome == Delivered {
+		if res.Outcome == endpoint.Delivered {
 			if s.acks != nil && !s.acknowledged(res) {
 				if s.stopping.Load() {
 					return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
@@ -55,7 +58,7 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 		case len(ends) == 1:
 			s.rejectEvent(query, body, res)
 			return nil
-		case k < 0 && res.Reply.Code == CodeIncorrectIndex && s.raw != nil:
+		case k < 0 && res.Reply.Code == endpoint.CodeIncorrectIndex && s.raw != nil:
 			start := 0
 			for _, e := range ends {
 				s.rejectEvent(query, body[start:e], res)
@@ -95,12 +98,12 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 }
 
 // acknowledged waits for HEC's ack of a delivered request.
-func (s *Sender) acknowledged(res Result) bool {
+func (s *Sender) acknowledged(res endpoint.Result) bool {
 	if res.Reply.AckID < 0 {
 		s.health.noAck(res)
 		return true // this token has acks off: the 200 is all HEC will say
 	}
-	if s.acks.wait(ackKey{res.ep, res.channel, res.Reply.AckID}, s.cfg.AckTimeout, s.haltCh) {
+	if s.acks.Wait(res, s.cfg.AckTimeout, s.haltCh) {
 		return true
 	}
 	if s.stopping.Load() {
@@ -108,7 +111,7 @@ func (s *Sender) acknowledged(res Result) bool {
 	}
 	s.stats.add(CtrAckTimeouts, 1)
 	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; sending the request again",
-		res.URL, res.Reply.AckID, res.channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
+		res.URL, res.Reply.AckID, res.Channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
 	return false
 }
 
@@ -116,13 +119,13 @@ func (s *Sender) acknowledged(res Result) bool {
 // Rejected), retrying transient failures with backoff until deadline. It
 // holds a connection slot meanwhile, so an outage does not pile up
 // requests. The error wraps ErrSuspend.
-func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (Result, error) {
+func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (endpoint.Result, error) {
 	slot := <-s.slots
 	defer func() { s.slots <- slot }()
 	payload := body
 	if s.cfg.Compress {
 		z := bodyPool.Get().(*[]byte)
-		*z = appendGzip((*z)[:0], body, s.cfg.CompressLevel)
+		*z = event.AppendGzip((*z)[:0], body, s.cfg.CompressLevel)
 		payload = *z
 		defer bodyPool.Put(z)
 	}
@@ -130,20 +133,19 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (Re
 	for {
 		ep := s.pick()
 		channel := ""
-		if ep.channels != nil {
-			channel = ep.channels[slot]
+		if ep.Channels != nil {
+			channel = ep.Channels[slot]
 		}
-		res := ep.postData(s.dataPath, query, payload, s.cfg.Compress, channel)
-		res.ep, res.channel = ep, channel
+		res := ep.Post(s.dataPath, query, payload, s.cfg.Compress, channel)
 		s.countAnswer(&res, len(payload))
 		s.judge(ep, &res)
-		if res.Reply.Code == CodeIncorrectIndex && s.cfg.PerMessageIndex {
+		if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.PerMessageIndex {
 			// The index came from the message: the event is at fault, not
 			// the action, and must not hold up the rest.
-			res.Outcome = Rejected
+			res.Outcome = endpoint.Rejected
 		}
 		s.health.report(res)
-		if res.Outcome == Delivered || res.Outcome == Rejected {
+		if res.Outcome == endpoint.Delivered || res.Outcome == endpoint.Rejected {
 			return res, nil
 		}
 		// Transient and configuration failures alike are tried again until

@@ -11,6 +11,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
 )
 
 // errorFile records events HEC refused for good (or that event.oversize
@@ -31,14 +35,14 @@ type errorFile struct {
 	truncated bool // the first truncation was logged
 }
 
-// write appends one rejected event; res is HEC's answer, nil when the
+// write appends one rejected event object; res is HEC's answer, nil when the
 // module itself rejected the event.
-func (e *errorFile) write(event []byte, reason string, res *Result) {
+func (e *errorFile) write(ev []byte, reason string, res *endpoint.Result) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.path == "" || e.failed {
 		e.log(SevErr, fmt.Sprintf("omsplunkgo: event set aside (%s); set errorfile to keep such events: %s",
-			reason, preview(event)))
+			reason, preview(ev)))
 		return
 	}
 	if e.f == nil {
@@ -46,16 +50,16 @@ func (e *errorFile) write(event []byte, reason string, res *Result) {
 		if err != nil {
 			e.failed = true
 			e.log(SevErr, fmt.Sprintf("omsplunkgo: errorfile: %v; rejected events are only logged from now on", err))
-			e.log(SevErr, fmt.Sprintf("omsplunkgo: event set aside (%s): %s", reason, preview(event)))
+			e.log(SevErr, fmt.Sprintf("omsplunkgo: event set aside (%s): %s", reason, preview(ev)))
 			return
 		}
 		e.f = f
 	}
-	line := make([]byte, 0, len(event)+len(reason)+96)
+	line := make([]byte, 0, len(ev)+len(reason)+96)
 	line = append(line, `{"time":`...)
 	line = strconv.AppendQuote(line, time.Now().UTC().Format(time.RFC3339Nano))
 	line = append(line, `,"reason":`...)
-	line = AppendJSONString(line, []byte(reason))
+	line = event.AppendJSONString(line, []byte(reason))
 	if res != nil {
 		line = append(line, `,"http_status":`...)
 		line = strconv.AppendInt(line, int64(res.Status), 10)
@@ -63,10 +67,10 @@ func (e *errorFile) write(event []byte, reason string, res *Result) {
 		line = strconv.AppendInt(line, int64(res.Reply.Code), 10)
 	}
 	line = append(line, `,"event":`...)
-	line = append(line, event...)
+	line = append(line, ev...)
 	line = append(line, "}\n"...)
 	if _, err := e.f.Write(line); err != nil {
-		e.log(SevErr, fmt.Sprintf("omsplunkgo: errorfile %s: %v; event: %s", e.path, err, preview(event)))
+		e.log(SevErr, fmt.Sprintf("omsplunkgo: errorfile %s: %v; event: %s", e.path, err, preview(ev)))
 	}
 }
 
@@ -81,7 +85,7 @@ func (e *errorFile) check() error {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return checkWritable(filepath.Dir(e.path))
+	return spoolfile.CheckWritable(filepath.Dir(e.path))
 }
 
 // usable reports whether events are written to the file (not only logged).
@@ -155,13 +159,21 @@ func (m *summary) flush() {
 		st.Rejected, where, st.Truncated, OptEventMaxBytes, m.s.cfg.EventMaxBytes, st.Delivered))
 }
 
-// rejectEvent sets one event of a request aside; a raw line is written as
-// the event object it stands for.
-func (s *Sender) rejectEvent(query string, ev []byte, res Result) {
-	if s.raw != nil {
-		ev = rawAsEvent(query, ev)
-	}
+// refuse is the one path of an event that will not be delivered: HEC
+// refused it for good (res is HEC's answer), or the module did before
+// sending it (res nil). It goes to the error file (or the log), is counted
+// as rejected and shows in the next summary.
+func (s *Sender) refuse(ev []byte, reason string, res *endpoint.Result) {
 	s.stats.add(CtrRejected, 1)
 	s.summary.changed()
-	s.rejects.write(ev, res.Error(), &res)
+	s.rejects.write(ev, reason, res)
+}
+
+// rejectEvent refuses one event of a request HEC answered; a raw line is
+// written as the event object it stands for.
+func (s *Sender) rejectEvent(query string, ev []byte, res endpoint.Result) {
+	if s.raw != nil {
+		ev = event.RawAsEvent(query, ev)
+	}
+	s.refuse(ev, res.Error(), &res)
 }

@@ -4,18 +4,28 @@ package hec
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 )
 
 // Stage 1 of Deliver, shaping: each message is made fit for HEC before it
 // is encoded. event.maxbytes cuts or sets aside an oversized text, a fields
 // rendering HEC would refuse is dropped, and for the raw endpoint the batch
 // is grouped by the metadata that goes into each request's query string.
+
+// shape makes msgs fit for HEC, in place.
+func (s *Sender) shape(msgs []Message) {
+	s.limitSizes(msgs)
+	s.checkFields(msgs)
+	if s.raw != nil {
+		s.raw.group(msgs)
+	}
+}
 
 // limitSizes applies event.maxbytes to each message text.
 func (s *Sender) limitSizes(msgs []Message) {
@@ -32,10 +42,8 @@ func (s *Sender) limitSizes(msgs []Message) {
 			m.Body = truncateUTF8(m.Body, max)
 			continue
 		}
-		ev := s.enc.AppendMessage(nil, m)
-		s.stats.add(CtrRejected, 1)
-		s.summary.changed()
-		s.rejects.write(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
+		ev := s.encode(nil, m)
+		s.refuse(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
 		m.skip = true
 	}
 }
@@ -62,7 +70,7 @@ func (s *Sender) checkFields(msgs []Message) {
 		if len(f) == 0 {
 			continue
 		}
-		ok, empty := validFields(f)
+		ok, empty := event.ValidFields(f)
 		if ok && !empty {
 			continue
 		}
@@ -121,32 +129,8 @@ func newRawFormat(c *Config) *rawFormat {
 		Sourcetype: []byte(c.Sourcetype), Host: []byte(c.Host)}}
 }
 
-// query is the query string for m's metadata: its own values, else the
-// action's; the message's hostname is not used (Splunk reads it from the
-// line).
-func (f *rawFormat) query(m *Message) string {
-	var b strings.Builder
-	add := func(name string, own, fixed []byte) {
-		v := own
-		if len(v) == 0 {
-			v = fixed
-		}
-		if len(v) == 0 {
-			return
-		}
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(name)
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(string(v)))
-	}
-	add("index", m.Meta.Index, f.fixed.Index)
-	add("source", m.Meta.Source, f.fixed.Source)
-	add("sourcetype", m.Meta.Sourcetype, f.fixed.Sourcetype)
-	add("host", m.Meta.Host, f.fixed.Host)
-	return b.String()
-}
+// query is the query string for m's metadata (event.RawQuery).
+func (f *rawFormat) query(m *Message) string { return event.RawQuery(&m.Meta, &f.fixed) }
 
 // group sets each message's query and orders msgs so that equal queries
 // are adjacent, keeping the order within each query.

@@ -93,9 +93,29 @@ func (s *Sender) abortWait() bool { return s.pastGrace() }
 // caller from polling its stop flag.
 func (s *Sender) inlinePost() bool { return s.acks == nil }
 
-// await waits for r, posted on another goroutine, and reports whether it
-// finished; false once the Sender halted more than stopGrace ago.
-func (s *Sender) await(r *request) bool {
+// await waits for the requests of a Deliver call. It returns the spans
+// not delivered with the errors of their requests; with a stop flag, a
+// request still unanswered stopGrace after the halt is left (gaveUp).
+func (s *Sender) await(spans []span, stopping func() bool) (left []span, errs []error, gaveUp bool) {
+	for _, sp := range spans {
+		if stopping == nil {
+			<-sp.r.done
+		} else if !s.awaitOne(sp.r) {
+			gaveUp = true
+			left = append(left, sp)
+			continue
+		}
+		if sp.r.err != nil {
+			errs = append(errs, sp.r.err)
+			left = append(left, sp)
+		}
+	}
+	return left, errs, gaveUp
+}
+
+// awaitOne waits for r, posted on another goroutine, and reports whether
+// it finished; false once the Sender halted more than stopGrace ago.
+func (s *Sender) awaitOne(r *request) bool {
 	select {
 	case <-r.done: // always so for a request the caller posted itself
 		return true

@@ -19,14 +19,6 @@ import (
 
 const token = "00000000-0000-0000-0000-000000000000"
 
-// env is one test's rsyslogd + receiver.
-type env struct {
-	t    *testing.T
-	recv *hecreceiver.Receiver
-	conf *rsyslogtest.Config
-	d    *rsyslogtest.Daemon
-}
-
 // newConfig prepares an rsyslogd config in a fresh directory; action is
 // appended to the action(...) statement.
 func newConfig(t *testing.T, action string) *rsyslogtest.Config {

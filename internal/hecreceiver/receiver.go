@@ -297,6 +297,9 @@ func (r *Receiver) channel(ctx *fasthttp.RequestCtx, required bool) (string, boo
 func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	r.requests.Add(1)
 	r.bytes.Add(int64(len(ctx.Request.Body())))
+	if bytes.Equal(ctx.Request.Header.ContentEncoding(), []byte("gzip")) {
+		r.gzipped.Add(1) // counted whatever the answer, as Bytes is
+	}
 	n := r.active.Add(1)
 	defer r.active.Add(-1)
 	storeMax(&r.maxActive, n)
@@ -363,7 +366,6 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		return
 	}
 	if bytes.Equal(ctx.Request.Header.ContentEncoding(), []byte("gzip")) {
-		r.gzipped.Add(1)
 		b, err := ctx.Request.BodyGunzip()
 		if err != nil {
 			r.rejected.Add(1)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+// Package threadconn is a TCP connection whose waits block the calling OS
+// thread in poll(2), for requests posted from an rsyslog worker thread. It
+// knows nothing of HEC and never logs.
+package threadconn
 
 import (
 	"context"
@@ -30,7 +33,7 @@ type threadConn struct {
 	readDL        atomic.Int64 // unix nanoseconds, 0 = none
 	writeDL       atomic.Int64
 	// abort, if set, is asked whenever a wait is interrupted (a signal, or
-	// every pollSlice): true ends the wait with errAborted.
+	// every pollSlice): true ends the wait with ErrAborted.
 	abort  func() bool
 	closed atomic.Bool
 }
@@ -41,7 +44,8 @@ const pollSlice = 50 * time.Millisecond
 
 var errEOF = io.EOF
 
-var errAborted = errors.New("connection wait aborted: sender is stopping")
+// ErrAborted ends a wait that abort asked to end.
+var ErrAborted = errors.New("connection wait aborted: sender is stopping")
 
 // timeoutError is what a passed deadline returns; fasthttp and net callers
 // check Timeout().
@@ -51,8 +55,8 @@ func (timeoutError) Error() string   { return "i/o timeout" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 
-// dialThread connects to addr ("host:port") within timeout.
-func dialThread(addr string, timeout time.Duration, abort func() bool) (net.Conn, error) {
+// Dial connects to addr ("host:port") within timeout.
+func Dial(addr string, timeout time.Duration, abort func() bool) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -189,7 +193,7 @@ func (c *threadConn) wait(events int16, dl *atomic.Int64) error {
 			return net.ErrClosed
 		}
 		if c.abort != nil && c.abort() {
-			return errAborted
+			return ErrAborted
 		}
 	}
 }
@@ -251,7 +255,7 @@ func (c *threadConn) opErr(op string, err error) error {
 	if _, ok := err.(timeoutError); ok {
 		return &net.OpError{Op: op, Net: "tcp", Source: c.local, Addr: c.remote, Err: err}
 	}
-	if err == errAborted || err == net.ErrClosed {
+	if err == ErrAborted || err == net.ErrClosed {
 		return err
 	}
 	return &net.OpError{Op: op, Net: "tcp", Source: c.local, Addr: c.remote, Err: os.NewSyscallError(op, err)}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+package threadconn
 
 import (
 	"errors"
@@ -41,7 +41,7 @@ func TestThreadConnCarriesBytesAndSeesEOF(t *testing.T) {
 		c.Write(buf[:n])
 		c.Close()
 	})
-	c, err := dialThread(addr, time.Second, nil)
+	c, err := Dial(addr, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestThreadConnCarriesBytesAndSeesEOF(t *testing.T) {
 // A read deadline ends the wait with an error net callers see as a timeout.
 func TestThreadConnReadDeadline(t *testing.T) {
 	addr := listen(t, func(c net.Conn) { time.Sleep(5 * time.Second); c.Close() })
-	c, err := dialThread(addr, time.Second, nil)
+	c, err := Dial(addr, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestThreadConnReadDeadline(t *testing.T) {
 func TestThreadConnAbortEndsWait(t *testing.T) {
 	addr := listen(t, func(c net.Conn) { time.Sleep(5 * time.Second); c.Close() })
 	var stop atomic.Bool
-	c, err := dialThread(addr, time.Second, stop.Load)
+	c, err := Dial(addr, time.Second, stop.Load)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +94,8 @@ func TestThreadConnAbortEndsWait(t *testing.T) {
 	time.AfterFunc(100*time.Millisecond, func() { stop.Store(true) })
 	start := time.Now()
 	_, err = c.Read(make([]byte, 10))
-	if !errors.Is(err, errAborted) {
-		t.Fatalf("got %v, want errAborted", err)
+	if !errors.Is(err, ErrAborted) {
+		t.Fatalf("got %v, want ErrAborted", err)
 	}
 	if d := time.Since(start); d > 100*time.Millisecond+3*pollSlice {
 		t.Fatalf("aborted after %v", d)
@@ -110,12 +110,12 @@ func TestThreadConnDialRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	if _, err := dialThread(addr, time.Second, nil); err == nil {
+	if _, err := Dial(addr, time.Second, nil); err == nil {
 		t.Fatal("dial to a closed port succeeded")
 	} else if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("got %v, want connection refused", err)
 	}
-	if _, err := dialThread("no-such-host.invalid:8088", time.Second, nil); err == nil {
+	if _, err := Dial("no-such-host.invalid:8088", time.Second, nil); err == nil {
 		t.Fatal("dial to an unresolvable name succeeded")
 	}
 }
@@ -125,7 +125,7 @@ func TestThreadConnDialRefused(t *testing.T) {
 // so only the error is checked here.)
 func TestThreadConnWriteToClosedPeerFails(t *testing.T) {
 	addr := listen(t, func(c net.Conn) { c.Close() })
-	c, err := dialThread(addr, time.Second, nil)
+	c, err := Dial(addr, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestThreadConnWriteToClosedPeerFails(t *testing.T) {
 func TestThreadConnDialsEveryAddressOfAName(t *testing.T) {
 	addr := listen(t, func(c net.Conn) { c.Write([]byte("hi")); c.Close() })
 	_, port, _ := net.SplitHostPort(addr)
-	c, err := dialThread(net.JoinHostPort("localhost", port), 2*time.Second, nil)
+	c, err := Dial(net.JoinHostPort("localhost", port), 2*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+package event
 
 import (
 	"sync"
@@ -23,8 +23,8 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// appendGzip appends the gzip compression of src at level (1..9) to dst.
-func appendGzip(dst, src []byte, level int) []byte {
+// AppendGzip appends the gzip compression of src at level (1..9) to dst.
+func AppendGzip(dst, src []byte, level int) []byte {
 	out := &sliceWriter{b: dst}
 	p := &gzipWriters[level]
 	zw, _ := p.Get().(*gzip.Writer)

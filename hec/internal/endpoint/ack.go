@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+package endpoint
 
 import (
 	"crypto/rand"
@@ -27,25 +27,32 @@ func newGUID() string {
 
 // ackKey names one outstanding acknowledgement.
 type ackKey struct {
-	ep      *endpoint
+	ep      *Endpoint
 	channel string
 	id      int64
 }
 
-// acker polls HEC's ack endpoint for every outstanding ackId, one request
-// per channel per ack.interval, and wakes the requests waiting on them.
-type acker struct {
+// Acker polls HEC's ack endpoint for every outstanding ackId, one request
+// per endpoint and channel per interval, and wakes the requests waiting on
+// them.
+type Acker struct {
 	interval time.Duration
-	log      Logger
 
 	mu      sync.Mutex
 	waiting map[ackKey]chan struct{}
 	running bool
 }
 
-// wait blocks until HEC acknowledges id on ep's channel, timeout passes or
-// stop closes; it reports whether the ack came.
-func (a *acker) wait(k ackKey, timeout time.Duration, stop <-chan struct{}) bool {
+// NewAcker polls every interval while acks are outstanding.
+func NewAcker(interval time.Duration) *Acker {
+	return &Acker{interval: interval, waiting: map[ackKey]chan struct{}{}}
+}
+
+// Wait blocks until HEC acknowledges the ackId of res (a delivered
+// request's Result), timeout passes or stop closes; it reports whether the
+// ack came.
+func (a *Acker) Wait(res Result, timeout time.Duration, stop <-chan struct{}) bool {
+	k := ackKey{res.Via, res.Channel, res.Reply.AckID}
 	done := make(chan struct{})
 	a.mu.Lock()
 	a.waiting[k] = done
@@ -74,11 +81,11 @@ func (a *acker) wait(k ackKey, timeout time.Duration, stop <-chan struct{}) bool
 }
 
 // poll runs while acks are outstanding.
-func (a *acker) poll() {
+func (a *Acker) poll() {
 	for {
 		time.Sleep(a.interval)
 		type chanKey struct {
-			ep      *endpoint
+			ep      *Endpoint
 			channel string
 		}
 		batch := map[chanKey][]int64{}
@@ -112,7 +119,7 @@ func (a *acker) poll() {
 }
 
 // queryAcks asks HEC which of ids on channel are indexed.
-func (e *endpoint) queryAcks(channel string, ids []int64) ([]int64, error) {
+func (e *Endpoint) queryAcks(channel string, ids []int64) ([]int64, error) {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -130,7 +137,7 @@ func (e *endpoint) queryAcks(channel string, ids []int64) ([]int64, error) {
 		return nil, err
 	}
 	if resp.StatusCode() != 200 {
-		return nil, fmt.Errorf("ack query: HTTP %d: %s", resp.StatusCode(), preview(resp.Body()))
+		return nil, fmt.Errorf("ack query: HTTP %d: %s", resp.StatusCode(), printable(resp.Body(), 200))
 	}
 	return parseAcks(resp.Body())
 }

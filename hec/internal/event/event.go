@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+// Package event writes and reads HEC's wire format for events: the JSON
+// event object (time, host, source, sourcetype, index, fields, event), its
+// strings, indexed fields, the raw endpoint's lines and query, and gzip.
+// It knows nothing of senders or rsyslog and never logs.
+package event
 
 import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	jsoniter "github.com/json-iterator/go"
@@ -30,8 +35,16 @@ type Encoder struct {
 // code 13 and takes the whole request down with it. "-" is syslog's NILVALUE.
 const EmptyEvent = "-"
 
+// Shape is an action's fixed metadata: the values every event gets unless
+// it has its own; empty ones are left out. TemplateJSON embeds a body that
+// is JSON as it is instead of quoting it.
+type Shape struct {
+	Index, Source, Sourcetype, Host string
+	TemplateJSON                    bool
+}
+
 // NewEncoder prepares the per-action parts of every event.
-func NewEncoder(c *Config) *Encoder {
+func NewEncoder(c Shape) *Encoder {
 	e := &Encoder{templateJSON: c.TemplateJSON, fixed: newFixedMeta(c)}
 	if c.Host != "" {
 		e.fixedHost = append(e.fixedHost, `"host":`...)
@@ -79,13 +92,13 @@ func (e *Encoder) AppendEvent(dst, ts, host, body []byte) []byte {
 	return e.appendBody(dst, body)
 }
 
-// AppendMessage appends m's event object to dst: AppendEvent, with the
-// message's own metadata where it has any.
-func (e *Encoder) AppendMessage(dst []byte, m *Message) []byte {
-	if m.Meta.empty() {
-		return e.AppendEvent(dst, m.Time, m.Host, m.Body)
+// AppendWithMeta is AppendEvent with the event's own metadata where it
+// has any.
+func (e *Encoder) AppendWithMeta(dst, ts, host, body []byte, meta *Meta) []byte {
+	if meta.empty() {
+		return e.AppendEvent(dst, ts, host, body)
 	}
-	return e.appendWithMeta(dst, m)
+	return e.appendWithMeta(dst, ts, host, body, meta)
 }
 
 // appendBody appends the "event" value and closes the object.
@@ -220,7 +233,8 @@ type Meta struct {
 	Index, Source, Sourcetype, Host []byte
 	// Fields is the rendering of fields.template: a JSON object whose
 	// values are strings or arrays of strings, sent as the event's
-	// indexed fields. Anything else is dropped before encoding (checkFields).
+	// indexed fields. Anything else must be dropped before encoding
+	// (ValidFields tells).
 	Fields []byte
 }
 
@@ -235,7 +249,7 @@ type fixedMeta struct {
 	host, source, sourcetype, index []byte
 }
 
-func newFixedMeta(c *Config) fixedMeta {
+func newFixedMeta(c Shape) fixedMeta {
 	q := func(v string) []byte {
 		if v == "" {
 			return nil
@@ -245,13 +259,13 @@ func newFixedMeta(c *Config) fixedMeta {
 	return fixedMeta{host: q(c.Host), source: q(c.Source), sourcetype: q(c.Sourcetype), index: q(c.Index)}
 }
 
-// appendWithMeta is AppendEvent for a message with metadata of its own;
+// appendWithMeta is AppendEvent for an event with metadata of its own;
 // keys come in the same order, with "fields" just before "event".
-func (e *Encoder) appendWithMeta(dst []byte, m *Message) []byte {
+func (e *Encoder) appendWithMeta(dst, ts, msgHost, body []byte, meta *Meta) []byte {
 	dst = append(dst, '{')
-	if isDecimal(m.Time) {
+	if isDecimal(ts) {
 		dst = append(dst, `"time":`...)
-		dst = append(dst, m.Time...)
+		dst = append(dst, ts...)
 		dst = append(dst, ',')
 	}
 	field := func(name string, own, fixed []byte) {
@@ -266,27 +280,27 @@ func (e *Encoder) appendWithMeta(dst []byte, m *Message) []byte {
 			dst = append(dst, ',')
 		}
 	}
-	host := m.Meta.Host
+	host := meta.Host
 	if len(host) == 0 && e.fixed.host == nil {
-		host = m.Host
+		host = msgHost
 	}
 	field(`"host":`, host, e.fixed.host)
-	field(`"source":`, m.Meta.Source, e.fixed.source)
-	field(`"sourcetype":`, m.Meta.Sourcetype, e.fixed.sourcetype)
-	field(`"index":`, m.Meta.Index, e.fixed.index)
-	if len(m.Meta.Fields) > 0 {
+	field(`"source":`, meta.Source, e.fixed.source)
+	field(`"sourcetype":`, meta.Sourcetype, e.fixed.sourcetype)
+	field(`"index":`, meta.Index, e.fixed.index)
+	if len(meta.Fields) > 0 {
 		dst = append(dst, `"fields":`...)
-		dst = append(dst, m.Meta.Fields...)
+		dst = append(dst, meta.Fields...)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"event":`...)
-	return e.appendBody(dst, m.Body)
+	return e.appendBody(dst, body)
 }
 
-// validFields reports whether b is one JSON object whose values are all
+// ValidFields reports whether b is one JSON object whose values are all
 // strings or arrays of strings (what HEC takes as indexed fields), and
 // whether it has no members. Surrounding white space is allowed.
-func validFields(b []byte) (ok, empty bool) {
+func ValidFields(b []byte) (ok, empty bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false, false
@@ -410,21 +424,47 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-// appendLine appends m as one line of a raw request. An empty text would
-// be no event at all; it becomes "-", like an empty event.
-func appendLine(dst []byte, m *Message) []byte {
-	if len(m.Body) == 0 {
+// AppendLine appends body as one line of a raw request. An empty text
+// would be no event at all; it becomes "-", like an empty event.
+func AppendLine(dst, body []byte) []byte {
+	if len(body) == 0 {
 		dst = append(dst, EmptyEvent...)
 	} else {
-		dst = append(dst, m.Body...)
+		dst = append(dst, body...)
 	}
 	return append(dst, '\n')
 }
 
-// decodeEvent reads back an event object of the spool into a message whose
-// metadata is the event's own. A non-string event is kept as JSON text.
-func decodeEvent(ev []byte) Message {
-	var m Message
+// RawQuery is the raw endpoint's query string for an event's metadata: its
+// own values, else the action's (fixed); the message's hostname is not
+// used (Splunk reads it from the line).
+func RawQuery(own, fixed *Meta) string {
+	var b strings.Builder
+	add := func(name string, own, fixed []byte) {
+		v := own
+		if len(v) == 0 {
+			v = fixed
+		}
+		if len(v) == 0 {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(string(v)))
+	}
+	add("index", own.Index, fixed.Index)
+	add("source", own.Source, fixed.Source)
+	add("sourcetype", own.Sourcetype, fixed.Sourcetype)
+	add("host", own.Host, fixed.Host)
+	return b.String()
+}
+
+// Decode reads an event object back into its metadata and text (a
+// non-string event is kept as JSON text).
+func Decode(ev []byte) (meta Meta, body []byte) {
 	it := jsoniter.ConfigFastest.BorrowIterator(ev)
 	defer jsoniter.ConfigFastest.ReturnIterator(it)
 	str := func() []byte {
@@ -437,26 +477,26 @@ func decodeEvent(ev []byte) Message {
 	it.ReadObjectCB(func(it *jsoniter.Iterator, field string) bool {
 		switch field {
 		case "host":
-			m.Meta.Host = str()
+			meta.Host = str()
 		case "source":
-			m.Meta.Source = str()
+			meta.Source = str()
 		case "sourcetype":
-			m.Meta.Sourcetype = str()
+			meta.Sourcetype = str()
 		case "index":
-			m.Meta.Index = str()
+			meta.Index = str()
 		case "event":
-			m.Body = str()
+			body = str()
 		default:
 			it.Skip()
 		}
 		return it.Error == nil
 	})
-	return m
+	return meta, body
 }
 
-// rawAsEvent turns one line of a raw request back into the event object it
-// stands for, with the request's metadata, for the error file.
-func rawAsEvent(query string, line []byte) []byte {
+// RawAsEvent turns one line of a raw request back into the event object
+// it stands for, with the request's metadata.
+func RawAsEvent(query string, line []byte) []byte {
 	q, _ := url.ParseQuery(query)
 	ev := []byte{'{'}
 	for _, k := range [...]string{"host", "source", "sourcetype", "index"} {

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+// Package endpoint is one HEC endpoint as HEC's wire protocol sees it:
+// posting a request of events, reading HEC's answer into what it means for
+// the events (Outcome), the health check, and indexer acknowledgement
+// polling. It knows nothing of batching, retries or rsyslog, and never
+// logs: what it learns comes back in a Result.
+package endpoint
 
 import (
 	"bytes"
@@ -17,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/threadconn"
 	"github.com/valyala/fasthttp"
 )
 
@@ -68,8 +74,10 @@ type Result struct {
 	// RetryAfter is what a 429 or 503 asked for in Retry-After, else 0.
 	RetryAfter time.Duration
 
-	ep      *endpoint // where it was sent, and on which channel (acks)
-	channel string
+	// Via is the endpoint the request went to and Channel the channel it
+	// went on (acks are tracked per endpoint and channel).
+	Via     *Endpoint
+	Channel string
 }
 
 func (r Result) Error() string {
@@ -85,29 +93,43 @@ func (r Result) Error() string {
 	}
 }
 
-type endpoint struct {
-	base    string
+// Endpoint is one HEC base URL with its connections.
+type Endpoint struct {
+	// URL is the base URL as configured, for log lines.
+	URL     string
 	client  *fasthttp.HostClient
 	auth    string
 	timeout time.Duration
-	// channels holds one HEC channel GUID per connection slot, used when
-	// indexer acknowledgement is on (acks are tracked per channel) and for
-	// the raw endpoint (which wants a channel).
-	channels []string
-	standing standing // set aside or not (setaside.go)
+	// Channels holds one HEC channel GUID per connection slot when
+	// Options.Channels asked for them, else nil.
+	Channels []string
 }
 
-// newEndpoint prepares the client of one HEC URL. abort is asked whenever
-// a wait for the endpoint is interrupted; true ends it (the Sender is
-// stopping).
-func newEndpoint(u *url.URL, c *Config, abort func() bool) (*endpoint, error) {
+// Options set up an Endpoint.
+type Options struct {
+	Token       string
+	Connections int           // the most connections (and requests) at once
+	Timeout     time.Duration // for one request and its answer
+	// Channels gives each connection slot a channel: indexer
+	// acknowledgement tracks acks per channel, and the raw endpoint wants
+	// one.
+	Channels bool
+	// TLS is the client configuration for an https URL.
+	TLS *tls.Config
+	// Abort is asked whenever a wait for the endpoint is interrupted (the
+	// request was posted on a thread blocked in poll(2)); true ends it.
+	Abort func() bool
+}
+
+// New prepares the client of one HEC URL.
+func New(u *url.URL, o Options) *Endpoint {
 	hc := &fasthttp.HostClient{
 		Addr:                u.Host,
 		Name:                "omsplunkgo",
 		IsTLS:               u.Scheme == "https",
-		MaxConns:            c.Connections,
-		ReadTimeout:         c.Timeout,
-		WriteTimeout:        c.Timeout,
+		MaxConns:            o.Connections,
+		ReadTimeout:         o.Timeout,
+		WriteTimeout:        o.Timeout,
 		MaxIdleConnDuration: 30 * time.Second,
 		// HEC's answers are a few dozen bytes; a larger one is not read
 		// into memory (a proxy's error page, or a hostile endpoint).
@@ -118,28 +140,22 @@ func newEndpoint(u *url.URL, c *Config, abort func() bool) (*endpoint, error) {
 		// Requests are mostly posted from rsyslog's worker thread, which
 		// then waits for the answer; see threadConn.
 		Dial: func(addr string) (net.Conn, error) {
-			return dialThread(addr, c.Timeout, abort)
+			return threadconn.Dial(addr, o.Timeout, o.Abort)
 		},
+		TLSConfig: o.TLS,
 	}
-	if hc.IsTLS {
-		tc, err := tlsConfig(u.Hostname(), c)
-		if err != nil {
-			return nil, err
-		}
-		hc.TLSConfig = tc
-	}
-	ep := &endpoint{base: u.String(), client: hc, auth: "Splunk " + c.Token, timeout: c.Timeout}
-	if c.UseAck || c.Endpoint == EndpointRaw {
-		for range c.Connections {
-			ep.channels = append(ep.channels, newGUID())
+	ep := &Endpoint{URL: u.String(), client: hc, auth: "Splunk " + o.Token, timeout: o.Timeout}
+	if o.Channels {
+		for range o.Connections {
+			ep.Channels = append(ep.Channels, newGUID())
 		}
 	}
-	return ep, nil
+	return ep
 }
 
 // prepare makes req an authorized JSON POST to path, on channel if set.
-func (e *endpoint) prepare(req *fasthttp.Request, path, channel string) {
-	req.SetRequestURI(e.base + path)
+func (e *Endpoint) prepare(req *fasthttp.Request, path, channel string) {
+	req.SetRequestURI(e.URL + path)
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.Set(fasthttp.HeaderAuthorization, e.auth)
 	req.Header.SetContentType("application/json")
@@ -148,10 +164,9 @@ func (e *endpoint) prepare(req *fasthttp.Request, path, channel string) {
 	}
 }
 
-// postData sends one request body of events to path (PathEvent or
-// PathRaw) with query (raw metadata, or ""); channel is "" unless acks are
-// on or the endpoint is raw.
-func (e *endpoint) postData(path, query string, body []byte, gzipped bool, channel string) Result {
+// Post sends one request body of events to path (PathEvent or PathRaw)
+// with query (raw metadata, or ""); channel is "" or one of Channels.
+func (e *Endpoint) Post(path, query string, body []byte, gzipped bool, channel string) Result {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -165,19 +180,23 @@ func (e *endpoint) postData(path, query string, body []byte, gzipped bool, chann
 	}
 	req.SetBodyRaw(body)
 	err := e.client.DoTimeout(req, resp, e.timeout)
-	return classify(e.base, err, resp)
+	res := classify(e.URL, err, resp)
+	res.Via, res.Channel = e, channel
+	return res
 }
 
-// health asks HEC whether it takes data. It needs no token.
-func (e *endpoint) health() Result {
+// Health asks HEC whether it takes data. It needs no token.
+func (e *Endpoint) Health() Result {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(e.base + PathHealth)
+	req.SetRequestURI(e.URL + PathHealth)
 	req.Header.SetMethod(fasthttp.MethodGet)
 	err := e.client.DoTimeout(req, resp, e.timeout)
-	return classify(e.base, err, resp)
+	res := classify(e.URL, err, resp)
+	res.Via = e
+	return res
 }
 
 func classify(url string, err error, resp *fasthttp.Response) Result {
@@ -232,6 +251,17 @@ func parseRetryAfter(v []byte, now time.Time) time.Duration {
 		return min(t.Sub(now), time.Hour)
 	}
 	return 0
+}
+
+// Healthy says whether a health probe's answer lets the endpoint have
+// traffic: HEC says it is healthy, or an HTTP server answers that the
+// health path is not for it (some load balancers do not pass it on),
+// which still shows it is up. No answer, 5xx and 429 do not.
+func (r *Result) Healthy() bool {
+	if r.Outcome == Delivered {
+		return true
+	}
+	return r.Err == nil && r.Status >= 400 && r.Status < 500 && r.Status != 429
 }
 
 // outcomeOf maps HTTP status and HEC code to what the events' fate is.

@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+package event
 
 import (
 	"bytes"
 	"encoding/json"
 	"testing"
-	"time"
 	"unicode/utf8"
 )
 
 // A message's own metadata beats the action's fixed values; empty values
 // fall back to them; fields go just before the event.
 func TestPerMessageMetadataPrecedence(t *testing.T) {
-	e := testEncoder(t, func(c *Config) { c.Index, c.Source, c.Sourcetype = "main", "fixed-src", "syslog" })
+	e := testEncoder(t, func(c *Shape) { c.Index, c.Source, c.Sourcetype = "main", "fixed-src", "syslog" })
 	cases := []struct {
 		meta Meta
 		want string
@@ -25,19 +24,18 @@ func TestPerMessageMetadataPrecedence(t *testing.T) {
 			`{"time":1,"host":"h\"1","source":"s","sourcetype":"syslog","index":"main","fields":{"a":"b"},"event":"x"}`},
 	}
 	for _, c := range cases {
-		m := Message{Time: []byte("1"), Host: []byte("web"), Body: []byte("x"), Meta: c.meta}
-		if got := string(e.AppendMessage(nil, &m)); got != c.want {
+		if got := string(e.AppendWithMeta(nil, []byte("1"), []byte("web"), []byte("x"), &c.meta)); got != c.want {
 			t.Errorf("meta %+v:\n got  %s\n want %s", c.meta, got, c.want)
 		}
 	}
 	// A fixed host beats the message's hostname, a host of its own beats both.
-	e = testEncoder(t, func(c *Config) { c.Host = "fixed" })
-	m := Message{Time: []byte("1"), Host: []byte("web"), Body: []byte("x"), Meta: Meta{Index: []byte("i")}}
-	if got := string(e.AppendMessage(nil, &m)); got != `{"time":1,"host":"fixed","sourcetype":"syslog","index":"i","event":"x"}` {
+	e = testEncoder(t, func(c *Shape) { c.Host = "fixed" })
+	meta := Meta{Index: []byte("i")}
+	if got := string(e.AppendWithMeta(nil, []byte("1"), []byte("web"), []byte("x"), &meta)); got != `{"time":1,"host":"fixed","sourcetype":"syslog","index":"i","event":"x"}` {
 		t.Errorf("fixed host: %s", got)
 	}
-	m.Meta.Host = []byte("own")
-	if got := string(e.AppendMessage(nil, &m)); got != `{"time":1,"host":"own","sourcetype":"syslog","index":"i","event":"x"}` {
+	meta.Host = []byte("own")
+	if got := string(e.AppendWithMeta(nil, []byte("1"), []byte("web"), []byte("x"), &meta)); got != `{"time":1,"host":"own","sourcetype":"syslog","index":"i","event":"x"}` {
 		t.Errorf("own host: %s", got)
 	}
 }
@@ -50,7 +48,7 @@ func TestValidFields(t *testing.T) {
 		`{"a":"b"`, `{a:"b"}`, "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", `{"a":"\x"}`, `{"a":"\u12"}`, `{"a":null}`,
 		`{"a":["b"]`, `{"a":"b"}{}`}
 	for _, s := range good {
-		if ok, e := validFields([]byte(s)); !ok || e {
+		if ok, e := ValidFields([]byte(s)); !ok || e {
 			t.Errorf("%q: ok %v empty %v, want valid", s, ok, e)
 		}
 		if !json.Valid([]byte(s)) {
@@ -58,12 +56,12 @@ func TestValidFields(t *testing.T) {
 		}
 	}
 	for _, s := range empty {
-		if ok, e := validFields([]byte(s)); !ok || !e {
+		if ok, e := ValidFields([]byte(s)); !ok || !e {
 			t.Errorf("%q: ok %v empty %v, want valid and empty", s, ok, e)
 		}
 	}
 	for _, s := range bad {
-		if ok, _ := validFields([]byte(s)); ok {
+		if ok, _ := ValidFields([]byte(s)); ok {
 			t.Errorf("%q accepted", s)
 		}
 	}
@@ -113,71 +111,10 @@ func FuzzValidFields(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ok, empty := validFields(b)
+		ok, empty := ValidFields(b)
 		wantOK, wantEmpty := referenceFields(b)
 		if ok != wantOK || (ok && empty != wantEmpty) {
 			t.Fatalf("%q: validFields says ok=%v empty=%v, encoding/json ok=%v empty=%v", b, ok, empty, wantOK, wantEmpty)
 		}
 	})
-}
-
-// Raw requests carry the metadata in the query string, escaped; a batch
-// is grouped by it, keeping each group's order.
-func TestRawGroupsByMetadata(t *testing.T) {
-	c := DefaultConfig()
-	c.Index = "main"
-	f := newRawFormat(&c)
-	msgs := []Message{
-		{Body: []byte("1"), Meta: Meta{Sourcetype: []byte("a b")}},
-		{Body: []byte("2")},
-		{Body: []byte("3"), Meta: Meta{Sourcetype: []byte("a b")}},
-		{Body: []byte("4"), Meta: Meta{Index: []byte("sec&x"), Host: []byte("h")}},
-		{Body: []byte("5")},
-	}
-	f.group(msgs)
-	wantQuery := map[string]string{
-		"1": "index=main&sourcetype=a+b", "3": "index=main&sourcetype=a+b",
-		"2": "index=main&sourcetype=syslog", "5": "index=main&sourcetype=syslog",
-		"4": "index=sec%26x&sourcetype=syslog&host=h",
-	}
-	var order []string
-	for i, m := range msgs {
-		order = append(order, string(m.Body))
-		if m.query != wantQuery[string(m.Body)] {
-			t.Errorf("message %s: query %q, want %q", m.Body, m.query, wantQuery[string(m.Body)])
-		}
-		// Equal queries are adjacent.
-		for j := 0; j < i-1; j++ {
-			if msgs[j].query == m.query && msgs[i-1].query != m.query {
-				t.Fatalf("query %q not adjacent: %v", m.query, order)
-			}
-		}
-	}
-	pos := map[string]int{}
-	for i, b := range order {
-		pos[b] = i
-	}
-	if pos["1"] > pos["3"] || pos["2"] > pos["5"] {
-		t.Fatalf("order within a group changed: %v", order)
-	}
-}
-
-// Retry-After comes as seconds or as an HTTP date.
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	cases := map[string]time.Duration{
-		"":                              0,
-		"3":                             3 * time.Second,
-		" 10 ":                          10 * time.Second,
-		"-1":                            0,
-		"soon":                          0,
-		"Fri, 27 Nov 2026 12:00:05 GMT": 5 * time.Second,
-		"Fri, 27 Nov 2026 11:00:00 GMT": 0,
-		"999999":                        time.Hour,
-	}
-	for v, want := range cases {
-		if got := parseRetryAfter([]byte(v), now); got != want {
-			t.Errorf("Retry-After %q: %v, want %v", v, got, want)
-		}
-	}
 }

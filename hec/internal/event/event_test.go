@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package hec
+package event
 
 import (
 	"bytes"
@@ -13,12 +13,14 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-func testEncoder(t testing.TB, mod func(*Config)) *Encoder {
-	c := DefaultConfig()
+// testEncoder is the encoder of an action with default settings (the
+// sourcetype "syslog"), changed by mod.
+func testEncoder(t testing.TB, mod func(*Shape)) *Encoder {
+	c := Shape{Sourcetype: "syslog"}
 	if mod != nil {
 		mod(&c)
 	}
-	return NewEncoder(&c)
+	return NewEncoder(c)
 }
 
 // The default event carries time, host, sourcetype and the event text, in
@@ -35,7 +37,7 @@ func TestDefaultEventShape(t *testing.T) {
 // Per-action options appear in every event; a fixed host replaces the
 // message's hostname.
 func TestActionFieldsAndFixedHost(t *testing.T) {
-	e := testEncoder(t, func(c *Config) {
+	e := testEncoder(t, func(c *Shape) {
 		c.Index, c.Source, c.Sourcetype, c.Host = "main", `a"b`, "st", "fixed"
 	})
 	got := string(e.AppendEvent(nil, []byte("1"), []byte("ignored"), []byte("x")))
@@ -69,7 +71,7 @@ func TestEmptyBodyBecomesNilValue(t *testing.T) {
 
 // template.json embeds valid JSON bodies and quotes invalid ones.
 func TestTemplateJSON(t *testing.T) {
-	e := testEncoder(t, func(c *Config) { c.TemplateJSON = true })
+	e := testEncoder(t, func(c *Shape) { c.TemplateJSON = true })
 	if got := string(e.AppendEvent(nil, nil, nil, []byte(`{"a":1}`))); !strings.HasSuffix(got, `"event":{"a":1}}`) {
 		t.Errorf("JSON body not embedded: %s", got)
 	}
@@ -110,7 +112,7 @@ func FuzzAppendEvent(f *testing.F) {
 	f.Add([]byte("1"), []byte("h"), []byte(`null`))
 	f.Add([]byte("1"), []byte("h"), []byte(` "" `))
 	f.Add([]byte("1"), []byte("h"), []byte("\"\xff\""))
-	encs := []*Encoder{testEncoder(f, nil), testEncoder(f, func(c *Config) { c.TemplateJSON = true; c.Index = "i" })}
+	encs := []*Encoder{testEncoder(f, nil), testEncoder(f, func(c *Shape) { c.TemplateJSON = true; c.Index = "i" })}
 	f.Fuzz(func(t *testing.T, ts, host, body []byte) {
 		for _, e := range encs {
 			out := e.AppendEvent(nil, ts, host, body)
@@ -143,7 +145,7 @@ func FuzzAppendEvent(f *testing.F) {
 var benchMsg = []byte(`sshd[4242]: Accepted publickey for alice from 203.0.113.7 port 52114 ssh2: ED25519 SHA256:Zk3mLq0 "quoted" \ path`)
 
 func BenchmarkEncodeEvent(b *testing.B) {
-	e := testEncoder(b, func(c *Config) { c.Index = "main" })
+	e := testEncoder(b, func(c *Shape) { c.Index = "main" })
 	buf := make([]byte, 0, 1024)
 	b.SetBytes(int64(len(benchMsg)))
 	b.ReportAllocs()
@@ -195,7 +197,7 @@ func BenchmarkGzipRequest(b *testing.B) {
 	var out []byte
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		out = appendGzip(out[:0], body, 1)
+		out = AppendGzip(out[:0], body, 1)
 	}
 }
 
@@ -211,7 +213,7 @@ func BenchmarkGzipRequestFasthttp(b *testing.B) {
 // A request body gzipped by the sender inflates to the same bytes.
 func TestAppendGzipRoundTrips(t *testing.T) {
 	body := gzipBody()
-	z := appendGzip([]byte("prefix"), body, 1)
+	z := AppendGzip([]byte("prefix"), body, 1)
 	var r fasthttp.Response
 	r.SetBodyRaw(z[len("prefix"):])
 	got, err := r.BodyGunzip()
