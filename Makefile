@@ -17,7 +17,8 @@ DESTDIR   ?=
 BUILD     := build
 
 GO_SOURCES   := $(shell find hec plugin -name '*.go' -not -name '*_test.go') go.mod go.sum
-SHIM_SOURCES := cshim/omsplunkgo.c cshim/stats.c cshim/stats.h cshim/rsyslog_abi.h cshim/omsplunkgo_plugin.h
+SHIM_SOURCES := $(wildcard cshim/*.c cshim/*.h)
+SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/gohost.c cshim/stats.c
 
 # How long each fuzz target runs in `make check`: a count of executions
 # (about 10 s each here), not a duration. A duration races Go's fuzz
@@ -34,7 +35,7 @@ all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 # entry point table. rsyslogd provides the rsyslog symbols at load time.
 $(BUILD)/omsplunkgo.so: $(SHIM_SOURCES)
 	@mkdir -p $(BUILD)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ cshim/omsplunkgo.c cshim/stats.c -ldl -lpthread
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $(SHIM_UNITS) -ldl -lpthread
 
 $(BUILD)/libomsplunkgo.so: $(GO_SOURCES)
 	@mkdir -p $(BUILD)

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/* Every parameter of the module, declared once. The shim's parameter
+ * tables are made from these lists (params.c, omsplunkgo.c); the README's
+ * configuration reference is generated from them and `make lint` checks
+ * that it, and the option names the Go side knows (hec/config.go), agree
+ * (internal/optionsdoc).
+ *
+ * X(name, rsyslog type, flags, min, max, where, default, meaning)
+ *   min..max: the range of a number (min > max: no range);
+ *   where: GO, handed to Go under its own name; SHIM, taken by the shim
+ *   (templates, token.file, name); RSYSLOG, rsyslog's own, read too;
+ *   default and meaning: the README's text (markdown, one line each). */
+#ifndef OMSPLUNKGO_OPTIONS_H
+#define OMSPLUNKGO_OPTIONS_H
+
+/* module(load="omsplunkgo" ...) */
+#define OMSG_MODULE_PARAMS(X) \
+	X("library", eCmdHdlrString, 0, 1, 0, SHIM, "next to the module", \
+	  "path of `libomsplunkgo.so`") \
+	X("gomaxprocs", eCmdHdlrNonNegInt, 0, 1, 0, SHIM, "0 (all CPUs)", \
+	  "CPUs the Go side may use. Keep it above the number of omsplunkgo worker threads: a worker waiting for HEC's answer keeps one, which Go hands to other work only after a short delay") \
+	X("gomemlimit", eCmdHdlrSize, 0, 1, 0, SHIM, "none", \
+	  "soft limit of the Go heap (`256m`, `1g`)") \
+	X("debug.pprof", eCmdHdlrString, 0, 1, 0, SHIM, "off", \
+	  "`host:port` on which the Go side serves its profiling endpoints, e.g. `127.0.0.1:6060`; then `go tool pprof http://127.0.0.1:6060/debug/pprof/profile?seconds=10`. Unauthenticated: keep it on loopback. A bad address is logged and shipping goes on")
+
+/* action(type="omsplunkgo" ...) */
+#define OMSG_ACTION_PARAMS(X) \
+	X("server", eCmdHdlrArray, CNFPARAM_REQUIRED, 1, 0, GO, "required", \
+	  "HEC base URL `http[s]://host[:port]` (port 8088 if omitted), or an array of them: requests are spread round-robin, and a failed request is retried on the next") \
+	X("token", eCmdHdlrString, 0, 1, 0, GO, "one of `token`, `token.file`", \
+	  "HEC token") \
+	X("token.file", eCmdHdlrString, 0, 1, 0, SHIM, "", \
+	  "file holding the HEC token (one line; surrounding white space ignored), read as root when rsyslogd loads its config, so it can be `root:root 0600`. The token never appears in a log line, `-N1` output, error file or spool file") \
+	X("endpoint", eCmdHdlrGetWord, 0, 1, 0, GO, "`event`", \
+	  "`event`: JSON events to `/services/collector/event`; `raw`: lines to `/services/collector/raw` (see \"The raw endpoint\")") \
+	X("index", eCmdHdlrString, 0, 1, 0, GO, "token's default", "`index` of every event") \
+	X("source", eCmdHdlrString, 0, 1, 0, GO, "token's default", "`source` of every event") \
+	X("sourcetype", eCmdHdlrString, 0, 1, 0, GO, "`syslog`", "`sourcetype` of every event") \
+	X("host", eCmdHdlrString, 0, 1, 0, GO, "message's hostname", "fixed `host` for every event") \
+	X("template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "built-in (above)", "rsyslog template for the event body") \
+	X("index.template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "none", \
+	  "rsyslog template rendered per message for the event's `index`; empty rendering: `index` applies (see \"Metadata per message\")") \
+	X("source.template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "none", \
+	  "the same for `source`") \
+	X("sourcetype.template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "none", \
+	  "the same for `sourcetype`") \
+	X("host.template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "none", \
+	  "the same for `host`") \
+	X("fields.template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "none", \
+	  "rsyslog template rendering the event's indexed `fields`: a JSON object of strings or arrays of strings") \
+	X("template.json", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", "embed a body that is valid JSON as a JSON value") \
+	X("batch.maxevents", eCmdHdlrInt, 0, 1, 1000000, GO, "500", "events per HEC request") \
+	X("batch.maxbytes", eCmdHdlrSize, 0, 1024, 1073741824, GO, "1000000", \
+	  "bytes per request before compression; an event larger than this goes alone") \
+	X("batch.maxdelay", eCmdHdlrInt, 0, 0, 60000, GO, "0 ms", \
+	  "how long a partly filled request waits for events of other rsyslog workers' batches; only pays with `queue.workerThreads` > 1") \
+	X("compress", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", "gzip request bodies") \
+	X("compress.level", eCmdHdlrInt, 0, 1, 9, GO, "1", "gzip level") \
+	X("timeout", eCmdHdlrInt, 0, 100, 600000, GO, "10000 ms", "per HTTP request") \
+	X("connections", eCmdHdlrInt, 0, 1, 256, GO, "4", \
+	  "requests in flight per action, and connections per endpoint") \
+	X("retry.maxtime", eCmdHdlrInt, 0, 0, 3600000, GO, "30000 ms", \
+	  "how long transient failures are retried inside the module before the batch goes back to rsyslog as suspended") \
+	X("tls.verify", eCmdHdlrBinary, 0, 1, 0, GO, "`on`", "verify the HEC certificate and name") \
+	X("tls.cacert", eCmdHdlrString, 0, 1, 0, GO, "system CAs", "PEM file of CAs to trust") \
+	X("tls.cert", eCmdHdlrString, 0, 1, 0, GO, "none", "client certificate (PEM)") \
+	X("tls.key", eCmdHdlrString, 0, 1, 0, GO, "none", "key of the client certificate (PEM)") \
+	X("spool.dir", eCmdHdlrString, 0, 1, 0, GO, "rsyslog's `workDirectory`", \
+	  "where a batch that rsyslogd's shutdown would drop is saved (see below); sent at the next start") \
+	X("errorfile", eCmdHdlrString, 0, 1, 0, GO, "`<workDirectory>/omsplunkgo-rejected.json`", \
+	  "file that receives events HEC refuses for good, one JSON line each: `{\"time\":…,\"reason\":…,\"http_status\":400,\"hec_code\":6,\"event\":{…the event as sent…}}`; only when rsyslog has no `workDirectory` and no `errorfile` is set are such events just logged (first 512 bytes)") \
+	X("event.maxbytes", eCmdHdlrSize, 0, 1, 1073741824, GO, "1048576", \
+	  "longest event text sent (`64k`, `1m` work)") \
+	X("event.oversize", eCmdHdlrGetWord, 0, 1, 0, GO, "`truncate`", \
+	  "what happens to a longer text: `truncate` (cut on a UTF-8 boundary, sent, counted, first one logged) or `reject` (not sent; written to `errorfile`, counted)") \
+	X("useack", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", \
+	  "indexer acknowledgement: a request counts as delivered only when `/services/collector/ack` says so (the token must have acknowledgement enabled)") \
+	X("ack.interval", eCmdHdlrInt, 0, 10, 60000, GO, "500 ms", \
+	  "how often outstanding ackIds are polled, one request per channel") \
+	X("ack.timeout", eCmdHdlrInt, 0, 1000, 3600000, GO, "30000 ms", \
+	  "a request not acknowledged by then is sent again") \
+	X("name", eCmdHdlrGetWord, 0, 1, 0, RSYSLOG, "", \
+	  "rsyslog's action name; also names the action's impstats object (`omsplunkgo-<name>`)") \
+	X("action.resumeretrycount", eCmdHdlrInt, 0, 1, 0, RSYSLOG, "", \
+	  "rsyslog's own, read so that the log can say what rsyslog will do with a batch handed back (-1: keep retrying; 0, the default: drop)")
+
+/* How many parameters each list holds. */
+#define OMSG_COUNT_PARAM(...) +1
+enum { N_MODPARAMS = 0 OMSG_MODULE_PARAMS(OMSG_COUNT_PARAM), N_ACTPARAMS = 0 OMSG_ACTION_PARAMS(OMSG_COUNT_PARAM) };
+
+#endif
