@@ -27,7 +27,7 @@ SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/gohost.c cshim/stats.c
 FUZZTIME ?= 150000x
 FUZZ_TARGETS := event:FuzzAppendEvent event:FuzzValidFields endpoint:FuzzParseReply
 
-.PHONY: all install uninstall check lint unit shim-test fuzz abi-check integration clean demo bench deb rpm packages versions container
+.PHONY: options-doc all install uninstall check lint unit shim-test fuzz abi-check integration clean demo bench deb rpm packages versions container
 
 all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 
@@ -114,6 +114,11 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run ./internal/optionsdoc -check
+
+# The README's configuration reference, from cshim/options.h.
+options-doc:
+	$(GO) run ./internal/optionsdoc -write
 
 # The race detector runs where the code is concurrent: the HEC client
 # (connection slots, re-commit folding, ack pollers, spool, endpoint

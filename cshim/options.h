@@ -9,7 +9,8 @@
  * X(name, rsyslog type, flags, min, max, where, default, meaning)
  *   min..max: the range of a number (min > max: no range);
  *   where: GO, handed to Go under its own name; SHIM, taken by the shim
- *   (templates, token.file, name); RSYSLOG, rsyslog's own, read too;
+ *   (templates, token.file); RSYSLOG, rsyslog's own, read by the shim too;
+ *   RSYSLOG_GO, rsyslog's own, handed to Go as well;
  *   default and meaning: the README's text (markdown, one line each). */
 #ifndef OMSPLUNKGO_OPTIONS_H
 #define OMSPLUNKGO_OPTIONS_H
@@ -72,7 +73,7 @@
 	X("errorfile", eCmdHdlrString, 0, 1, 0, GO, "`<workDirectory>/omsplunkgo-rejected.json`", \
 	  "file that receives events HEC refuses for good, one JSON line each: `{\"time\":…,\"reason\":…,\"http_status\":400,\"hec_code\":6,\"event\":{…the event as sent…}}`; only when rsyslog has no `workDirectory` and no `errorfile` is set are such events just logged (first 512 bytes)") \
 	X("event.maxbytes", eCmdHdlrSize, 0, 1, 1073741824, GO, "1048576", \
-	  "longest event text sent (`64k`, `1m` work)") \
+	  "longest event text sent; `64k`, `1m` work") \
 	X("event.oversize", eCmdHdlrGetWord, 0, 1, 0, GO, "`truncate`", \
 	  "what happens to a longer text: `truncate` (cut on a UTF-8 boundary, sent, counted, first one logged) or `reject` (not sent; written to `errorfile`, counted)") \
 	X("useack", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", \
@@ -83,7 +84,7 @@
 	  "a request not acknowledged by then is sent again") \
 	X("name", eCmdHdlrGetWord, 0, 1, 0, RSYSLOG, "", \
 	  "rsyslog's action name; also names the action's impstats object (`omsplunkgo-<name>`)") \
-	X("action.resumeretrycount", eCmdHdlrInt, 0, 1, 0, RSYSLOG, "", \
+	X("action.resumeretrycount", eCmdHdlrInt, 0, 1, 0, RSYSLOG_GO, "", \
 	  "rsyslog's own, read so that the log can say what rsyslog will do with a batch handed back (-1: keep retrying; 0, the default: drop)")
 
 /* How many parameters each list holds. */
