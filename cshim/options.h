@@ -40,7 +40,7 @@
 	X("source", eCmdHdlrString, 0, 1, 0, GO, "token's default", "`source` of every event") \
 	X("sourcetype", eCmdHdlrString, 0, 1, 0, GO, "`syslog`", "`sourcetype` of every event") \
 	X("host", eCmdHdlrString, 0, 1, 0, GO, "message's hostname", "fixed `host` for every event") \
-	X("template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "built-in (above)", "rsyslog template for the event body") \
+	X("template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "built-in (see \"Events\")", "rsyslog template for the event body") \
 	X("index.template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "none", \
 	  "rsyslog template rendered per message for the event's `index`; empty rendering: `index` applies (see \"Metadata per message\")") \
 	X("source.template", eCmdHdlrGetWord, 0, 1, 0, SHIM, "none", \

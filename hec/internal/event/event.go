@@ -23,7 +23,7 @@ import (
 // fixed shape, the per-action fields (source, sourcetype, index, host
 // override) are escaped once up front, and the only per-message work left is
 // escaping two strings. BenchmarkEncodeEvent/BenchmarkEncodeEventJsoniter in
-// event_test.go measure the difference (README, "Encoder").
+// event_test.go measure the difference (bench/README.md, "Where the time goes").
 type Encoder struct {
 	fixedHost    []byte // `"host":"…",` when the host option overrides every event
 	tail         []byte // `"source":…,"sourcetype":…,"index":…,"event":`
