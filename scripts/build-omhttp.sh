@@ -18,7 +18,7 @@ if [ -f "$out/omhttp.so" ]; then
 fi
 
 # What rsyslog's configure needs for a core build with omhttp.
-scripts/apt-install-missing.sh build-omhttp pkg-config zlib1g-dev libestr-dev libfastjson-dev \
+scripts/apt.sh install build-omhttp pkg-config zlib1g-dev libestr-dev libfastjson-dev \
 	libcurl4-openssl-dev make gcc
 
 build=$out/build

@@ -20,17 +20,7 @@ fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 
-# Source packages of SUITE, from the mirror this machine already uses.
-list=/etc/apt/sources.list.d/omsplunkgo-$suite-src.sources
-if [ ! -f "$list" ]; then
-	uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -1)
-	uri=${uri:-$(awk '$1 == "deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)}
-	uri=${uri:-http://deb.debian.org/debian}
-	printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-		"$uri" "$suite" | $sudo tee "$list" >/dev/null
-	$sudo apt-get update -qq >&2
-fi
-"$(dirname "$0")/apt-install-missing.sh" build-rsyslog dpkg-dev bison flex pkg-config libestr-dev libfastjson-dev \
+"$(dirname "$0")/apt.sh" install build-rsyslog dpkg-dev bison flex pkg-config libestr-dev libfastjson-dev \
 	zlib1g-dev make gcc
 
 work=$cache/src-$suite
@@ -38,7 +28,7 @@ $sudo mkdir -p "$cache"
 $sudo rm -rf "$work"
 $sudo mkdir -p "$work"
 $sudo chown "$(id -u):$(id -g)" "$work"
-(cd "$work" && apt-get source -qq "rsyslog/$suite" >&2)
+"$(dirname "$0")/apt.sh" source "$suite" "$work" "rsyslog/$suite"
 src=$(ls -d "$work"/rsyslog-*/ | head -1)
 echo "build-rsyslog: building $(basename "$src") from $suite into $prefix (a few minutes)" >&2
 # A core rsyslogd with the inputs the tests use; no systemd, uuid or

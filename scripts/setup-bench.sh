@@ -13,10 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
-
-scripts/apt-install-missing.sh setup-bench gnuplot-nox libivykis0 libnet1 libpcre3 libwrap0 libglib2.0-0 \
+scripts/apt.sh install setup-bench gnuplot-nox libivykis0 libnet1 libpcre3 libwrap0 libglib2.0-0 \
 	libjson-c5 libcurl4 libcap2
 
 dest=.cache/bench/syslog-ng
@@ -25,9 +22,7 @@ if [ ! -x "$dest/usr/sbin/syslog-ng" ]; then
 	debs=.cache/bench/debs
 	rm -rf "$debs" "$dest"
 	mkdir -p "$debs" "$dest"
-	# apt-get download needs package lists; a fresh machine may have none.
-	(cd "$debs" && apt-get download syslog-ng-core syslog-ng-mod-http >/dev/null 2>&1) ||
-		{ $sudo apt-get update -qq && (cd "$debs" && apt-get download syslog-ng-core syslog-ng-mod-http >/dev/null 2>&1); }
+	scripts/apt.sh download setup-bench "$debs" syslog-ng-core syslog-ng-mod-http
 	for d in "$debs"/*.deb; do
 		dpkg-deb -x "$d" "$dest"
 	done

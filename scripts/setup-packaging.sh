@@ -4,4 +4,4 @@
 # from Debian's packages: debhelper and dpkg-dev (dpkg-buildpackage), rpm
 # (rpmbuild). Safe to run again: it installs only what is missing.
 set -euo pipefail
-"$(dirname "$0")/apt-install-missing.sh" setup-packaging debhelper dpkg-dev rpm
+"$(dirname "$0")/apt.sh" install setup-packaging debhelper dpkg-dev rpm
