@@ -6,7 +6,12 @@
 SHELL       := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-GO        ?= go
+# The Go of go.mod: the machine's when new enough, else one that
+# scripts/setup-go.sh installs privately (Debian's backports Go fetching
+# the exact toolchain from the Go module proxy).
+ifeq ($(origin GO),undefined)
+GO := $(or $(shell scripts/setup-go.sh),$(error no Go: scripts/setup-go.sh failed))/go
+endif
 CC        ?= gcc
 CFLAGS    ?= -O2 -g
 # Warnings are errors: the shim is small and talks raw ABI to rsyslogd.
@@ -18,7 +23,7 @@ BUILD     := build
 
 GO_SOURCES   := $(shell find hec plugin -name '*.go' -not -name '*_test.go') go.mod go.sum
 SHIM_SOURCES := $(wildcard cshim/*.c cshim/*.h)
-SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/gohost.c cshim/stats.c
+SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/pem.c cshim/gohost.c cshim/stats.c
 
 # How long each fuzz target runs in `make check`: a count of executions
 # (about 10 s each here), not a duration. A duration races Go's fuzz
@@ -94,12 +99,10 @@ packages:
 
 # The container image of docker/Dockerfile, built with podman from base
 # images made of Debian's packages (no registry needed; kept by podman
-# between runs). The settings podman needs on this machine are in
-# .cache/container/containers.conf.
-IMAGE := localhost/omsplunkgo:test
-export CONTAINERS_CONF := $(CURDIR)/.cache/container/containers.conf
+# between runs), under the name the README uses.
+IMAGE := omsplunkgo
 container:
-	scripts/build-container.sh $(IMAGE)
+	scripts/container.sh build $(IMAGE)
 
 # Everything scripts/test.sh (and CI) runs. Integration tests come last:
 # they need the build and take the longest.

@@ -7,5 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
-export PATH="$PATH:/usr/local/go/bin"
+PATH="$(scripts/setup-go.sh):$PATH"
+export PATH
 exec make check
