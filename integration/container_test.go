@@ -16,9 +16,10 @@ import (
 	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
-// container runs the image `make container` built ($OMSPLUNKGO_IMAGE) in
-// the host's network namespace, so that it listens and reaches HEC on
-// loopback only; it is removed when the test ends.
+// container runs the image `make container` built ($OMSPLUNKGO_IMAGE) as
+// the README says (scripts/container.sh run), in the host's network
+// namespace, so that it listens and reaches HEC on loopback only; it is
+// removed when the test ends.
 type container struct {
 	t          *testing.T
 	name, port string
@@ -36,7 +37,7 @@ func runContainer(t *testing.T, hecURL string) *container {
 	}
 	spool := t.TempDir()
 	c := &container{t: t, name: fmt.Sprintf("omsplunkgo-test-%d-%d", os.Getpid(), p), port: fmt.Sprint(p)}
-	out, err := exec.Command("podman", "run", "-d", "--name", c.name, "--network=host",
+	out, err := exec.Command(repoScript("container.sh"), "run", "-d", "--name", c.name, "--network=host",
 		"-e", "HEC_URL="+hecURL, "-e", "HEC_TOKEN="+token, "-e", "SYSLOG_PORT="+c.port,
 		"-v", spool+":/var/spool/rsyslog", image).CombinedOutput()
 	if err != nil {
@@ -46,7 +47,7 @@ func runContainer(t *testing.T, hecURL string) *container {
 		if t.Failed() {
 			t.Logf("container log:\n%s", tail(c.logs(), 4000))
 		}
-		exec.Command("podman", "rm", "-f", "-t", "0", c.name).Run()
+		exec.Command(repoScript("container.sh"), "podman", "rm", "-f", "-t", "0", c.name).Run()
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -63,7 +64,7 @@ func runContainer(t *testing.T, hecURL string) *container {
 }
 
 func (c *container) logs() string {
-	out, _ := exec.Command("podman", "logs", c.name).CombinedOutput()
+	out, _ := exec.Command(repoScript("container.sh"), "podman", "logs", c.name).CombinedOutput()
 	return string(out)
 }
 
@@ -89,15 +90,15 @@ func TestContainerShipsTCPAndUDPAndStopsCleanly(t *testing.T) {
 	waitFor(t, r, n+udp, time.Minute)
 	checkExactlyOnce(t, r.Events(), 0, n+udp)
 
-	if out, err := exec.Command("podman", "healthcheck", "run", c.name).CombinedOutput(); err != nil {
+	if out, err := exec.Command(repoScript("container.sh"), "podman", "healthcheck", "run", c.name).CombinedOutput(); err != nil {
 		t.Fatalf("health check: %v\n%s", err, out)
 	}
 	begin := time.Now()
-	if out, err := exec.Command("podman", "stop", "-t", "10", c.name).CombinedOutput(); err != nil {
+	if out, err := exec.Command(repoScript("container.sh"), "podman", "stop", "-t", "10", c.name).CombinedOutput(); err != nil {
 		t.Fatalf("podman stop: %v\n%s", err, out)
 	}
 	took := time.Since(begin)
-	code, _ := exec.Command("podman", "inspect", "-f", "{{.State.ExitCode}}", c.name).Output()
+	code, _ := exec.Command(repoScript("container.sh"), "podman", "inspect", "-f", "{{.State.ExitCode}}", c.name).Output()
 	if took > 5*time.Second || strings.TrimSpace(string(code)) != "0" {
 		t.Fatalf("stop took %v, exit code %s", took, code)
 	}

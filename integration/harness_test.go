@@ -8,6 +8,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -180,3 +181,12 @@ func rfc5424Time(i int) string {
 func hostOf(i int) string { return fmt.Sprintf("host-%d", i%loadgen.Hosts) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// repoScript is the path of scripts/NAME in this repository.
+func repoScript(name string) string {
+	p, err := filepath.Abs(filepath.Join("..", "scripts", name))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}

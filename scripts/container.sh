@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds the container image docker/Dockerfile describes, from what can be
-# had without a container registry, with podman:
+# The container image of docker/Dockerfile with podman, on a machine that
+# reaches no container registry (only Debian's packages):
+#
+#   scripts/container.sh build [IMAGE]     build it (default name: omsplunkgo)
+#   scripts/container.sh run ARGS...       podman run ARGS, with the settings
+#                                          this machine needs
+#   scripts/container.sh podman ARGS...    any other podman command, likewise
+#
+# build makes:
 #   - two base images made from Debian's packages with mmdebstrap (once
 #     per machine; podman keeps them): a Debian 12 with gcc and make plus
 #     this machine's Go toolchain, and a Debian 12 with rsyslog;
 #   - the image itself (Go modules from this machine's module cache,
 #     mounted read-only into the build).
-# Prints the image name. Applies the workarounds this kind of machine needs
-# only where the problem is there (a private containers.conf).
+# and removes the dangling images a build leaves (its build stage).
+# It prints the image name. The workarounds this kind of machine needs
+# are applied only where the problem is there (a private containers.conf,
+# which run and podman use too).
 #
-# Usage: scripts/build-container.sh [IMAGE]   (default localhost/omsplunkgo:test)
+# Where a registry is reachable, plain `podman build --format docker -f
+# docker/Dockerfile -t omsplunkgo .` (or docker build) works as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-image=${1:-localhost/omsplunkgo:test}
+cmd=${1:-build}
+[ $# -eq 0 ] || shift
 build_base=localhost/omsplunkgo-build-base:bookworm
 runtime_base=localhost/omsplunkgo-runtime-base:bookworm
-export PATH="$PATH:/usr/local/go/bin"
 
-scripts/apt-install-missing.sh container podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs
+scripts/apt.sh install container podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs
 
 # Private podman settings, only for the quirks present here.
 conf=$PWD/.cache/container/containers.conf
@@ -36,6 +46,18 @@ mkdir -p "$(dirname "$conf")"
 	fi
 } >"$conf"
 export CONTAINERS_CONF=$conf
+
+case $cmd in
+build) ;;
+run) exec podman run "$@" ;;
+podman) exec podman "$@" ;;
+*)
+	echo "container.sh: unknown command $cmd (build, run, podman)" >&2
+	exit 2
+	;;
+esac
+image=${1:-omsplunkgo}
+PATH="$(scripts/setup-go.sh):$PATH"
 
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -1)
 mirror=${mirror:-http://deb.debian.org/debian}
@@ -74,4 +96,6 @@ modcache=$(go env GOMODCACHE)
 podman build --quiet --format docker -f docker/Dockerfile -t "$image" \
 	--build-arg BUILD_IMAGE="$build_base" --build-arg RUNTIME_IMAGE="$runtime_base" \
 	-v "$modcache:/root/go/pkg/mod:ro" --build-arg GOFLAGS=-mod=mod --build-arg GOPROXY=off --build-arg GOTOOLCHAIN=local . >&2
+# The build stage stays behind untagged (hundreds of MB): remove it.
+podman image prune --force >/dev/null
 echo "$image"
