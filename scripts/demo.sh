@@ -14,7 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
-export PATH="$PATH:/usr/local/go/bin"
+PATH="$(scripts/setup-go.sh):$PATH"
+export PATH
 make --no-print-directory all build/loadgen
 
 port=${DEMO_PORT:-5514}
@@ -30,10 +31,11 @@ trap cleanup EXIT INT TERM
 if [ -z "${HEC_URL:-}" ]; then
 	HEC_URL=http://127.0.0.1:${DEMO_HEC_PORT:-8088}
 	HEC_TOKEN=${HEC_TOKEN:-demo-token}
-	build/hecreceiver -addr "${HEC_URL#http://}" -token "$HEC_TOKEN" -show 5 -out "$work/events.jsonl" &
+	build/hecreceiver -addr "${HEC_URL#http://}" -token "$HEC_TOKEN" -show "${DEMO_SHOW:-20}" -out "$work/events.jsonl" &
 	pids+=($!)
 	sleep 0.5
-	echo "demo: bundled HEC receiver on $HEC_URL; every event also goes to $work/events.jsonl"
+	echo "demo: bundled HEC receiver on $HEC_URL: each event is shown as it arrives, up to ${DEMO_SHOW:-20} a second" \
+		"(DEMO_SHOW), the rest counted per second; every event also goes to $work/events.jsonl"
 else
 	: "${HEC_TOKEN:?set HEC_TOKEN with HEC_URL}"
 	echo "demo: shipping to $HEC_URL"

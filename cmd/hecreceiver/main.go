@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Command hecreceiver runs the project's HEC-compatible receiver: the
-// default target of the demo and the benchmark. It prints how many events
-// arrived each second and can write every event to a JSON-lines file.
+// default target of the demo and the benchmark. It prints each event as it
+// arrives while they come at most -show per second, and beyond that how
+// many arrived each second; it can write every event to a JSON-lines file.
 package main
 
 import (
@@ -25,7 +26,7 @@ func main() {
 	token := flag.String("token", "", "HEC token to require (empty: accept any)")
 	ack := flag.Bool("ack", false, "require indexer acknowledgement (channel header, ackId replies)")
 	out := flag.String("out", "", "append every accepted event to this JSON-lines file")
-	show := flag.Int("show", 3, "print the first N events as they arrive")
+	show := flag.Int("show", 20, "print each event as it arrives, up to this many per second; count the rest")
 	failRate := flag.Float64("fail-rate", 0, "answer this share of event requests 503 (HEC busy)")
 	delay := flag.Duration("delay", 0, "delay every event request by this much")
 	dropRate := flag.Float64("drop-rate", 0, "close this share of event requests' connections without an answer")
@@ -45,13 +46,17 @@ func main() {
 		w = bufio.NewWriterSize(f, 1<<20)
 		defer w.Flush()
 	}
-	shown := 0
+	// shownThisSecond counts the events printed in the current second;
+	// unshown those arrived beyond -show, which the ticker reports.
+	shownThisSecond, unshown := 0, int64(0)
 	onEvent := func(ev *hecreceiver.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		if shown < *show {
-			shown++
+		if shownThisSecond < *show {
+			shownThisSecond++
 			fmt.Printf("event: time=%s host=%q sourcetype=%q event=%q\n", ev.Time, ev.Host, ev.Sourcetype, ev.Event)
+		} else {
+			unshown++
 		}
 		if w != nil {
 			b, _ := jsoniter.Marshal(ev)
@@ -80,10 +85,14 @@ func main() {
 			return
 		case <-tick.C:
 			n := r.Count()
-			if n != last {
-				fmt.Printf("hecreceiver: %d events (+%d/s)\n", n, n-last)
-				last = n
+			mu.Lock()
+			more := unshown
+			shownThisSecond, unshown = 0, 0
+			mu.Unlock()
+			if more > 0 {
+				fmt.Printf("hecreceiver: %d events in total (+%d/s, %d of them not shown)\n", n, n-last, more)
 			}
+			last = n
 			if *exitAfter > 0 && n >= *exitAfter {
 				fmt.Printf("hecreceiver: %d events in total\n", n)
 				r.Close()
