@@ -318,8 +318,7 @@ int take_param(instanceData *pData, int i, struct svar *v)
 			free(text);
 			return 0;
 		}
-		if (!strncmp(name, "tls.", 4) && access(text, R_OK) != 0) {
-			LogError(errno, RS_RET_CONFIG_ERROR, MODULE_NAME ": %s=\"%s\" cannot be read", name, text);
+		if (!strncmp(name, "tls.", 4) && !check_pem(name, text)) {
 			free(text);
 			return 0;
 		}

@@ -74,6 +74,12 @@ void add_opt(instanceData *pData, const char *name, char *value);
 void add_workdir_defaults(instanceData *p, const modConfData_t *mc);
 void free_instance_data(instanceData *pData);
 
+/* ---- pem.c ------------------------------------------------------------- */
+
+/* check_pem reports, naming param, a tls.* file that is not PEM of the
+ * kind it needs (certificates, or an unencrypted private key). */
+int check_pem(const char *param, const char *path);
+
 /* ---- gohost.c: the Go library ------------------------------------------ */
 
 /* The Go library, loaded once per process: Go cannot be unloaded. */

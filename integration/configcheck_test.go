@@ -3,8 +3,12 @@
 package integration
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 
 	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
@@ -56,6 +60,48 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 				t.Fatalf("rsyslogd -N1 output does not mention %q:\n%s", c.want, out)
 			}
 		})
+	}
+}
+
+// The tls.* files are read at -N1: Go reads them only after the fork, so a
+// file that is not what it should be must be named by the config check,
+// not at start.
+func TestConfigCheckReadsTLSFiles(t *testing.T) {
+	_, caPEM, err := hecreceiver.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := file("ca.pem", string(caPEM))
+	damaged := file("damaged.pem", strings.Replace(string(caPEM), "M", "*", 3))
+	cut := file("cut.pem", string(caPEM[:len(caPEM)/2]))
+	junk := file("junk.pem", "this is not a certificate\n")
+	encKey := file("enc.key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAMCAQA=\n-----END ENCRYPTED PRIVATE KEY-----\n")
+	ok := `server="https://127.0.0.1:8088" token="abc"`
+	for _, c := range []struct{ name, params, want string }{
+		{"CA file of junk", `tls.cacert="` + junk + `"`, `tls.cacert="` + junk + `" holds no PEM block`},
+		{"damaged CA file", `tls.cacert="` + damaged + `"`, "is not base64 DER"},
+		{"CA file cut short", `tls.cacert="` + cut + `"`, "without its END line"},
+		{"certificate as key", `tls.cert="` + good + `" tls.key="` + good + `"`, `tls.key="` + good + `" holds no private key`},
+		{"encrypted key", `tls.cert="` + good + `" tls.key="` + encKey + `"`, "encrypted private key"},
+		{"key as CA file", `tls.cacert="` + encKey + `"`, "holds no certificate"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := validate(t, newConfig(t, ok+" "+c.params))
+			if code == 0 || !strings.Contains(out, c.want) {
+				t.Fatalf("exit %d, want an error mentioning %q:\n%s", code, c.want, out)
+			}
+		})
+	}
+	if code, out := validate(t, newConfig(t, ok+` tls.cacert="`+good+`"`)); code != 0 {
+		t.Fatalf("a good CA file was refused (exit %d):\n%s", code, out)
 	}
 }
 

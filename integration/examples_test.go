@@ -3,11 +3,14 @@
 package integration
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
@@ -29,8 +32,21 @@ func TestExampleConfigsAreValid(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	dir := t.TempDir()
-	for _, f := range []string{"ca.pem", "client.pem", "client.key", "splunk-ca.pem", "splunk-hec.token"} {
-		os.WriteFile(filepath.Join(dir, f), []byte("placeholder"), 0o600)
+	// Real PEM files: -N1 reads them (TestConfigCheckReadsTLSFiles).
+	tc, caPEM, err := hecreceiver.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(tc.Certificates[0].PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	for f, content := range map[string][]byte{"ca.pem": caPEM, "client.pem": caPEM, "client.key": keyPEM,
+		"splunk-ca.pem": caPEM, "splunk-hec.token": []byte("11111111-2222-3333-4444-555555555555")} {
+		if err := os.WriteFile(filepath.Join(dir, f), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
