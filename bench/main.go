@@ -78,6 +78,8 @@ func main() {
 	rounds := flag.Int("rounds", 3, "throughput runs per configuration, interleaved across configurations; the table shows medians")
 	sngRoot := flag.String("syslog-ng", ".cache/bench/syslog-ng", "unpacked syslog-ng (scripts/setup-bench.sh)")
 	omhttp := flag.String("omhttp", "", "rsyslog's omhttp.so (default: the one scripts/build-omhttp.sh built in .cache/bench)")
+	baseline := flag.String("baseline", "", "a build directory of another version (omsplunkgo.so, libomsplunkgo.so): adds the row "+
+		"\"omsplunkgo, defaults, baseline build\" and an A/B line against this build, same run")
 	flag.Parse()
 
 	f := loadgen.RFC3164
@@ -146,7 +148,11 @@ func main() {
 		fail("-rounds must be at least 1")
 	}
 	var chosen []shipper
-	for _, s := range shippers {
+	candidates := shippers
+	if *baseline != "" {
+		candidates = append(slices.Clone(shippers), baselineShipper(*baseline))
+	}
+	for _, s := range candidates {
 		if *only == "" || slices.Contains(strings.Split(*only, ","), s.short) {
 			chosen = append(chosen, s)
 		}

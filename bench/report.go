@@ -72,6 +72,11 @@ func printTargets(w io.Writer, rs []result) {
 		x := osg.MsgsPerSec / sngTZ.MsgsPerSec
 		check(x >= 4, "%.1f x the throughput of syslog-ng http() with TZ set (target >= 4)%s", x, perRound(osg, sngTZ, tput, 1, "%.1f"))
 	}
+	if base := get("omsplunkgo-baseline"); base != nil {
+		x, y := osg.MsgsPerSec/base.MsgsPerSec, osg.CPUPerMillion/base.CPUPerMillion
+		check(x >= 0.95, "this build: %.2f x the baseline build's throughput (target >= 0.95)%s", x, perRound(osg, base, tput, 1, "%.2f"))
+		check(y <= 1.05, "this build: rsyslogd CPU per message %.2f x the baseline build's (target <= 1.05)%s", y, perRound(osg, base, cpu, 1, "%.2f"))
+	}
 	// Default batch.maxdelay is 0: the target is 0 + 10 ms.
 	check(osg.P99ms <= 10, "p99 latency %.1f ms at %d/s (target <= batch.maxdelay 0 + 10 ms)", osg.P99ms, osg.Rate)
 

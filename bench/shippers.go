@@ -125,6 +125,17 @@ func rsyslog(e *env, c rsyslogtest.Config) (*proc, error) {
 	return &proc{pid: d.PID, stop: func() error { return d.Stop(30 * time.Second) }, logs: d.Output}, nil
 }
 
+// baselineShipper is omsplunkgo with defaults from another build (dir),
+// for an A/B of two versions in one run.
+func baselineShipper(dir string) shipper {
+	return shipper{name: "omsplunkgo, defaults, baseline build", short: "omsplunkgo-baseline",
+		start: func(e *env) (*proc, error) {
+			b := *e
+			b.build = dir
+			return omsplunkgoAction(&b, false, "")
+		}}
+}
+
 var shippers = []shipper{
 	{
 		name: "ceiling: rsyslog omfile, same JSON", short: "ceiling", toFile: true,

@@ -43,8 +43,30 @@ func output(t *testing.T, name string, args ...string) string {
 // behind.
 func TestDebianPackageInstallsShipsAndPurges(t *testing.T) {
 	deb := pkgFile(t, "rsyslog-omsplunkgo_*.deb")
+	if st, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "rsyslog-omsplunkgo").Output(); strings.Contains(string(st), "installed") {
+		t.Fatal("rsyslog-omsplunkgo is installed on this machine; this test installs and purges the package it built, " +
+			"which would remove yours: run the tests on a machine without it")
+	}
+	// Module files `make install` put into rsyslog's module directory would
+	// be replaced and then purged with the package: keep them aside and put
+	// them back, so the machine ends as it began.
+	multiarch := strings.TrimSpace(output(t, "dpkg-architecture", "-qDEB_HOST_MULTIARCH"))
+	modDir := "/usr/lib/" + multiarch + "/rsyslog"
+	kept := map[string][]byte{}
+	for _, f := range []string{"omsplunkgo.so", "libomsplunkgo.so"} {
+		if b, err := os.ReadFile(filepath.Join(modDir, f)); err == nil {
+			kept[f] = b
+		}
+	}
 	output(t, "dpkg", "-i", deb)
-	t.Cleanup(func() { exec.Command("dpkg", "-P", "rsyslog-omsplunkgo").Run() })
+	t.Cleanup(func() {
+		exec.Command("dpkg", "-P", "rsyslog-omsplunkgo").Run()
+		for f, b := range kept {
+			if err := os.WriteFile(filepath.Join(modDir, f), b, 0o644); err != nil {
+				t.Errorf("putting back %s/%s: %v", modDir, f, err)
+			}
+		}
+	})
 
 	deps := output(t, "dpkg-query", "-W", "-f=${Depends}", "rsyslog-omsplunkgo")
 	if !strings.Contains(deps, "rsyslog (>= 8.2102)") || !strings.Contains(deps, "rsyslog (<< 8.2609)") {
@@ -59,7 +81,6 @@ func TestDebianPackageInstallsShipsAndPurges(t *testing.T) {
 			t.Fatalf("the package installs %s: nothing may be enabled by installing it", f)
 		}
 	}
-	multiarch := strings.TrimSpace(output(t, "dpkg-architecture", "-qDEB_HOST_MULTIARCH"))
 	for _, want := range []string{"/usr/lib/" + multiarch + "/rsyslog/omsplunkgo.so", "/usr/lib/" + multiarch + "/rsyslog/libomsplunkgo.so",
 		"/usr/share/doc/rsyslog-omsplunkgo/README.md.gz", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo-routing.conf"} {
 		found := false
