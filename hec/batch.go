@@ -93,7 +93,11 @@ func (s *Sender) encodeParallel(msgs []Message) []span {
 	parts := make([][]span, chunks)
 	var wg sync.WaitGroup
 	for c := 1; c < chunks; c++ {
-		wg.Go(func() { parts[c] = s.encodeChunk(msgs, c*size, min((c+1)*size, len(msgs)), false) })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[c] = s.encodeChunk(msgs, c*size, min((c+1)*size, len(msgs)), false)
+		}()
 	}
 	parts[0] = s.encodeChunk(msgs, 0, min(size, len(msgs)), s.inlinePost())
 	wg.Wait()

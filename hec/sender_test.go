@@ -145,11 +145,13 @@ func TestMaxDelayCoalescesConcurrentBatches(t *testing.T) {
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.BatchMaxDelay = 50 * time.Millisecond })
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			if err := s.Deliver(messagesFrom(g*10, 10), nil); err != nil {
 				t.Error(err)
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	checkArrivals(t, r.Events(), messages(80), nil)

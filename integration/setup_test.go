@@ -24,7 +24,7 @@ func TestBuildOnAMachineWithoutGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := regexp.MustCompile(`(?m)^go (\S+)$`).FindStringSubmatch(string(mod))[1]
+	want := regexp.MustCompile(`(?m)^toolchain go(\S+)$`).FindStringSubmatch(string(mod))[1]
 	// A PATH with no Go on it, and setup-go.sh told to pass over
 	// /usr/local/go as if the machine had none.
 	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + os.Getenv("HOME"), "OMSPLUNKGO_IGNORE_SYSTEM_GO=1"}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Makes the Go that go.mod asks for available, without replacing any Go
+# Makes the Go that go.mod's toolchain line names available, without replacing any Go
 # of the machine's, and prints its bin directory. Sourced setups add it to
 # PATH:  PATH="$(scripts/setup-go.sh):$PATH"
 #
@@ -16,7 +16,11 @@
 # step 2 on a machine that has a Go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want=$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod)
+# The toolchain line is the Go the project is developed and tested with;
+# the go line, the oldest that builds it (distributions build with their
+# own, from the dist tarball).
+want=$(sed -n 's/^toolchain go\([0-9.]*\)$/\1/p' go.mod)
+[ -n "$want" ] || want=$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod)
 [ -n "$want" ] || { echo "setup-go: go.mod names no Go version" >&2; exit 1; }
 cache=${OMSPLUNKGO_CACHE:-/var/cache/omsplunkgo}
 

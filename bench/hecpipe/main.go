@@ -41,13 +41,15 @@ func main() {
 	batches := make(chan []hec.Message, cfg.Connections)
 	var wg sync.WaitGroup
 	for range cfg.Connections {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for b := range batches {
 				for s.Deliver(b, nil) != nil {
 					time.Sleep(time.Second) // HEC down: keep the batch, try again
 				}
 			}
-		})
+		}()
 	}
 
 	lines := make(chan []byte, 4096)
