@@ -9,13 +9,22 @@ SHELL       := /bin/bash
 # The Go of go.mod: the machine's when new enough, else one that
 # scripts/setup-go.sh installs privately (Debian's backports Go fetching
 # the exact toolchain from the Go module proxy).
+# From a release tarball (no .git), as distributions build, it is the go
+# on PATH.
 ifeq ($(origin GO),undefined)
+ifneq ($(wildcard .git),)
 GO := $(or $(shell scripts/setup-go.sh),$(error no Go: scripts/setup-go.sh failed))/go
+else
+GO := go
+endif
 endif
 CC        ?= gcc
 CFLAGS    ?= -O2 -g
 # Warnings are errors: the shim is small and talks raw ABI to rsyslogd.
-SHIM_CFLAGS = $(CFLAGS) -std=gnu11 -fPIC -Wall -Wextra -Werror -fvisibility=hidden
+# The build directory is mapped away (and Go's build ID, which hashes the
+# build environment, left empty), so that two builds of the same source in
+# different places give the same bytes.
+SHIM_CFLAGS = $(CFLAGS) -std=gnu11 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -ffile-prefix-map=$(CURDIR)=.
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 MODDIR    ?= /usr/lib/$(MULTIARCH)/rsyslog
 DESTDIR   ?=
@@ -32,7 +41,7 @@ SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/pem.c cshim/gohost.c csh
 FUZZTIME ?= 150000x
 FUZZ_TARGETS := event:FuzzAppendEvent event:FuzzValidFields endpoint:FuzzParseReply
 
-.PHONY: options-doc all install uninstall check lint unit shim-test fuzz abi-check integration clean demo bench deb rpm packages versions container
+.PHONY: dist deb-chroot options-doc all install uninstall check lint unit shim-test fuzz abi-check integration clean demo bench deb rpm packages versions container
 
 all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 
@@ -40,11 +49,11 @@ all: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so $(BUILD)/hecreceiver
 # entry point table. rsyslogd provides the rsyslog symbols at load time.
 $(BUILD)/omsplunkgo.so: $(SHIM_SOURCES)
 	@mkdir -p $(BUILD)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ $(SHIM_UNITS) -ldl -lpthread
+	$(CC) $(SHIM_CFLAGS) $(LDFLAGS) -shared -o $@ $(SHIM_UNITS) -ldl -lpthread
 
 $(BUILD)/libomsplunkgo.so: $(GO_SOURCES)
 	@mkdir -p $(BUILD)
-	$(GO) build -buildmode=c-shared -trimpath -o $@ ./plugin
+	$(GO) build -buildmode=c-shared -trimpath -buildvcs=false -ldflags=-buildid= -o $@ ./plugin
 	@rm -f $(BUILD)/libomsplunkgo.h
 
 $(BUILD)/hecreceiver: $(wildcard internal/hecreceiver/*.go cmd/hecreceiver/*.go) go.mod go.sum
@@ -68,34 +77,62 @@ install: $(BUILD)/omsplunkgo.so $(BUILD)/libomsplunkgo.so
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/omsplunkgo.so $(DESTDIR)$(MODDIR)/libomsplunkgo.so
 
-# Packages. Both are built from a copy of the work tree (what git tracks
-# and untracked files it does not ignore) in build/pkg/, where the .deb
-# (debian/, dpkg-buildpackage) and the .rpm (packaging/rpm/, rpmbuild)
-# land. Go >= 1.26 must be on PATH; scripts/setup-packaging.sh installs
-# Debian's debhelper and rpm.
-VERSION := $(shell head -1 debian/changelog | cut -d' ' -f2 | tr -d '()')
-PKGDIR  := $(BUILD)/pkg
-PKGSRC  := $(PKGDIR)/rsyslog-omsplunkgo-$(VERSION)
+# Packaging. `make dist` makes the release tarball: what git tracks (and
+# untracked files it does not ignore) plus every Go module vendored, so that
+# a build needs nothing but the tarball, a C compiler and a Go at least as
+# new as go.mod's go line (Debian 13's). It is reproducible: sorted,
+# owner-less, dated by the newest debian/changelog entry. The .deb and the
+# .rpm are built from it, in build/pkg/; scripts/setup-packaging.sh installs
+# Debian's debhelper and rpm. On Debian 12 the .deb is built with the Go of
+# scripts/setup-go.sh and without dpkg's build-dependency check (Debian
+# 12's golang is older than the floor); `make deb-chroot` builds it as a
+# Debian 13 builder would (scripts/deb-chroot.sh).
+VERSION   := $(shell head -1 debian/changelog | cut -d' ' -f2 | tr -d '()')
+SOURCE_DATE_EPOCH ?= $(shell date -d "$$(sed -n 's/^ -- .*>  //p' debian/changelog | head -1)" +%s)
+export SOURCE_DATE_EPOCH
+PKGDIR    := $(BUILD)/pkg
+DISTNAME  := rsyslog-omsplunkgo-$(VERSION)
+DIST      := $(PKGDIR)/$(DISTNAME).tar.gz
 
-$(PKGSRC).tar.gz: $(GO_SOURCES) $(SHIM_SOURCES) Makefile $(wildcard debian/* packaging/rpm/*)
-	rm -rf $(PKGSRC) && mkdir -p $(PKGSRC)
+dist: $(DIST)
+$(DIST): $(GO_SOURCES) $(SHIM_SOURCES) Makefile $(wildcard debian/* packaging/rpm/*)
+	rm -rf $(PKGDIR)/$(DISTNAME) && mkdir -p $(PKGDIR)/$(DISTNAME)
 	git ls-files -co --exclude-standard | while read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done | \
-		tar -cf - -T - | tar -xf - -C $(PKGSRC)
-	tar -czf $@ -C $(PKGDIR) rsyslog-omsplunkgo-$(VERSION)
+		tar -cf - -T - | tar -xf - -C $(PKGDIR)/$(DISTNAME)
+	cd $(PKGDIR)/$(DISTNAME) && $(GO) mod vendor
+	tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
+		-cf - -C $(PKGDIR) $(DISTNAME) | gzip -9n >$@
+	@echo "dist: $@"
 
-deb: $(PKGSRC).tar.gz
-	cd $(PKGSRC) && dpkg-buildpackage -b -us -uc >../dpkg-buildpackage.log 2>&1 || \
-		{ tail -40 ../dpkg-buildpackage.log; exit 1; }
+deb: $(DIST)
+	rm -rf $(PKGDIR)/deb && mkdir -p $(PKGDIR)/deb && tar -xzf $(DIST) -C $(PKGDIR)/deb
+	cd $(PKGDIR)/deb/$(DISTNAME) && GO=$(GO) dpkg-buildpackage -b -d -us -uc >../dpkg-buildpackage.log 2>&1 || \
+		{ tail -40 $(PKGDIR)/deb/dpkg-buildpackage.log; exit 1; }
+	mv $(PKGDIR)/deb/rsyslog-omsplunkgo_$(VERSION)_*.deb $(PKGDIR)/
 	@ls $(PKGDIR)/rsyslog-omsplunkgo_$(VERSION)_*.deb
 
-rpm: $(PKGSRC).tar.gz
-	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(PKGDIR)/rpm" --define "_sourcedir $(CURDIR)/$(PKGDIR)" \
+# rpmbuild checks BuildRequires against the RPM database, which on a
+# Debian host holds no packages: scripts/rpm-host-provides.sh records, in
+# a private database, the versions of the tools this host really has
+# (Go, gcc, make), so the spec's requirements are checked, not skipped.
+rpm: $(DIST)
+	scripts/rpm-host-provides.sh $(PKGDIR)/rpmdb $(GO)
+	scripts/check-bundled.sh packaging/rpm/rsyslog-omsplunkgo.spec $(PKGDIR)/$(DISTNAME)/vendor/modules.txt
+	PATH="$$(dirname $(GO)):$$PATH" rpmbuild -bb --define "_dbpath $(CURDIR)/$(PKGDIR)/rpmdb" \
+		--define "_topdir $(CURDIR)/$(PKGDIR)/rpm" --define "_sourcedir $(CURDIR)/$(PKGDIR)" \
 		packaging/rpm/rsyslog-omsplunkgo.spec >$(PKGDIR)/rpmbuild.log 2>&1 || { tail -40 $(PKGDIR)/rpmbuild.log; exit 1; }
 	@ls $(PKGDIR)/rpm/RPMS/*/rsyslog-omsplunkgo-$(VERSION)-*.rpm
 
 packages:
 	scripts/setup-packaging.sh
 	$(MAKE) deb rpm
+
+# The .deb as a Debian 13 builder makes it: in a trixie chroot made of
+# Debian's packages, with its own golang-go, from the dist tarball, without
+# network; then installed and run there, checked by lintian, and built a
+# second time to compare the two byte for byte.
+deb-chroot: $(DIST) all $(BUILD)/loadgen
+	scripts/deb-chroot.sh $(DIST) $(BUILD)
 
 # The container image of docker/Dockerfile, built with podman from base
 # images made of Debian's packages (no registry needed; kept by podman
@@ -106,7 +143,7 @@ container:
 
 # Everything scripts/test.sh (and CI) runs. Integration tests come last:
 # they need the build and take the longest.
-check: all lint unit shim-test fuzz abi-check packages container integration versions
+check: all lint unit shim-test fuzz abi-check packages deb-chroot container integration versions
 
 # staticcheck from the Go module proxy, pinned (2026.2.2).
 STATICCHECK_VERSION := v0.8.2
