@@ -15,6 +15,12 @@ package hec
 //	spool.go     saving a stranded batch and replaying it (internal/spoolfile)
 //	counters.go  running totals for impstats and the log
 //	recommit.go  rsyslog's one-at-a-time re-commits folded into one request
+//
+// Today await waits for HEC's answers on the calling rsyslog thread. A
+// pipeline decoupled from rsyslog's threads fits between batch.go and
+// post.go: a window stage that makes a batch durable and returns, and
+// senders that drain it with their own concurrency; post.go, endpoints.go
+// and refused.go stay as they are.
 
 import (
 	"errors"
