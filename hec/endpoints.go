@@ -216,8 +216,26 @@ type healthLog struct {
 	cause  string // "" while healthy
 	log    Logger
 	noAcks bool // logged that HEC sends no ackIds
+	// capacityAt is when a capacity warning was last logged.
+	capacityAt time.Time
 	// rejectNote says what becomes of refused events and of the rest.
 	rejectNote string
+}
+
+// busyPause is how long a connection slot rests after HEC took a request
+// with a capacity warning (codes 24, 25).
+const busyPause = 100 * time.Millisecond
+
+// nearCapacity logs HEC's capacity warnings at most once a minute.
+func (h *healthLog) nearCapacity(res endpoint.Result) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if time.Since(h.capacityAt) < time.Minute {
+		return
+	}
+	h.capacityAt = time.Now()
+	h.log(SevWarning, fmt.Sprintf("omsplunkgo: %s took the events but says it is near capacity (HEC code %d %q); "+
+		"slowing down (logged at most once a minute)", res.URL, res.Reply.Code, res.Reply.Text))
 }
 
 // noAck logs, once, that HEC answers without ackIds although useack is on.

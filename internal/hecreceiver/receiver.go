@@ -4,6 +4,13 @@
 // benchmarks and the demo: the event, raw, health and ack endpoints, token
 // checks, gzip, HEC's error codes and JSON replies, fault injection, and a
 // record of every event it accepted.
+//
+// It answers a partly bad request as Splunk 10.4 and Cloud 10.5 were
+// measured to (shared HEC-FACTS.md): the objects before the bad one are
+// indexed and none from it on; code 7 names the object after the bad one;
+// an object with a top-level key HEC does not know ends the request there
+// with a 200 (a silent loss: what a sender must never cause); on an ack
+// token a partly refused request carries an ackId for the indexed prefix.
 package hecreceiver
 
 import (
@@ -36,7 +43,9 @@ type Event struct {
 	Fields     map[string]any
 	Channel    string
 	Raw        bool // came through the raw endpoint (metadata from the query string)
-	Arrived    time.Time
+	// Keys are the event object's top-level keys, in order.
+	Keys    []string
+	Arrived time.Time
 }
 
 // Faults makes the receiver misbehave the way real HECs and networks do.
@@ -75,6 +84,19 @@ type Faults struct {
 	// the acknowledgement is lost).
 	AckDelay    time.Duration
 	AckLossRate float64
+	// BodyCap answers a request whose body (after gunzip) is larger with
+	// 400 code 6 naming object 0, nothing indexed: Splunk Cloud's body
+	// cap (about 5.2 MB there), which is no 413.
+	BodyCap int
+	// CapacityWarning answers accepted requests 200 with code 24 (HEC's
+	// queue near capacity): the events are taken.
+	CapacityWarning bool
+	// Busy429Rate answers this share of event requests 429 code 26 (queue
+	// at capacity), as Splunk 10 with backpressureState on does.
+	Busy429Rate float64
+	// HealthCode, when 18, 19 or 20, answers health requests 503 with it
+	// (queues full, ack service unavailable, both).
+	HealthCode int
 }
 
 // Config sets up a Receiver.
@@ -119,6 +141,9 @@ type Stats struct {
 	// (each id once, as Splunk forgets an id reported true); AcksLost the
 	// ackIds AckLossRate made never turn true.
 	AckPolls, AckedTrue, AcksLost int64
+	// Cut counts requests an unknown top-level key ended early (the events
+	// after it were silently not indexed, as Splunk does).
+	Cut int64
 }
 
 // Receiver is a running HEC server.
@@ -135,7 +160,7 @@ type Receiver struct {
 
 	requests, rejected, failed, dropped, bytes atomic.Int64
 	gzipped, decoded, maxPerRequest            atomic.Int64
-	ackPolls, ackedTrue, acksLost              atomic.Int64
+	ackPolls, ackedTrue, acksLost, cut         atomic.Int64
 	active, maxActive                          atomic.Int64
 	reqSeq                                     atomic.Uint64
 
@@ -205,7 +230,7 @@ func (r *Receiver) Stats() Stats {
 	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(),
 		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load(), Bytes: r.bytes.Load(),
 		Gzipped: r.gzipped.Load(), Decoded: r.decoded.Load(), MaxEventsPerRequest: r.maxPerRequest.Load(),
-		AckPolls: r.ackPolls.Load(), AckedTrue: r.ackedTrue.Load(), AcksLost: r.acksLost.Load()}
+		AckPolls: r.ackPolls.Load(), AckedTrue: r.ackedTrue.Load(), AcksLost: r.acksLost.Load(), Cut: r.cut.Load()}
 }
 
 // Events returns a copy of the recorded events (Config.Record).
@@ -238,8 +263,20 @@ func (r *Receiver) handle(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	switch {
 	case path == "/services/collector/health" || path == "/services/collector/health/1.0":
-		if time.Now().Before(r.faults.Load().FailUntil) {
+		f := r.faults.Load()
+		if time.Now().Before(f.FailUntil) {
 			reply(ctx, 503, 9, "Server is busy", "")
+			return
+		}
+		switch f.HealthCode {
+		case 18:
+			reply(ctx, 503, 18, "HEC is unhealthy, queues are full", "")
+			return
+		case 19:
+			reply(ctx, 503, 19, "HEC is unhealthy, ack service unavailable", "")
+			return
+		case 20:
+			reply(ctx, 503, 20, "HEC is unhealthy, queues are full, ack service unavailable", "")
 			return
 		}
 		reply(ctx, 200, 17, "HEC is healthy", "")
@@ -350,6 +387,11 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		ctx.SetBodyString(f.ForeignBody)
 		return
 	}
+	if f.Busy429Rate > 0 && r.roll() < f.Busy429Rate {
+		r.failed.Add(1)
+		reply(ctx, 429, 26, "Queue at capacity", "")
+		return
+	}
 	if time.Now().Before(f.FailUntil) || (f.FailRate > 0 && r.roll() < f.FailRate) {
 		r.failed.Add(1)
 		if f.RetryAfter > 0 {
@@ -375,6 +417,11 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		body = b
 	}
 	r.decoded.Add(int64(len(body)))
+	if f.BodyCap > 0 && len(body) > f.BodyCap && !raw {
+		r.rejected.Add(1)
+		reply(ctx, 400, 6, "Invalid data format", `,"invalid-event-number":0`)
+		return
+	}
 	if r.cfg.OnBody != nil && !raw {
 		r.count.Add(int64(r.cfg.OnBody(body, time.Now())))
 		reply(ctx, 200, 0, "Success", "")
@@ -382,10 +429,11 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	}
 	var evs []Event
 	var bad *badEvent
+	cut := false // an unknown top-level key ended the body
 	if raw {
 		evs = parseRaw(body, ctx.QueryArgs())
 	} else {
-		evs, bad = parseEvents(body)
+		evs, bad, cut = parseEvents(body)
 	}
 	if bad == nil && len(r.cfg.Indexes) > 0 {
 		for i := range evs {
@@ -408,16 +456,29 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	}
 	if bad != nil {
 		r.rejected.Add(1)
-		extra := fmt.Sprintf(`,"invalid-event-number":%d`, bad.index)
+		named := bad.index
+		if bad.code == 7 {
+			named++ // Splunk's code 7 names the object after the bad one
+		}
+		extra := fmt.Sprintf(`,"invalid-event-number":%d`, named)
 		if f.RejectUnnamed || bad.index < 0 {
 			extra = ""
 		} else {
 			// Splunk reads a request's events in order and indexes those
-			// before the one it refuses; the rest is not indexed.
-			r.accept(evs[:bad.index], ch, time.Now())
+			// before the one it refuses; the rest is not indexed. On an
+			// ack token the indexed prefix gets an ackId.
+			now := time.Now()
+			r.accept(evs[:bad.index], ch, now)
+			if r.cfg.RequireAck && bad.index > 0 {
+				id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
+				extra += fmt.Sprintf(`,"ackId":%d`, id)
+			}
 		}
 		reply(ctx, 400, bad.code, bad.text, extra)
 		return
+	}
+	if cut {
+		r.cut.Add(1)
 	}
 	if len(evs) == 0 {
 		r.rejected.Add(1)
@@ -426,12 +487,16 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	}
 	now := time.Now()
 	r.accept(evs, ch, now)
+	code, text := 0, "Success"
+	if f.CapacityWarning {
+		code, text = 24, "Success, HEC queue is approaching capacity"
+	}
 	if r.cfg.RequireAck {
 		id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
-		reply(ctx, 200, 0, "Success", fmt.Sprintf(`,"ackId":%d`, id))
+		reply(ctx, 200, code, text, fmt.Sprintf(`,"ackId":%d`, id))
 		return
 	}
-	reply(ctx, 200, 0, "Success", "")
+	reply(ctx, 200, code, text, "")
 }
 
 // accept indexes evs: counts, records and reports them.
@@ -539,6 +604,10 @@ func (r *Receiver) handleAck(ctx *fasthttp.RequestCtx) {
 	ctx.SetBodyString(b.String())
 }
 
+// knownKey are the top-level keys of an event object HEC knows.
+var knownKey = map[string]bool{"time": true, "host": true, "source": true, "sourcetype": true, "index": true,
+	"event": true, "fields": true}
+
 type badEvent struct {
 	index int
 	code  int
@@ -547,8 +616,10 @@ type badEvent struct {
 
 // parseEvents reads back-to-back JSON event objects. One bad event fails
 // the request, as HEC does, naming the event's position; the events
-// before it are returned with it.
-func parseEvents(body []byte) ([]Event, *badEvent) {
+// before it are returned with it. An object with a top-level key HEC does
+// not know ends the body there (cut): Splunk indexes the objects before it
+// and answers 200.
+func parseEvents(body []byte) ([]Event, *badEvent, bool) {
 	var evs []Event
 	it := jsoniter.ConfigFastest.BorrowIterator(body)
 	defer jsoniter.ConfigFastest.ReturnIterator(it)
@@ -558,16 +629,21 @@ func parseEvents(body []byte) ([]Event, *badEvent) {
 			// At the end of the body the iterator reports io.EOF; any
 			// other stop is a byte that cannot start a JSON value.
 			if it.Error != io.EOF {
-				return evs, &badEvent{i, 6, "Invalid data format"}
+				return evs, &badEvent{i, 6, "Invalid data format"}, false
 			}
-			return evs, nil
+			return evs, nil, false
 		}
 		if next != jsoniter.ObjectValue {
-			return evs, &badEvent{i, 6, "Invalid data format"}
+			return evs, &badEvent{i, 6, "Invalid data format"}, false
 		}
 		ev, bad := readEvent(it, i)
 		if bad != nil {
-			return evs, bad
+			return evs, bad, false
+		}
+		for _, k := range ev.Keys {
+			if !knownKey[k] {
+				return evs, nil, true
+			}
 		}
 		evs = append(evs, ev)
 	}
@@ -580,6 +656,7 @@ func readEvent(it *jsoniter.Iterator, i int) (Event, *badEvent) {
 	// ReadObjectCB: a ReadObject loop would stop at an empty key, which
 	// HEC reads as any other unknown one.
 	it.ReadObjectCB(func(it *jsoniter.Iterator, field string) bool {
+		ev.Keys = append(ev.Keys, field)
 		switch field {
 		case "time":
 			switch it.WhatIsNext() {

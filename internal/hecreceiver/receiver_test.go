@@ -101,7 +101,8 @@ func TestGzipAndAcks(t *testing.T) {
 }
 
 // With Indexes set, an event naming another index fails its request with
-// code 7 and its position; through the raw endpoint, without a position.
+// code 7 naming the position after it (as Splunk 10.4 and Cloud 10.5 do);
+// through the raw endpoint, without a position.
 func TestIncorrectIndex(t *testing.T) {
 	r, err := Start(Config{Token: "good", Indexes: []string{"main"}})
 	if err != nil {
@@ -109,7 +110,7 @@ func TestIncorrectIndex(t *testing.T) {
 	}
 	defer r.Close()
 	status, body := post(t, r, "/services/collector/event", "Splunk good", `{"event":"a"}{"event":"b","index":"main"}{"event":"c","index":"sec"}`, nil)
-	if status != 400 || body != `{"text":"Incorrect index","code":7,"invalid-event-number":2}` {
+	if status != 400 || body != `{"text":"Incorrect index","code":7,"invalid-event-number":3}` {
 		t.Fatalf("event endpoint: %d %s", status, body)
 	}
 	status, body = post(t, r, "/services/collector/raw?index=sec&channel=0aecaa46-5b4e-4b04-9a4f-8b09e5f5a8b0", "Splunk good", "a\n", nil)
@@ -120,5 +121,62 @@ func TestIncorrectIndex(t *testing.T) {
 	// not at all.
 	if r.Count() != 2 {
 		t.Fatalf("%d events recorded", r.Count())
+	}
+}
+
+// The rest of what Splunk was measured to do with a request: an unknown
+// top-level key ends it with a 200 (the objects before it indexed), or a
+// 400 code 5 when it is in the first object; a body over the cap is code 6
+// naming object 0; a partly refused request on an ack token carries an
+// ackId for the prefix; capacity warnings and 429s; unhealthy health codes.
+func TestSplunkFaithfulAnswers(t *testing.T) {
+	r, err := Start(Config{Token: "good", Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ok := "Splunk good"
+	ev := "/services/collector/event"
+	status, body := post(t, r, ev, ok, `{"event":"a"}{"event":"b","color":"red"}{"event":"c"}`, nil)
+	if status != 200 || r.Count() != 1 || r.Stats().Cut != 1 {
+		t.Fatalf("unknown key in object 1: %d %s, %d indexed", status, body, r.Count())
+	}
+	status, body = post(t, r, ev, ok, `{"colour":"red","event":"a"}`, nil)
+	if status != 400 || !strings.Contains(body, `"code":5`) || r.Count() != 1 {
+		t.Fatalf("unknown key in object 0: %d %s", status, body)
+	}
+	r.SetFaults(Faults{BodyCap: 20})
+	status, body = post(t, r, ev, ok, `{"event":"a"}{"event":"b"}`, nil)
+	if status != 400 || body != `{"text":"Invalid data format","code":6,"invalid-event-number":0}` || r.Count() != 1 {
+		t.Fatalf("body cap: %d %s", status, body)
+	}
+	r.SetFaults(Faults{CapacityWarning: true})
+	status, body = post(t, r, ev, ok, `{"event":"a"}`, nil)
+	if status != 200 || !strings.Contains(body, `"code":24`) || r.Count() != 2 {
+		t.Fatalf("capacity warning: %d %s", status, body)
+	}
+	r.SetFaults(Faults{Busy429Rate: 1})
+	if status, body = post(t, r, ev, ok, `{"event":"a"}`, nil); status != 429 || !strings.Contains(body, `"code":26`) {
+		t.Fatalf("429: %d %s", status, body)
+	}
+	r.SetFaults(Faults{HealthCode: 19})
+	if status, body = post(t, r, "/services/collector/health", "", "", nil); status != 503 || !strings.Contains(body, `"code":19`) {
+		t.Fatalf("health: %d %s", status, body)
+	}
+
+	acks, err := Start(Config{Token: "good", RequireAck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acks.Close()
+	acks.SetFaults(Faults{RejectMatch: "bad"})
+	ch := map[string]string{"X-Splunk-Request-Channel": "0aecaa46-5b4e-4b04-9a4f-8b09e5f5a8b0"}
+	status, body = post(t, acks, ev, ok, `{"event":"a"}{"event":"bad"}{"event":"c"}`, ch)
+	if status != 400 || body != `{"text":"Invalid data format","code":6,"invalid-event-number":1,"ackId":0}` || acks.Count() != 1 {
+		t.Fatalf("prefix ack: %d %s", status, body)
+	}
+	status, body = post(t, acks, ev, ok, `{"event":"bad"}{"event":"c"}`, ch)
+	if status != 400 || strings.Contains(body, "ackId") {
+		t.Fatalf("nothing indexed, no ackId: %d %s", status, body)
 	}
 }

@@ -73,6 +73,10 @@ type Result struct {
 	Foreign string
 	// RetryAfter is what a 429 or 503 asked for in Retry-After, else 0.
 	RetryAfter time.Duration
+	// Busy says HEC is near or at capacity: a 429 or 503, or a 2xx that
+	// took the events with a capacity warning (codes 24, 25). The sender
+	// slows down.
+	Busy bool
 
 	// Via is the endpoint the request went to and Channel the channel it
 	// went on (acks are tracked per endpoint and channel).
@@ -228,6 +232,7 @@ func classify(url string, err error, resp *fasthttp.Response) Result {
 		r.Foreign = describeForeign(resp, body)
 	}
 	r.Outcome = outcomeOf(r.Status, r.Reply.Code)
+	r.Busy = r.Status == 429 || r.Status == 503 || r.Reply.Code == CodeQueueNearCapacity || r.Reply.Code == CodeAckNearCapacity
 	if r.Status == 429 || r.Status == 503 {
 		r.RetryAfter = parseRetryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now())
 	}
@@ -267,14 +272,17 @@ func (r *Result) Healthy() bool {
 // outcomeOf maps HTTP status and HEC code to what the events' fate is.
 func outcomeOf(status, code int) Outcome {
 	switch code {
-	case CodeSuccess, CodeHealthy:
+	case CodeSuccess, CodeHealthy, CodeQueueNearCapacity, CodeAckNearCapacity:
+		// 24 and 25 come with a 200 that took the events: sending them
+		// again would duplicate them.
 		if status >= 200 && status < 300 {
 			return Delivered
 		}
 	case CodeTokenDisabled, CodeTokenRequired, CodeInvalidAuth, CodeInvalidToken,
-		CodeIncorrectIndex, CodeChannelMissing, CodeChannelInvalid, CodeAckDisabled:
+		CodeIncorrectIndex, CodeChannelMissing, CodeChannelInvalid, CodeAckDisabled, CodeChannelMissingLB:
 		return Misconfigured
-	case CodeServerBusy, CodeInternalError:
+	case CodeServerBusy, CodeInternalError, CodeShuttingDown, CodeQueueAtCapacity, CodePerformanceLimit,
+		CodeQueuesFull, CodeAckUnavailable, CodeQueuesAndAckDown:
 		return Transient
 	case CodeInvalidFormat, CodeEventMissing, CodeEventBlank, CodeBadIndexedField, CodeNoData:
 		return Rejected

@@ -30,6 +30,21 @@ const (
 	CodeBadIndexedField = 15
 	CodeQueryInvalid    = 16
 	CodeHealthy         = 17
+	// /services/collector/health when HEC is not: its queues are full, its
+	// ack service is unavailable, or both (HTTP 503).
+	CodeQueuesFull       = 18
+	CodeAckUnavailable   = 19
+	CodeQueuesAndAckDown = 20
+	CodeShuttingDown     = 23
+	// Splunk 10: a 200 that warns that HEC's queue (24) or ack channels
+	// (25) are near capacity: the events were taken, slow down.
+	CodeQueueNearCapacity = 24
+	CodeAckNearCapacity   = 25
+	// Splunk 10 back-pressure (backpressureState): 429 instead of 503.
+	CodeQueueAtCapacity  = 26
+	CodePerformanceLimit = 27
+	// Splunk Cloud's "data channel is missing" behind a load balancer.
+	CodeChannelMissingLB = 28
 )
 
 // Reply is a parsed HEC response body.

@@ -55,6 +55,15 @@ func TestOutcomeOf(t *testing.T) {
 		{400, 15, Rejected},
 		{413, -1, Rejected},
 		{400, -1, Misconfigured}, // no HEC code: a proxy, not bad data
+		{200, 24, Delivered},     // taken, with a capacity warning: never resend
+		{200, 25, Delivered},
+		{429, 26, Transient},
+		{429, 27, Transient},
+		{503, 18, Transient}, // health: queues full
+		{503, 19, Transient},
+		{503, 20, Transient},
+		{503, 23, Transient},
+		{400, 28, Misconfigured}, // Cloud: channel missing behind a load balancer
 	}
 	for _, c := range cases {
 		if got := outcomeOf(c.status, c.code); got != c.want {
