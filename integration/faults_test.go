@@ -319,3 +319,40 @@ template(name="msgonly" type="string" string="%msg%")`
 		}
 	}
 }
+
+// HEC's busy and size answers through rsyslogd, as Splunk 10.4 and Cloud
+// 10.5 give them: a body over Splunk Cloud's cap (400 code 6 naming object
+// 0), 200s with a capacity warning (code 24), and 429 code 26. Every
+// message arrives once and none is set aside.
+func TestSplunkBusyAndCapAnswersLoseNothing(t *testing.T) {
+	const n = 20000
+	for _, c := range []struct {
+		name   string
+		faults hecreceiver.Faults
+		params string
+	}{
+		{"body over the cap", hecreceiver.Faults{BodyCap: 100000}, `batch.maxbytes="8000000" batch.maxevents="5000"
+		  queue.type="LinkedList" queue.dequeueBatchSize="5000" queue.size="100000"`},
+		{"capacity warnings", hecreceiver.Faults{CapacityWarning: true}, ""},
+		{"429 queue at capacity", hecreceiver.Faults{Busy429Rate: 0.2}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := startReceiver(t, hecreceiver.Config{Record: true})
+			r.SetFaults(c.faults)
+			conf := newConfig(t, action(r, c.params))
+			d := start(t, conf, false)
+			send(t, d, loadgen.RFC5424, 0, n)
+			waitFor(t, r, n, 2*time.Minute)
+			lost, dup := tally(r.Events(), 0, n)
+			result(t, "HEC answers: "+c.name, n, lost, dup, fmt.Sprintf("%d requests, %d refused or busy", r.Stats().Requests,
+				r.Stats().Rejected+r.Stats().Failed))
+			checkExactlyOnce(t, r.Events(), 0, n)
+			if st := r.Stats(); st.Rejected+st.Failed == 0 && !c.faults.CapacityWarning {
+				t.Fatalf("the receiver refused no request; the test proves nothing: %+v", st)
+			}
+			if b, _ := os.ReadFile(filepath.Join(conf.Dir, "omsplunkgo-rejected.json")); len(b) > 0 {
+				t.Fatalf("events were set aside:\n%s", tail(string(b), 2000))
+			}
+		})
+	}
+}
