@@ -6,6 +6,7 @@
  * declared in options.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,13 +176,38 @@ static int take_template(instanceData *pData, const char *param, char *tpl)
 	return 1;
 }
 
+/* has_control_chars reports a byte below 0x20 or DEL: no HEC token holds
+ * one, and in an HTTP header it would break the request. */
+static int has_control_chars(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* read_token_file returns the token in path, without surrounding white
  * space. Errors name the file, never its content. */
 static char *read_token_file(const char *path)
 {
 	char buf[TOKEN_FILE_MAX + 1];
-	FILE *f = fopen(path, "r");
+	struct stat st;
+	/* O_NONBLOCK: a FIFO must not hang rsyslogd -N1; it is refused below. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		LogError(errno, RS_RET_CONFIG_ERROR, MODULE_NAME ": token.file=\"%s\" cannot be read", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": token.file=\"%s\" is not a regular file (a FIFO or device could block "
+			 "rsyslogd); put the token in a plain file", path);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
 	if (f == NULL) {
+		close(fd);
 		LogError(errno, RS_RET_CONFIG_ERROR, MODULE_NAME ": token.file=\"%s\" cannot be read", path);
 		return NULL;
 	}
@@ -209,6 +235,13 @@ static char *read_token_file(const char *path)
 		LogError(0, RS_RET_CONFIG_ERROR,
 			 MODULE_NAME ": token.file=\"%s\" must hold one HEC token (one line, no white space within)",
 			 path);
+		return NULL;
+	}
+	if (has_control_chars(start)) {
+		memset(buf, 0, sizeof(buf));
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": token.file=\"%s\" holds control characters: not a HEC token "
+			 "(the token is not shown)", path);
 		return NULL;
 	}
 	char *tok = strdup(start);
@@ -312,9 +345,11 @@ int take_param(instanceData *pData, int i, struct svar *v)
 		text = es_str2cstr(v->d.estr, NULL);
 		if (text == NULL)
 			return 0;
-		if (!strcmp(name, "token") && (text[0] == '\0' || strpbrk(text, " \t\r\n") != NULL)) {
+		if (!strcmp(name, "token") && (text[0] == '\0' || strpbrk(text, " \t\r\n") != NULL ||
+						has_control_chars(text))) {
 			LogError(0, RS_RET_CONFIG_ERROR,
-				 MODULE_NAME ": token must be a HEC token (non-empty, no white space)");
+				 MODULE_NAME ": token must be a HEC token (non-empty, no white space or control "
+				 "characters)");
 			free(text);
 			return 0;
 		}

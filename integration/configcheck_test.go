@@ -3,10 +3,14 @@
 package integration
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 
@@ -24,7 +28,8 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 		{"missing token", `server="http://127.0.0.1:8088"`, "one of token or token.file is required"},
 		{"token and token.file", ok + ` token.file="/etc/hostname"`, "set token or token.file, not both"},
 		{"missing token file", `server="http://127.0.0.1:8088" token.file="/nonexistent/token"`, `token.file="/nonexistent/token" cannot be read`},
-		{"empty token file", `server="http://127.0.0.1:8088" token.file="/dev/null"`, "must hold one HEC token"},
+		{"token file not a regular file", `server="http://127.0.0.1:8088" token.file="/dev/null"`, "is not a regular file"},
+		{"token with a control character", `server="http://127.0.0.1:8088" token="ab` + "\x01" + `c"`, "no white space or control"},
 		{"unknown index template", ok + ` index.template="no_such_template"`, `index.template="no_such_template": no template of that name`},
 		{"unknown fields template", ok + ` fields.template="nofields"`, `fields.template="nofields": no template of that name`},
 		{"unknown event template", ok + ` template="nobody"`, `template="nobody": no template of that name`},
@@ -60,6 +65,52 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 				t.Fatalf("rsyslogd -N1 output does not mention %q:\n%s", c.want, out)
 			}
 		})
+	}
+}
+
+// A token file that is a FIFO is refused at -N1 at once, not read (which
+// would block rsyslogd); one holding control characters too.
+func TestConfigCheckRefusesOddTokenFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "token.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctl := filepath.Join(dir, "token.ctl")
+	if err := os.WriteFile(ctl, []byte("abc\x1bdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "token.empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, want string }{
+		{fifo, "is not a regular file"}, {ctl, "holds control characters"}, {empty, "must hold one HEC token"},
+	} {
+		conf := newConfig(t, `server="http://127.0.0.1:8088" token.file="`+c.file+`"`)
+		path, err := conf.Render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin, err := rsyslogtest.Rsyslogd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Bounded: a shim that opened the FIFO for reading would block.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		b, err := exec.CommandContext(ctx, bin, "-N1", "-f", path).CombinedOutput()
+		hung := ctx.Err() != nil
+		cancel()
+		if hung {
+			t.Fatalf("rsyslogd -N1 hangs on token.file=%s", c.file)
+		}
+		code, out := 0, string(b)
+		if err != nil {
+			code = 1
+		}
+		if code == 0 || !strings.Contains(out, c.want) {
+			t.Fatalf("token.file=%s: exit %d, want %q:\n%s", c.file, code, c.want, out)
+		}
 	}
 }
 
