@@ -279,6 +279,25 @@ static rsRetVal tryResume(wrkrInstanceData_t *w)
 	return st == OMSG_OK ? RS_RET_OK : RS_RET_SUSPENDED;
 }
 
+/* HUP (SIGHUP to rsyslogd, on the main thread): token.file is read again,
+ * so that a rotated token applies without a restart. A file that cannot
+ * be read keeps the token in use (the reason is logged). */
+static rsRetVal doHUP(instanceData *pData)
+{
+	if (pData == NULL || pData->token_file == NULL || !go.loaded || pData->handle == 0)
+		return RS_RET_OK;
+	char *tok = read_token_file(pData->token_file);
+	if (tok == NULL)
+		return RS_RET_OK;
+	int oldstate;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
+	go.set_token(pData->handle, tok);
+	pthread_setcancelstate(oldstate, NULL);
+	memset(tok, 0, strlen(tok));
+	free(tok);
+	return RS_RET_OK;
+}
+
 static rsRetVal dbgPrintInstInfo(void *p)
 {
 	(void)p;
@@ -339,6 +358,7 @@ static rsRetVal queryEtryPt(uchar *name, omsg_entry_point_t *ep)
 		{ "beginTransaction", (omsg_entry_point_t)beginTransaction },
 		{ "commitTransaction", (omsg_entry_point_t)commitTransaction },
 		{ "tryResume", (omsg_entry_point_t)tryResume },
+		{ "doHUP", (omsg_entry_point_t)doHUP },
 		{ "dbgPrintInstInfo", (omsg_entry_point_t)dbgPrintInstInfo },
 		{ "freeInstance", (omsg_entry_point_t)freeInstance },
 		{ "parseSelectorAct", (omsg_entry_point_t)parseSelectorAct },

@@ -20,7 +20,7 @@
 /* Bumped whenever a signature or struct below changes; omsg_init refuses a
  * host with another version, so a shim and a Go library from different
  * builds fail loudly instead of corrupting memory. */
-#define OMSG_PLUGIN_ABI 5
+#define OMSG_PLUGIN_ABI 6
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
@@ -78,6 +78,7 @@ enum omsg_counter {
 	OMSG_CTR_SPOOLED,             /* events saved to spool.dir at a shutdown */
 	OMSG_CTR_REPLAYED,            /* spooled events delivered after a start */
 	OMSG_CTR_ACK_TIMEOUTS,        /* requests sent again for want of an ack */
+	OMSG_CTR_RAW_LINEBREAKS,      /* raw endpoint: messages whose line breaks were escaped */
 	OMSG_NUM_COUNTERS
 };
 
@@ -103,5 +104,8 @@ typedef int (*omsg_action_commit_fn)(uint64_t worker, const omsg_str_t *params, 
 				     const volatile int *stopping);
 typedef int (*omsg_action_probe_fn)(uint64_t action);
 typedef void (*omsg_action_free_fn)(uint64_t action);
+/* A new HEC token for the action (token.file read again on HUP): the next
+ * request, retries of refused ones included, uses it. */
+typedef void (*omsg_action_set_token_fn)(uint64_t action, const char *token);
 
 #endif

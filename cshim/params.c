@@ -188,7 +188,7 @@ static int has_control_chars(const char *s)
 
 /* read_token_file returns the token in path, without surrounding white
  * space. Errors name the file, never its content. */
-static char *read_token_file(const char *path)
+char *read_token_file(const char *path)
 {
 	char buf[TOKEN_FILE_MAX + 1];
 	struct stat st;
@@ -268,9 +268,12 @@ static int store_param(instanceData *pData, const char *name, char *text)
 	}
 	if (!strcmp(name, "token.file")) {
 		char *tok = read_token_file(text);
-		free(text);
-		if (tok == NULL)
+		if (tok == NULL) {
+			free(text);
 			return 0;
+		}
+		free(pData->token_file);
+		pData->token_file = text; /* read again on HUP */
 		add_opt(pData, "token", tok);
 		return 1;
 	}
@@ -391,6 +394,7 @@ void free_instance_data(instanceData *pData)
 	for (int i = 0; i < OMSG_MAX_TPLS; i++)
 		free(pData->tpls[i]);
 	free(pData->name);
+	free(pData->token_file);
 	/* Once Go had them, a request finishing in the background may still
 	 * add to the counters: they are left allocated (a few hundred bytes
 	 * per action, at rsyslogd's exit). */
@@ -440,6 +444,7 @@ char *stats_name(instanceData *pData)
 	if (pData->name != NULL) {
 		snprintf(buf, sizeof(buf), MODULE_NAME "-%s", pData->name);
 		free(pData->name);
+	free(pData->token_file);
 		pData->name = strdup(buf);
 		return pData->name;
 	}

@@ -43,6 +43,7 @@ typedef struct instanceData {
 	statsobj_t *stats;
 	intctr_t *counters; /* OMSG_NUM_COUNTERS, written by Go, read by impstats */
 	uint64_t handle; /* 0 until activateCnf handed the action to Go */
+	char *token_file; /* token.file, read again on HUP; NULL without */
 	struct instanceData *next;
 } instanceData;
 
@@ -73,6 +74,9 @@ void add_opt(instanceData *pData, const char *name, char *value);
  * directory unless the action set them. */
 void add_workdir_defaults(instanceData *p, const modConfData_t *mc);
 void free_instance_data(instanceData *pData);
+/* read_token_file returns the token in path (to free after zeroing), or
+ * NULL with the reason logged. */
+char *read_token_file(const char *path);
 
 /* ---- pem.c ------------------------------------------------------------- */
 
@@ -91,6 +95,7 @@ struct go_library {
 	omsg_action_free_fn action_free;
 	omsg_worker_new_fn worker_new;
 	omsg_worker_free_fn worker_free;
+	omsg_action_set_token_fn set_token;
 };
 extern struct go_library go;
 

@@ -27,6 +27,7 @@ static const char *const counter_names[] = {
 	[OMSG_CTR_SPOOLED] = "spooled",
 	[OMSG_CTR_REPLAYED] = "replayed",
 	[OMSG_CTR_ACK_TIMEOUTS] = "ack.timeouts",
+	[OMSG_CTR_RAW_LINEBREAKS] = "raw.linebreaks",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == OMSG_NUM_COUNTERS, "a counter has no name");
 

@@ -172,7 +172,10 @@ func (s *Sender) addEvent(r *request, m *Message) *request {
 	}
 	mark := len(r.body)
 	if s.raw != nil {
-		r.body = event.AppendLine(r.body, m.Body)
+		var escaped bool
+		if r.body, escaped = event.AppendLine(r.body, m.Body); escaped {
+			s.stats.add(CtrRawLineBreaks, 1)
+		}
 	} else {
 		r.body = s.encode(r.body, m)
 	}

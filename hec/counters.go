@@ -30,6 +30,7 @@ const (
 	CtrSpooled        // events saved to spool.dir during a shutdown
 	CtrReplayed       // spooled events delivered after a start
 	CtrAckTimeouts    // requests sent again for want of an ack
+	CtrRawLineBreaks  // raw endpoint: messages whose line breaks were escaped
 	NumCounters
 )
 

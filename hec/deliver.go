@@ -103,6 +103,8 @@ type Sender struct {
 
 	mu   sync.Mutex
 	open *request // the request batches are appended to, nil when none
+
+	tokenMu sync.Mutex // guards cfg.Token, which SetToken changes
 }
 
 // NewSender validates cfg and prepares a client per endpoint. It opens no
@@ -161,6 +163,29 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		}
 	}
 	return s, nil
+}
+
+// SetToken replaces the HEC token (token.file read again on rsyslog's
+// HUP): the next request uses it, retries of requests HEC refused with
+// 401/403 included.
+func (s *Sender) SetToken(token string) {
+	if token == s.token() {
+		s.log(SevInfo, "omsplunkgo: token.file read again on HUP: the token is unchanged")
+		return
+	}
+	s.tokenMu.Lock()
+	s.cfg.Token = token
+	s.tokenMu.Unlock()
+	for _, ep := range s.endpoints {
+		ep.SetToken(token)
+	}
+	s.log(SevInfo, "omsplunkgo: token.file read again on HUP: the new token applies from the next request on")
+}
+
+func (s *Sender) token() string {
+	s.tokenMu.Lock()
+	defer s.tokenMu.Unlock()
+	return s.cfg.Token
 }
 
 // Close stops retries and the spool replay; Deliver must not be called

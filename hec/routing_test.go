@@ -216,3 +216,22 @@ func TestRawEndpointWithAcksAndSeveralServers(t *testing.T) {
 		}
 	}
 }
+
+// A raw-endpoint message holding CR/LF arrives as exactly one event (its
+// line breaks escaped, counted), and cannot forge a line of its own.
+func TestRawMessageWithLineBreaksIsOneEvent(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	var ctrs hec.Counters
+	s := newSender(t, r.URL(), func(c *hec.Config) { c.Endpoint = hec.EndpointRaw })
+	s.AttachCounters(&ctrs)
+	msgs := messages(3)
+	msgs[1].Body = []byte("message 000001\r\n<13>Nov 30 10:00:00 victimhost sshd[1]: Accepted password for root")
+	if err := s.Deliver(msgs, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []hec.Message{msgs[0], {Body: []byte(`message 000001\r\n<13>Nov 30 10:00:00 victimhost sshd[1]: Accepted password for root`)}, msgs[2]}
+	checkArrivals(t, r.Events(), want, nil)
+	if n := atomic.LoadUint64(&ctrs[hec.CtrRawLineBreaks]); n != 1 {
+		t.Fatalf("raw.linebreaks = %d, want 1", n)
+	}
+}

@@ -214,7 +214,7 @@ func (s *Sender) spoolParts(body []byte, ends []int) []requestPart {
 	for i := 0; i < len(evs); {
 		p := requestPart{query: evs[i].m.query}
 		for ; i < len(evs) && evs[i].m.query == p.query; i++ {
-			p.body = event.AppendLine(p.body, evs[i].m.Body)
+			p.body, _ = event.AppendLine(p.body, evs[i].m.Body)
 			p.ends = append(p.ends, len(p.body))
 			p.events = append(p.events, evs[i].ev)
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -298,4 +299,81 @@ func waitLog(d interface{ InternalLog() string }, s string, timeout time.Duratio
 		time.Sleep(50 * time.Millisecond)
 	}
 	return true
+}
+
+// A token rotated in Splunk and in token.file: after rsyslogd's HUP the
+// next request carries the new token, the requests refused meanwhile are
+// retried with it, and nothing is lost.
+func TestTokenFileIsReadAgainOnHUP(t *testing.T) {
+	const n = 1000
+	r := startReceiver(t, hecreceiver.Config{Record: true, Token: "token-one"})
+	conf := newConfig(t, "")
+	tf := filepath.Join(conf.Dir, "hec.token")
+	if err := os.WriteFile(tf, []byte("token-one\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf.Action = fmt.Sprintf(`server="%s" token.file="%s"`, r.URL(), tf)
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, time.Minute)
+
+	// Splunk gets the new token first; rsyslog keeps retrying the old one
+	// until the file changes and rsyslogd is told.
+	r.SetToken("token-two")
+	send(t, d, loadgen.RFC5424, n, n)
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats().Denied == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no request was refused with the old token")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := os.WriteFile(tf, []byte("token-two\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(d.PID, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, r, 2*n, time.Minute)
+	checkExactlyOnce(t, r.Events(), 0, 2*n)
+	if !waitLog(d, "the new token applies from the next request on", 5*time.Second) {
+		t.Fatalf("no log line about the new token:\n%s", d.InternalLog())
+	}
+	if strings.Contains(d.Output(), "token-two") || strings.Contains(d.Output(), "token-one") {
+		t.Fatalf("a token appears in rsyslogd's output:\n%s", d.Output())
+	}
+}
+
+// endpoint="raw": a message whose text holds CR/LF (octet-counted framing
+// lets it through rsyslog whole) arrives as exactly one event, so it can
+// forge no line of its own; raw.linebreaks counts it.
+func TestRawMessageWithLineBreaksArrivesAsOneEvent(t *testing.T) {
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, `endpoint="raw" template="msgonly" name="raw"`))
+	global, path := impstatsConfig(conf.Dir)
+	conf.Global = `global(parser.escapeControlCharactersOnReceive="off")
+template(name="msgonly" type="string" string="%msg%")` + "\n" + global
+	d := start(t, conf, false)
+	forged := "first line\r\n<13>Nov 30 10:00:00 victimhost sshd[1]: Accepted password for root"
+	var b []byte
+	for i, m := range []string{"plain one", forged, "plain two"} {
+		line := fmt.Sprintf("<13>1 2026-11-24T10:00:00Z h app %d - - %s", i, m)
+		b = fmt.Appendf(b, "%d %s", len(line), line) // octet-counted: the message may hold LF
+	}
+	sendRaw(t, d.Addr(), b)
+	waitFor(t, r, 3, 30*time.Second)
+	got := map[string]int{}
+	for _, ev := range r.Events() {
+		got[ev.Event]++
+	}
+	want := []string{"plain one", `first line\r\n<13>Nov 30 10:00:00 victimhost sshd[1]: Accepted password for root`, "plain two"}
+	for _, w := range want {
+		if got[w] != 1 {
+			t.Fatalf("%q arrived %d times; events: %q", w, got[w], got)
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d distinct events, want 3: %q", len(got), got)
+	}
+	waitStats(t, path, "omsplunkgo-raw", func(st map[string]float64) bool { return st["raw.linebreaks"] == 1 })
 }

@@ -107,6 +107,7 @@ func TestImpstatsCountersMatchTheReceiver(t *testing.T) {
 		"spooled":          0,
 		"replayed":         0,
 		"ack.timeouts":     0,
+		"raw.linebreaks":   0,
 	}
 	for k, v := range want {
 		if got, ok := st[k]; !ok || got != v {

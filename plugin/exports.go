@@ -163,6 +163,18 @@ func omsg_action_probe(handle C.uint64_t) (rc C.int) {
 	return C.int(a.probe())
 }
 
+//export omsg_action_set_token
+func omsg_action_set_token(handle C.uint64_t, token *C.char) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(hec.SevErr, "omsplunkgo: internal error setting the token: %v", p)
+		}
+	}()
+	if a := actions.get(uint64(handle)); a != nil {
+		a.sender.SetToken(C.GoString(token))
+	}
+}
+
 //export omsg_action_free
 func omsg_action_free(handle C.uint64_t) {
 	if a := actions.get(uint64(handle)); a != nil {

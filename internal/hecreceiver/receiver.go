@@ -144,6 +144,8 @@ type Stats struct {
 	// Cut counts requests an unknown top-level key ended early (the events
 	// after it were silently not indexed, as Splunk does).
 	Cut int64
+	// Denied counts requests refused for a wrong token (403 code 4).
+	Denied int64
 }
 
 // Receiver is a running HEC server.
@@ -152,6 +154,7 @@ type Receiver struct {
 	ln     net.Listener
 	srv    *fasthttp.Server
 	faults atomic.Pointer[Faults]
+	token  atomic.Pointer[string] // Config.Token, until SetToken
 
 	mu     sync.Mutex
 	events []Event
@@ -160,7 +163,7 @@ type Receiver struct {
 
 	requests, rejected, failed, dropped, bytes atomic.Int64
 	gzipped, decoded, maxPerRequest            atomic.Int64
-	ackPolls, ackedTrue, acksLost, cut         atomic.Int64
+	ackPolls, ackedTrue, acksLost, cut, denied atomic.Int64
 	active, maxActive                          atomic.Int64
 	reqSeq                                     atomic.Uint64
 
@@ -189,6 +192,7 @@ func Start(cfg Config) (*Receiver, error) {
 	r := &Receiver{cfg: cfg, ln: ln}
 	r.cond = sync.NewCond(&r.mu)
 	r.faults.Store(&Faults{})
+	r.token.Store(&cfg.Token)
 	r.srv = &fasthttp.Server{
 		Handler:               r.handle,
 		Name:                  "hecreceiver",
@@ -219,6 +223,10 @@ func (r *Receiver) Close() error {
 	return r.srv.Shutdown()
 }
 
+// SetToken makes the receiver require another token (a token rotated in
+// Splunk).
+func (r *Receiver) SetToken(token string) { r.token.Store(&token) }
+
 // SetFaults replaces the fault settings.
 func (r *Receiver) SetFaults(f Faults) { r.faults.Store(&f) }
 
@@ -230,7 +238,7 @@ func (r *Receiver) Stats() Stats {
 	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(),
 		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load(), Bytes: r.bytes.Load(),
 		Gzipped: r.gzipped.Load(), Decoded: r.decoded.Load(), MaxEventsPerRequest: r.maxPerRequest.Load(),
-		AckPolls: r.ackPolls.Load(), AckedTrue: r.ackedTrue.Load(), AcksLost: r.acksLost.Load(), Cut: r.cut.Load()}
+		AckPolls: r.ackPolls.Load(), AckedTrue: r.ackedTrue.Load(), AcksLost: r.acksLost.Load(), Cut: r.cut.Load(), Denied: r.denied.Load()}
 }
 
 // Events returns a copy of the recorded events (Config.Record).
@@ -303,7 +311,8 @@ func (r *Receiver) authorize(ctx *fasthttp.RequestCtx) bool {
 		reply(ctx, 401, 3, "Invalid authorization", "")
 		return false
 	}
-	if r.cfg.Token != "" && tok != r.cfg.Token {
+	if want := *r.token.Load(); want != "" && tok != want {
+		r.denied.Add(1)
 		reply(ctx, 403, 4, "Invalid token", "")
 		return false
 	}

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/threadconn"
@@ -102,7 +103,7 @@ type Endpoint struct {
 	// URL is the base URL as configured, for log lines.
 	URL     string
 	client  *fasthttp.HostClient
-	auth    string
+	auth    atomic.Pointer[string] // "Splunk <token>"; SetToken replaces it
 	timeout time.Duration
 	// Channels holds one HEC channel GUID per connection slot when
 	// Options.Channels asked for them, else nil.
@@ -148,7 +149,8 @@ func New(u *url.URL, o Options) *Endpoint {
 		},
 		TLSConfig: o.TLS,
 	}
-	ep := &Endpoint{URL: u.String(), client: hc, auth: "Splunk " + o.Token, timeout: o.Timeout}
+	ep := &Endpoint{URL: u.String(), client: hc, timeout: o.Timeout}
+	ep.SetToken(o.Token)
 	if o.Channels {
 		for range o.Connections {
 			ep.Channels = append(ep.Channels, newGUID())
@@ -157,11 +159,17 @@ func New(u *url.URL, o Options) *Endpoint {
 	return ep
 }
 
+// SetToken makes the next request carry token.
+func (e *Endpoint) SetToken(token string) {
+	auth := "Splunk " + token
+	e.auth.Store(&auth)
+}
+
 // prepare makes req an authorized JSON POST to path, on channel if set.
 func (e *Endpoint) prepare(req *fasthttp.Request, path, channel string) {
 	req.SetRequestURI(e.URL + path)
 	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.Set(fasthttp.HeaderAuthorization, e.auth)
+	req.Header.Set(fasthttp.HeaderAuthorization, *e.auth.Load())
 	req.Header.SetContentType("application/json")
 	if channel != "" {
 		req.Header.Set(HeaderChannel, channel)

@@ -424,15 +424,31 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-// AppendLine appends body as one line of a raw request. An empty text
-// would be no event at all; it becomes "-", like an empty event.
-func AppendLine(dst, body []byte) []byte {
+// AppendLine appends body as one line of a raw request. Splunk breaks a
+// raw body into events at line breaks, so a CR or LF inside the text
+// would make the message several events, and could forge whole lines of
+// another host's: each is written as the two characters \r or \n, and
+// escaped says whether any was. An empty text would be no event at all;
+// it becomes "-", like an empty event.
+func AppendLine(dst, body []byte) (out []byte, escaped bool) {
 	if len(body) == 0 {
-		dst = append(dst, EmptyEvent...)
-	} else {
-		dst = append(dst, body...)
+		return append(dst, EmptyEvent+"\n"...), false
 	}
-	return append(dst, '\n')
+	for {
+		i := bytes.IndexAny(body, "\r\n")
+		if i < 0 {
+			break
+		}
+		dst = append(dst, body[:i]...)
+		if body[i] == '\n' {
+			dst = append(dst, '\\', 'n')
+		} else {
+			dst = append(dst, '\\', 'r')
+		}
+		body, escaped = body[i+1:], true
+	}
+	dst = append(dst, body...)
+	return append(dst, '\n'), escaped
 }
 
 // RawQuery is the raw endpoint's query string for an event's metadata: its

@@ -5,6 +5,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -117,4 +118,24 @@ func FuzzValidFields(f *testing.F) {
 			t.Fatalf("%q: validFields says ok=%v empty=%v, encoding/json ok=%v empty=%v", b, ok, empty, wantOK, wantEmpty)
 		}
 	})
+}
+
+// A raw line never holds a line break of the message's own: Splunk would
+// make it several events.
+func TestRawLinesEscapeLineBreaks(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":                     "plain\n",
+		"":                          "-\n",
+		"two\nlines":                `two\nlines` + "\n",
+		"crlf\r\n<13>Nov 30 forged": `crlf\r\n<13>Nov 30 forged` + "\n",
+		"\n":                        `\n` + "\n",
+	} {
+		got, escaped := AppendLine(nil, []byte(in))
+		if string(got) != want || escaped != strings.ContainsAny(in, "\r\n") {
+			t.Errorf("%q: got %q (escaped %v), want %q", in, got, escaped, want)
+		}
+		if bytes.Count(got, []byte("\n")) != 1 || bytes.ContainsRune(got, '\r') {
+			t.Errorf("%q gave %q: more than one line", in, got)
+		}
+	}
 }
