@@ -33,7 +33,7 @@
 	X("token", eCmdHdlrString, 0, 1, 0, GO, "one of `token`, `token.file`", \
 	  "HEC token") \
 	X("token.file", eCmdHdlrString, 0, 1, 0, SHIM, "", \
-	  "file holding the HEC token (one line; surrounding white space ignored), read as root when rsyslogd loads its config, so it can be `root:root 0600`. The token never appears in a log line, `-N1` output, error file or spool file") \
+	  "file holding the HEC token (one line; surrounding white space ignored; a regular file, no control characters), read as root when rsyslogd loads its config, so it can be `root:root 0600`, and read again on rsyslogd's HUP (`kill -HUP`): a rotated token applies from the next request on, retries included. The token never appears in a log line, `-N1` output, error file or spool file") \
 	X("endpoint", eCmdHdlrGetWord, 0, 1, 0, GO, "`event`", \
 	  "`event`: JSON events to `/services/collector/event`; `raw`: lines to `/services/collector/raw` (see \"The raw endpoint\")") \
 	X("index", eCmdHdlrString, 0, 1, 0, GO, "token's default", "`index` of every event") \
