@@ -79,6 +79,7 @@ enum omsg_counter {
 	OMSG_CTR_REPLAYED,            /* spooled events delivered after a start */
 	OMSG_CTR_ACK_TIMEOUTS,        /* requests sent again for want of an ack */
 	OMSG_CTR_RAW_LINEBREAKS,      /* raw endpoint: messages whose line breaks were escaped */
+	OMSG_CTR_ACK_CHANNEL_MOVES,   /* channels a load balancer moved while acks were pending */
 	OMSG_NUM_COUNTERS
 };
 

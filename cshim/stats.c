@@ -28,6 +28,7 @@ static const char *const counter_names[] = {
 	[OMSG_CTR_REPLAYED] = "replayed",
 	[OMSG_CTR_ACK_TIMEOUTS] = "ack.timeouts",
 	[OMSG_CTR_RAW_LINEBREAKS] = "raw.linebreaks",
+	[OMSG_CTR_ACK_CHANNEL_MOVES] = "ack.channel.moves",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == OMSG_NUM_COUNTERS, "a counter has no name");
 

@@ -5,6 +5,7 @@ package hec_test
 import (
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,5 +165,70 @@ func TestNoEventCarriesAnUnknownKey(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Indexer acknowledgement through a cookie-sticky load balancer in front of
+// two indexers (ackIds collide across them): the balancer's cookie goes
+// back on every request and ack poll of its channel, so every ack is asked
+// of the indexer that gave it, even when the balancer demands the cookie.
+func TestAcksThroughAStickyBalancer(t *testing.T) {
+	a := receiver(t, hecreceiver.Config{RequireAck: true})
+	b := receiver(t, hecreceiver.Config{RequireAck: true})
+	lb, err := hecreceiver.StartBalancer(hecreceiver.BalancerConfig{Backends: []*hecreceiver.Receiver{a, b}, RequireCookie: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Close()
+	s := newSender(t, lb.URL(), func(c *hec.Config) {
+		c.UseAck, c.AckInterval, c.AckTimeout, c.BatchMaxEvents = true, 20*time.Millisecond, 2*time.Second, 50
+		c.RetryMaxTime = 5 * time.Second // a refusing balancer fails the test in seconds
+	})
+	for i := range 20 {
+		if err := s.Deliver(messagesFrom(i*100, 100), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkArrivals(t, append(a.Events(), b.Events()...), messages(2000), nil)
+	if s.Stats().AckTimeouts != 0 || a.Count() == 0 || b.Count() == 0 {
+		t.Fatalf("ack timeouts %d (want 0), a=%d b=%d (want both used)", s.Stats().AckTimeouts, a.Count(), b.Count())
+	}
+}
+
+// When the balancer moves a channel to the other indexer, the acks pending
+// on it are not asked of an indexer that never gave them: the channel is
+// renewed and its requests go again (duplicates, never a loss), counted.
+func TestBalancerMovingAChannelLosesNothing(t *testing.T) {
+	a := receiver(t, hecreceiver.Config{RequireAck: true})
+	b := receiver(t, hecreceiver.Config{RequireAck: true})
+	a.SetFaults(hecreceiver.Faults{AckDelay: 50 * time.Millisecond})
+	b.SetFaults(hecreceiver.Faults{AckDelay: 50 * time.Millisecond})
+	lb, err := hecreceiver.StartBalancer(hecreceiver.BalancerConfig{Backends: []*hecreceiver.Receiver{a, b}, MoveEvery: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Close()
+	var ctrs hec.Counters
+	s := newSender(t, lb.URL(), func(c *hec.Config) {
+		c.UseAck, c.AckInterval, c.AckTimeout, c.BatchMaxEvents = true, 20*time.Millisecond, 2*time.Second, 20
+		c.RetryMaxTime = 5 * time.Second
+	})
+	s.AttachCounters(&ctrs)
+	for i := range 20 {
+		if err := s.Deliver(messagesFrom(i*100, 100), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int{}
+	for _, ev := range append(a.Events(), b.Events()...) {
+		got[ev.Event]++
+	}
+	for _, m := range messages(2000) {
+		if got[string(m.Body)] == 0 {
+			t.Fatalf("%q lost", m.Body)
+		}
+	}
+	if lb.Moved() == 0 || atomic.LoadUint64(&ctrs[hec.CtrAckChannelMoves]) == 0 {
+		t.Fatalf("balancer moved %d requests, module counted %d channel moves", lb.Moved(), ctrs[hec.CtrAckChannelMoves])
 	}
 }

@@ -24,13 +24,14 @@ const (
 	CtrHTTP2xx                        // answers by status class
 	CtrHTTP4xx
 	CtrHTTP5xx
-	CtrHTTPOther      // 1xx, 3xx
-	CtrHTTPNoResponse // no HTTP answer: refused, reset, timed out
-	CtrBytesSent      // request body bytes posted (after gzip)
-	CtrSpooled        // events saved to spool.dir during a shutdown
-	CtrReplayed       // spooled events delivered after a start
-	CtrAckTimeouts    // requests sent again for want of an ack
-	CtrRawLineBreaks  // raw endpoint: messages whose line breaks were escaped
+	CtrHTTPOther       // 1xx, 3xx
+	CtrHTTPNoResponse  // no HTTP answer: refused, reset, timed out
+	CtrBytesSent       // request body bytes posted (after gzip)
+	CtrSpooled         // events saved to spool.dir during a shutdown
+	CtrReplayed        // spooled events delivered after a start
+	CtrAckTimeouts     // requests sent again for want of an ack
+	CtrRawLineBreaks   // raw endpoint: messages whose line breaks were escaped
+	CtrAckChannelMoves // channels a load balancer moved while acks were pending (their requests went again)
 	NumCounters
 )
 

@@ -105,6 +105,7 @@ type Sender struct {
 	open *request // the request batches are appended to, nil when none
 
 	tokenMu sync.Mutex // guards cfg.Token, which SetToken changes
+	moves   movesLog
 }
 
 // NewSender validates cfg and prepares a client per endpoint. It opens no
@@ -127,6 +128,10 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	}
 	if cfg.UseAck {
 		s.acks = endpoint.NewAcker(cfg.AckInterval)
+		s.acks.OnMoved = func(ep *endpoint.Endpoint, channel string) {
+			s.stats.add(CtrAckChannelMoves, 1)
+			s.moves.note(s, ep.URL, channel)
+		}
 	}
 	for _, u := range cfg.Endpoints {
 		ep, err := newTarget(u, &cfg, s.abortWait)

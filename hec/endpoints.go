@@ -222,6 +222,31 @@ type healthLog struct {
 	rejectNote string
 }
 
+// movesLog says, at most once a minute, that a load balancer moved a
+// channel while acks were pending on it.
+type movesLog struct {
+	mu     sync.Mutex
+	last   time.Time
+	missed int
+}
+
+func (m *movesLog) note(s *Sender, url, channel string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if time.Since(m.last) < time.Minute {
+		m.missed++
+		return
+	}
+	more := ""
+	if m.missed > 0 {
+		more = fmt.Sprintf(" (%d more since the last such line)", m.missed)
+	}
+	m.last, m.missed = time.Now(), 0
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: the load balancer moved channel %s to another indexer (its cookie "+
+		"changed) while acks were pending: those requests go again on a fresh channel (duplicates possible); "+
+		"counted as ack.channel.moves%s", url, channel, more))
+}
+
 // busyPause is how long a connection slot rests after HEC took a request
 // with a capacity warning (codes 24, 25).
 const busyPause = 100 * time.Millisecond

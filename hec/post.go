@@ -168,10 +168,13 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (en
 	for {
 		ep := s.pick()
 		channel := ""
-		if ep.Channels != nil {
-			channel = ep.Channels[slot]
-		}
+		channel = ep.Channel(slot)
 		res := ep.Post(s.dataPath, query, payload, s.cfg.Compress, channel)
+		if res.Moved && s.acks != nil {
+			// The balancer moved this channel: its pending acks may be
+			// asked of an indexer that never heard of them.
+			s.acks.Moved(ep.Endpoint, channel)
+		}
 		s.countAnswer(&res, len(payload))
 		s.judge(ep, &res)
 		if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.PerMessageIndex {

@@ -356,3 +356,37 @@ func TestSplunkBusyAndCapAnswersLoseNothing(t *testing.T) {
 		})
 	}
 }
+
+// Indexer acknowledgement through a cookie-sticky load balancer in front of
+// two indexers, the usual multi-indexer setup: ackIds collide across the
+// indexers, the balancer refuses a channel's request without its cookie;
+// 100,000 messages arrive, none twice, none lost.
+func TestAcksThroughAStickyLoadBalancer(t *testing.T) {
+	const n = 100000
+	a := startReceiver(t, hecreceiver.Config{Record: true, RequireAck: true})
+	b := startReceiver(t, hecreceiver.Config{Record: true, RequireAck: true})
+	lb, err := hecreceiver.StartBalancer(hecreceiver.BalancerConfig{Backends: []*hecreceiver.Receiver{a, b}, RequireCookie: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Close()
+	conf := newConfig(t, fmt.Sprintf(`server="%s" token="%s" useack="on" ack.interval="100" ack.timeout="10000"`, lb.URL(), token))
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	deadline := time.Now().Add(3 * time.Minute)
+	for a.Count()+b.Count() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events after 3 minutes", a.Count()+b.Count(), n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(quietPeriod)
+	all := append(a.Events(), b.Events()...)
+	lost, dup := tally(all, 0, n)
+	result(t, "acks through a cookie-sticky load balancer, two indexers", n, lost, dup,
+		fmt.Sprintf("indexers took %d and %d; %d requests refused for a missing cookie", a.Count(), b.Count(), lb.Refused()))
+	checkExactlyOnce(t, all, 0, n)
+	if a.Count() == 0 || b.Count() == 0 {
+		t.Fatalf("one indexer got nothing (a=%d b=%d): the balancer was not exercised", a.Count(), b.Count())
+	}
+}

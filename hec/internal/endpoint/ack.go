@@ -37,15 +37,25 @@ type ackKey struct {
 // them.
 type Acker struct {
 	interval time.Duration
+	// OnMoved, when set, hears of a channel a load balancer moved while
+	// acks were pending on it (the pending ones have been failed).
+	OnMoved func(ep *Endpoint, channel string)
 
 	mu      sync.Mutex
-	waiting map[ackKey]chan struct{}
+	waiting map[ackKey]*waiter
 	running bool
+}
+
+// waiter is one request waiting for its ack: done closes when the answer
+// is known, acked says which.
+type waiter struct {
+	done  chan struct{}
+	acked bool
 }
 
 // NewAcker polls every interval while acks are outstanding.
 func NewAcker(interval time.Duration) *Acker {
-	return &Acker{interval: interval, waiting: map[ackKey]chan struct{}{}}
+	return &Acker{interval: interval, waiting: map[ackKey]*waiter{}}
 }
 
 // Wait blocks until HEC acknowledges the ackId of res (a delivered
@@ -53,9 +63,9 @@ func NewAcker(interval time.Duration) *Acker {
 // ack came.
 func (a *Acker) Wait(res Result, timeout time.Duration, stop <-chan struct{}) bool {
 	k := ackKey{res.Via, res.Channel, res.Reply.AckID}
-	done := make(chan struct{})
+	w := &waiter{done: make(chan struct{})}
 	a.mu.Lock()
-	a.waiting[k] = done
+	a.waiting[k] = w
 	if !a.running {
 		a.running = true
 		go a.poll()
@@ -64,17 +74,19 @@ func (a *Acker) Wait(res Result, timeout time.Duration, stop <-chan struct{}) bo
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case <-done:
-		return true
+	case <-w.done:
+		return w.acked
 	case <-t.C:
 	case <-stop:
 	}
 	a.mu.Lock()
-	delete(a.waiting, k)
+	if a.waiting[k] == w {
+		delete(a.waiting, k)
+	}
 	a.mu.Unlock()
-	select { // the ack may have come just now
-	case <-done:
-		return true
+	select { // the answer may have come just now
+	case <-w.done:
+		return w.acked
 	default:
 		return false
 	}
@@ -101,15 +113,20 @@ func (a *Acker) poll() {
 		}
 		a.mu.Unlock()
 		for ck, ids := range batch {
-			acked, err := ck.ep.queryAcks(ck.channel, ids)
+			acked, moved, err := ck.ep.queryAcks(ck.channel, ids)
+			if moved {
+				a.Moved(ck.ep, ck.channel)
+				continue
+			}
 			if err != nil {
 				continue // asked again next round; ack.timeout bounds the wait
 			}
 			a.mu.Lock()
 			for _, id := range acked {
 				k := ackKey{ck.ep, ck.channel, id}
-				if done, ok := a.waiting[k]; ok {
-					close(done)
+				if w, ok := a.waiting[k]; ok {
+					w.acked = true
+					close(w.done)
 					delete(a.waiting, k)
 				}
 			}
@@ -118,13 +135,34 @@ func (a *Acker) poll() {
 	}
 }
 
-// queryAcks asks HEC which of ids on channel are indexed.
-func (e *Endpoint) queryAcks(channel string, ids []int64) ([]int64, error) {
+// Moved fails every ack pending on ep's channel, whose load balancer moved
+// it to another indexer, and gives the channel's slots a fresh channel:
+// the requests waiting are sent again there.
+func (a *Acker) Moved(ep *Endpoint, channel string) {
+	ep.renew(channel)
+	a.mu.Lock()
+	for k, w := range a.waiting {
+		if k.ep == ep && k.channel == channel {
+			delete(a.waiting, k)
+			close(w.done) // acked stays false: the request goes again
+		}
+	}
+	a.mu.Unlock()
+	if a.OnMoved != nil {
+		a.OnMoved(ep, channel)
+	}
+}
+
+// queryAcks asks HEC which of ids on channel are indexed, and reports
+// whether a load balancer moved the channel (then the answer is not
+// trusted: it may come from another indexer).
+func (e *Endpoint) queryAcks(channel string, ids []int64) (acked []int64, moved bool, err error) {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	e.prepare(req, PathAck, channel)
+	e.sendCookies(req, channel)
 	body := append(make([]byte, 0, 16+8*len(ids)), `{"acks":[`...)
 	for i, id := range ids {
 		if i > 0 {
@@ -134,12 +172,16 @@ func (e *Endpoint) queryAcks(channel string, ids []int64) ([]int64, error) {
 	}
 	req.SetBodyRaw(append(body, "]}"...))
 	if err := e.client.DoTimeout(req, resp, e.timeout); err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if e.keepCookies(resp, channel) {
+		return nil, true, nil
 	}
 	if resp.StatusCode() != 200 {
-		return nil, fmt.Errorf("ack query: HTTP %d: %s", resp.StatusCode(), printable(resp.Body(), 200))
+		return nil, false, fmt.Errorf("ack query: HTTP %d: %s", resp.StatusCode(), printable(resp.Body(), 200))
 	}
-	return parseAcks(resp.Body())
+	acked, err = parseAcks(resp.Body())
+	return acked, false, err
 }
 
 // parseAcks reads {"acks":{"3":true,"4":false}} and returns the true ids.

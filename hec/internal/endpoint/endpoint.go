@@ -74,6 +74,10 @@ type Result struct {
 	Foreign string
 	// RetryAfter is what a 429 or 503 asked for in Retry-After, else 0.
 	RetryAfter time.Duration
+	// Moved says a load balancer moved the request's channel to another
+	// indexer (a cookie it had set changed): the channel's pending acks
+	// may never come (the sender renews the channel, see sticky.go).
+	Moved bool
 	// Busy says HEC is near or at capacity: a 429 or 503, or a 2xx that
 	// took the events with a capacity warning (codes 24, 25). The sender
 	// slows down.
@@ -105,9 +109,9 @@ type Endpoint struct {
 	client  *fasthttp.HostClient
 	auth    atomic.Pointer[string] // "Splunk <token>"; SetToken replaces it
 	timeout time.Duration
-	// Channels holds one HEC channel GUID per connection slot when
-	// Options.Channels asked for them, else nil.
-	Channels []string
+	// sticky holds one HEC channel GUID per connection slot when
+	// Options.Channels asked for them, and the cookies set per channel.
+	sticky stickiness
 }
 
 // Options set up an Endpoint.
@@ -153,7 +157,7 @@ func New(u *url.URL, o Options) *Endpoint {
 	ep.SetToken(o.Token)
 	if o.Channels {
 		for range o.Connections {
-			ep.Channels = append(ep.Channels, newGUID())
+			ep.sticky.channels = append(ep.sticky.channels, newGUID())
 		}
 	}
 	return ep
@@ -177,7 +181,7 @@ func (e *Endpoint) prepare(req *fasthttp.Request, path, channel string) {
 }
 
 // Post sends one request body of events to path (PathEvent or PathRaw)
-// with query (raw metadata, or ""); channel is "" or one of Channels.
+// with query (raw metadata, or ""); channel is "" or one of Channel's.
 func (e *Endpoint) Post(path, query string, body []byte, gzipped bool, channel string) Result {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
@@ -191,9 +195,13 @@ func (e *Endpoint) Post(path, query string, body []byte, gzipped bool, channel s
 		req.Header.Set(fasthttp.HeaderContentEncoding, "gzip")
 	}
 	req.SetBodyRaw(body)
+	e.sendCookies(req, channel)
 	err := e.client.DoTimeout(req, resp, e.timeout)
 	res := classify(e.URL, err, resp)
 	res.Via, res.Channel = e, channel
+	if err == nil && e.keepCookies(resp, channel) {
+		res.Moved = true
+	}
 	return res
 }
 
