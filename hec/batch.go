@@ -171,7 +171,7 @@ func (s *Sender) addEvent(r *request, m *Message) *request {
 		r.query = m.query
 	}
 	mark := len(r.body)
-	if s.raw != nil {
+	if s.raw != nil && m.query != viaEvent {
 		var escaped bool
 		if r.body, escaped = event.AppendLine(r.body, m.Body); escaped {
 			s.stats.add(CtrRawLineBreaks, 1)

@@ -69,7 +69,7 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 		case len(ends) == 1:
 			s.rejectEvent(query, body, res)
 			return nil
-		case k < 0 && res.Reply.Code == endpoint.CodeIncorrectIndex && s.raw != nil:
+		case k < 0 && res.Reply.Code == endpoint.CodeIncorrectIndex && s.raw != nil && query != viaEvent:
 			start := 0
 			for _, e := range ends {
 				s.rejectEvent(query, body[start:e], res)
@@ -169,7 +169,11 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (en
 		ep := s.pick()
 		channel := ""
 		channel = ep.Channel(slot)
-		res := ep.Post(s.dataPath, query, payload, s.cfg.Compress, channel)
+		path, q := s.dataPath, query
+		if query == viaEvent {
+			path, q = endpoint.PathEvent, ""
+		}
+		res := ep.Post(path, q, payload, s.cfg.Compress, channel)
 		if res.Moved && s.acks != nil {
 			// The balancer moved this channel: its pending acks may be
 			// asked of an indexer that never heard of them.

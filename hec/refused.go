@@ -172,7 +172,7 @@ func (s *Sender) refuse(ev []byte, reason string, res *endpoint.Result) {
 // rejectEvent refuses one event of a request HEC answered; a raw line is
 // written as the event object it stands for.
 func (s *Sender) rejectEvent(query string, ev []byte, res endpoint.Result) {
-	if s.raw != nil {
+	if s.raw != nil && query != viaEvent {
 		ev = event.RawAsEvent(query, ev)
 	}
 	s.refuse(ev, res.Error(), &res)

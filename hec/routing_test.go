@@ -235,3 +235,33 @@ func TestRawMessageWithLineBreaksIsOneEvent(t *testing.T) {
 		t.Fatalf("raw.linebreaks = %d, want 1", n)
 	}
 }
+
+// Raw endpoint with metadata of many values (a sourcetype per program of a
+// busy host): a batch does not become one request per value. Events of
+// small groups go through the event endpoint, each with its metadata.
+func TestRawEndpointWithManyMetadataValues(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	s := newSender(t, r.URL(), func(c *hec.Config) { c.Endpoint = hec.EndpointRaw })
+	const n, batch = 5000, 500
+	st := func(i int) string { return fmt.Sprintf("st%04d", i%2500) }
+	for b := 0; b < n; b += batch {
+		msgs := messagesFrom(b, batch)
+		for k := range msgs {
+			msgs[k].Meta.Sourcetype = []byte(st(b + k))
+		}
+		if err := s.Deliver(msgs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkArrivals(t, r.Events(), messages(n), nil)
+	for _, ev := range r.Events() {
+		var i int
+		fmt.Sscanf(ev.Event, "message %d", &i)
+		if ev.Sourcetype != st(i) {
+			t.Fatalf("event %q arrived with sourcetype %q, want %q", ev.Event, ev.Sourcetype, st(i))
+		}
+	}
+	if reqs := r.Stats().Requests; reqs > n/batch*2 {
+		t.Fatalf("%d requests for %d messages in %d batches: one per metadata value", reqs, n, n/batch)
+	}
+}

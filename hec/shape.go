@@ -132,17 +132,36 @@ func newRawFormat(c *Config) *rawFormat {
 // query is the query string for m's metadata (event.RawQuery).
 func (f *rawFormat) query(m *Message) string { return event.RawQuery(&m.Meta, &f.fixed) }
 
+// viaEvent marks a message of the raw endpoint that goes through the event
+// endpoint instead (no query string is ever empty-prefixed with NUL).
+const viaEvent = "\x00event"
+
+// Metadata of many different values would make a request per value: a
+// batch with more than rawMaxGroups groups sends the events of groups
+// smaller than rawMinGroup through the event endpoint, in one request,
+// each with its own metadata.
+const (
+	rawMaxGroups = 16
+	rawMinGroup  = 4
+)
+
 // group sets each message's query and orders msgs so that equal queries
-// are adjacent, keeping the order within each query.
+// are adjacent, keeping the order within each query. Events of small
+// groups in a batch of many go through the event endpoint (viaEvent).
 func (f *rawFormat) group(msgs []Message) {
-	sorted := true
+	sizes := map[string]int{}
 	for i := range msgs {
 		msgs[i].query = f.query(&msgs[i])
-		if i > 0 && msgs[i].query < msgs[i-1].query {
-			sorted = false
+		sizes[msgs[i].query]++
+	}
+	if len(sizes) > rawMaxGroups {
+		for i := range msgs {
+			if sizes[msgs[i].query] < rawMinGroup {
+				msgs[i].query = viaEvent
+			}
 		}
 	}
-	if !sorted {
+	if !slices.IsSortedFunc(msgs, func(a, b Message) int { return strings.Compare(a.query, b.query) }) {
 		slices.SortStableFunc(msgs, func(a, b Message) int { return strings.Compare(a.query, b.query) })
 	}
 }

@@ -377,3 +377,28 @@ template(name="msgonly" type="string" string="%msg%")` + "\n" + global
 	}
 	waitStats(t, path, "omsplunkgo-raw", func(st map[string]float64) bool { return st["raw.linebreaks"] == 1 })
 }
+
+// endpoint="raw" with a sourcetype of its own for almost every message
+// (20,000 values): rsyslogd's batches do not become one request per
+// message; every event arrives once with its sourcetype.
+func TestRawEndpointWithManySourcetypes(t *testing.T) {
+	const n = 20000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, `endpoint="raw" sourcetype.template="st_per_message"`))
+	// loadgen's RFC5424 times differ by a microsecond per message.
+	conf.Global = `template(name="st_per_message" type="string" string="st%timereported:::date-subseconds%")`
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, time.Minute)
+	evs := checkExactlyOnce(t, r.Events(), 0, n)
+	for i, ev := range evs {
+		want := fmt.Sprintf("st%06d", loadgen.Base.Add(time.Duration(i)*time.Microsecond).Nanosecond()/1000)
+		if ev.Sourcetype != want {
+			t.Fatalf("message %d arrived with sourcetype %q, want %q", i, ev.Sourcetype, want)
+		}
+	}
+	if reqs := r.Stats().Requests; reqs > n/20 {
+		t.Fatalf("%d requests for %d messages", reqs, n)
+	}
+	t.Logf("%d requests for %d messages with %d sourcetypes", r.Stats().Requests, n, n)
+}
