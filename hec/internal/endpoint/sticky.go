@@ -62,13 +62,13 @@ func (e *Endpoint) keepCookies(resp *fasthttp.Response, channel string) (moved b
 		return false
 	}
 	var set []cookie
-	resp.Header.VisitAllCookie(func(_, value []byte) {
+	for _, value := range resp.Header.Cookies() {
 		nv, _, _ := bytes.Cut(value, []byte(";"))
 		name, val, ok := bytes.Cut(nv, []byte("="))
 		if ok && len(name) > 0 {
 			set = append(set, cookie{strings.TrimSpace(string(name)), strings.TrimSpace(string(val))})
 		}
-	})
+	}
 	if len(set) == 0 {
 		return false
 	}
