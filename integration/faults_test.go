@@ -339,7 +339,9 @@ func TestSplunkBusyAndCapAnswersLoseNothing(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := startReceiver(t, hecreceiver.Config{Record: true})
 			r.SetFaults(c.faults)
-			conf := newConfig(t, action(r, c.params))
+			conf := newConfig(t, action(r, c.params+` name="hec"`))
+			global, statsPath := impstatsConfig(conf.Dir)
+			conf.Global = global
 			d := start(t, conf, false)
 			send(t, d, loadgen.RFC5424, 0, n)
 			waitFor(t, r, n, 2*time.Minute)
@@ -353,6 +355,12 @@ func TestSplunkBusyAndCapAnswersLoseNothing(t *testing.T) {
 			if b, _ := os.ReadFile(filepath.Join(conf.Dir, "omsplunkgo-rejected.json")); len(b) > 0 {
 				t.Fatalf("events were set aside:\n%s", tail(string(b), 2000))
 			}
+			// The action's counters say what the receiver saw.
+			rs := r.Stats()
+			waitStats(t, statsPath, "omsplunkgo-hec", func(st map[string]float64) bool {
+				return st["delivered"] == n && st["rejected"] == 0 && st["requests"] == float64(rs.Requests) &&
+					st["http.4xx"] == float64(rs.Rejected+rs.Failed) // the cap's 400s, or the 429s
+			})
 		})
 	}
 }
@@ -388,5 +396,38 @@ func TestAcksThroughAStickyLoadBalancer(t *testing.T) {
 	checkExactlyOnce(t, all, 0, n)
 	if a.Count() == 0 || b.Count() == 0 {
 		t.Fatalf("one indexer got nothing (a=%d b=%d): the balancer was not exercised", a.Count(), b.Count())
+	}
+}
+
+// HEC refuses events in requests of an ack token (400 code 6 with an
+// ackId for the indexed prefix, as Splunk 10.4 answers): the events before
+// each refused one count once their ack comes, the refused ones go to the
+// error file, and impstats says so.
+func TestRefusedEventsWithAcks(t *testing.T) {
+	const n = 20000
+	r := startReceiver(t, hecreceiver.Config{Record: true, RequireAck: true})
+	r.SetFaults(hecreceiver.Faults{RejectMatch: "seq=00001234"}) // seq 12340..12349
+	conf := newConfig(t, action(r, `useack="on" ack.interval="100" name="hec"`))
+	global, statsPath := impstatsConfig(conf.Dir)
+	conf.Global = global
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n-10, 2*time.Minute)
+	bad := func(i int) bool { return i >= 12340 && i <= 12349 }
+	checkArrivals(t, r.Events(), 0, n, func(i int) int { return map[bool]int{true: 0, false: 1}[bad(i)] })
+	b, _ := os.ReadFile(filepath.Join(conf.Dir, "omsplunkgo-rejected.json"))
+	for i := 12340; i <= 12349; i++ {
+		if c := strings.Count(string(b), fmt.Sprintf("seq=%09d", i)); c != 1 {
+			t.Fatalf("refused message %d is in the error file %d times", i, c)
+		}
+	}
+	st := waitStats(t, statsPath, "omsplunkgo-hec", func(st map[string]float64) bool {
+		return st["delivered"] == n-10 && st["rejected"] == 10
+	})
+	// Every 2xx was acknowledged, and so was the indexed prefix of at
+	// least one partly refused request (the others began with a refused
+	// event: no prefix, no ackId).
+	if rs := r.Stats(); st["ack.timeouts"] != 0 || float64(rs.AckedTrue) <= st["http.2xx"] {
+		t.Fatalf("impstats %v; receiver %+v: want every 2xx and the refused requests' prefixes acknowledged", st, rs)
 	}
 }

@@ -219,8 +219,10 @@ func TestRawEndpointCarriesPerMessageMetadata(t *testing.T) {
 // one bad route does not stall the action.
 func TestRefusedPerMessageIndexStallsNothing(t *testing.T) {
 	const perCase = 200
+	statsDir := t.TempDir()
+	global, statsPath := impstatsConfig(statsDir)
 	r, conf := startRouted(t, hecreceiver.Config{Indexes: []string{"security"}},
-		`sourcetype.template="hec_sourcetype" index.template="hec_index"`, "", perCase)
+		`sourcetype.template="hec_sourcetype" index.template="hec_index" name="hec"`, global, perCase)
 	// cron's index "os" is refused; the other four programs arrive.
 	want := int64(perCase * (len(routingCases) - 1))
 	waitFor(t, r, want, time.Minute)
@@ -268,6 +270,11 @@ func TestRefusedPerMessageIndexStallsNothing(t *testing.T) {
 	if len(arrived)+len(inFile) > 0 {
 		t.Fatalf("unexpected events: arrived %v, in the error file %v", arrived, inFile)
 	}
+	// The counters agree: Splunk's code 7 names the object after the bad
+	// one, and no good event is set aside for it.
+	waitStats(t, statsPath, "omsplunkgo-hec", func(st map[string]float64) bool {
+		return st["rejected"] == perCase && st["delivered"] == float64(want)
+	})
 }
 
 // token.file: the secret comes from a file, and appears in no log line.
