@@ -166,3 +166,23 @@ func TestConfigCheckRefusesUnusablePaths(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// One of two indexers answers its health check 503 code 18 (queues full):
+// it gets no data, the log names HEC's reason, and every message arrives
+// once at the other.
+func TestUnhealthyIndexerIsSetAsideWithItsReason(t *testing.T) {
+	const n = 5000
+	good := startReceiver(t, hecreceiver.Config{Record: true})
+	sick := startReceiver(t, hecreceiver.Config{Record: true})
+	sick.SetFaults(hecreceiver.Faults{HealthCode: 18})
+	d := start(t, newConfig(t, fmt.Sprintf(`server=["%s", "%s"] token="%s"`, good.URL(), sick.URL(), token)), false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, good, n, time.Minute)
+	checkExactlyOnce(t, good.Events(), 0, n)
+	if sick.Stats().Requests != 0 {
+		t.Fatalf("the unhealthy indexer got %d data requests", sick.Stats().Requests)
+	}
+	if !waitLog(d, "queues are full", 5*time.Second) {
+		t.Fatalf("the log does not say why the indexer was set aside:\n%s", tail(d.InternalLog(), 3000))
+	}
+}
