@@ -50,12 +50,9 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 		}
 		if res.Outcome == endpoint.Delivered {
 			if s.acks != nil && !s.acknowledged(res) {
-				if s.stopping.Load() {
-					return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
+				if err := s.sendAgain(res, &deadline); err != nil {
+					return err
 				}
-				// HEC is up but may have lost the events: send them again,
-				// with a fresh retry budget.
-				deadline = time.Now().Add(s.cfg.RetryMaxTime)
 				continue
 			}
 			s.stats.add(CtrDelivered, int64(len(ends)))
@@ -90,10 +87,9 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 			// On an ack token the indexed prefix has an ackId; until HEC
 			// acknowledges it, the prefix is not safe: send it all again.
 			if k > 0 && s.acks != nil && res.Reply.AckID >= 0 && !s.acknowledged(res) {
-				if s.stopping.Load() {
-					return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
+				if err := s.sendAgain(res, &deadline); err != nil {
+					return err
 				}
-				deadline = time.Now().Add(s.cfg.RetryMaxTime)
 				continue
 			}
 			// HEC reads a request's events in order: it indexed the k
@@ -113,6 +109,17 @@ func (s *Sender) send(query string, body []byte, ends []int) error {
 			}
 		}
 	}
+	return nil
+}
+
+// sendAgain is what follows an ack that did not come: HEC is up but may
+// have lost the events, so they go again with a fresh retry budget, unless
+// the sender is stopping.
+func (s *Sender) sendAgain(res endpoint.Result, deadline *time.Time) error {
+	if s.stopping.Load() {
+		return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
+	}
+	*deadline = time.Now().Add(s.cfg.RetryMaxTime)
 	return nil
 }
 
