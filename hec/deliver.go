@@ -89,7 +89,7 @@ type Sender struct {
 	spool           *spoolfile.Spool // nil without spool.dir
 	raw             *rawFormat       // nil unless endpoint="raw"
 	dataPath        string           // endpoint.PathEvent or endpoint.PathRaw
-	badFields       badFieldsLog
+	badFields       rateLog          // invalid fields renderings
 	stats           counters
 	// stopping is set once rsyslog asked a thread waiting in Deliver to
 	// stop, or Close was called: from then on nothing is retried.
@@ -105,7 +105,7 @@ type Sender struct {
 	open *request // the request batches are appended to, nil when none
 
 	tokenMu sync.Mutex // guards cfg.Token, which SetToken changes
-	moves   movesLog
+	moves   rateLog    // channels a load balancer moved
 }
 
 // NewSender validates cfg and prepares a client per endpoint. It opens no
@@ -130,7 +130,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		s.acks = endpoint.NewAcker(cfg.AckInterval)
 		s.acks.OnMoved = func(ep *endpoint.Endpoint, channel string) {
 			s.stats.add(CtrAckChannelMoves, 1)
-			s.moves.note(s, ep.URL, channel)
+			s.noteMoved(ep.URL, channel)
 		}
 	}
 	for _, u := range cfg.Endpoints {

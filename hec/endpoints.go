@@ -212,36 +212,22 @@ func (s *Sender) Probe() error {
 // healthLog logs a failure cause once when it starts and once when sending
 // works again, instead of once per request.
 type healthLog struct {
-	mu     sync.Mutex
-	cause  string // "" while healthy
-	log    Logger
-	noAcks bool // logged that HEC sends no ackIds
-	// capacityAt is when a capacity warning was last logged.
-	capacityAt time.Time
+	mu       sync.Mutex
+	cause    string // "" while healthy
+	log      Logger
+	noAcks   bool    // logged that HEC sends no ackIds
+	capacity rateLog // HEC's capacity warnings
 	// rejectNote says what becomes of refused events and of the rest.
 	rejectNote string
 }
 
-// movesLog says, at most once a minute, that a load balancer moved a
+// noteMoved says, at most once a minute, that a load balancer moved a
 // channel while acks were pending on it.
-type movesLog struct {
-	mu     sync.Mutex
-	last   time.Time
-	missed int
-}
-
-func (m *movesLog) note(s *Sender, url, channel string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if time.Since(m.last) < time.Minute {
-		m.missed++
+func (s *Sender) noteMoved(url, channel string) {
+	ok, more := s.moves.allow()
+	if !ok {
 		return
 	}
-	more := ""
-	if m.missed > 0 {
-		more = fmt.Sprintf(" (%d more since the last such line)", m.missed)
-	}
-	m.last, m.missed = time.Now(), 0
 	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: the load balancer moved channel %s to another indexer (its cookie "+
 		"changed) while acks were pending: those requests go again on a fresh channel (duplicates possible); "+
 		"counted as ack.channel.moves%s", url, channel, more))
@@ -253,14 +239,12 @@ const busyPause = 100 * time.Millisecond
 
 // nearCapacity logs HEC's capacity warnings at most once a minute.
 func (h *healthLog) nearCapacity(res endpoint.Result) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if time.Since(h.capacityAt) < time.Minute {
+	ok, more := h.capacity.allow()
+	if !ok {
 		return
 	}
-	h.capacityAt = time.Now()
 	h.log(SevWarning, fmt.Sprintf("omsplunkgo: %s took the events but says it is near capacity (HEC code %d %q); "+
-		"slowing down (logged at most once a minute)", res.URL, res.Reply.Code, res.Reply.Text))
+		"slowing down (logged at most once a minute)%s", res.URL, res.Reply.Code, res.Reply.Text, more))
 }
 
 // noAck logs, once, that HEC answers without ackIds although useack is on.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
@@ -77,32 +75,18 @@ func (s *Sender) checkFields(msgs []Message) {
 		msgs[i].Meta.Fields = nil
 		if !ok {
 			s.stats.add(CtrFieldsInvalid, 1)
-			s.badFields.note(s, f)
+			s.noteBadFields(f)
 		}
 	}
 }
 
-// badFieldsLog rate-limits the log line about invalid fields renderings.
-type badFieldsLog struct {
-	mu     sync.Mutex
-	last   time.Time
-	missed int64
-}
-
-const badFieldsEvery = time.Minute
-
-func (b *badFieldsLog) note(s *Sender, f []byte) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if time.Since(b.last) < badFieldsEvery {
-		b.missed++
+// noteBadFields logs a fields rendering HEC would refuse, at most once a
+// minute.
+func (s *Sender) noteBadFields(f []byte) {
+	ok, more := s.badFields.allow()
+	if !ok {
 		return
 	}
-	more := ""
-	if b.missed > 0 {
-		more = fmt.Sprintf(" (%d more since the last such line)", b.missed)
-	}
-	b.last, b.missed = time.Now(), 0
 	s.log(SevWarning, fmt.Sprintf("omsplunkgo: fields.template rendered %s, which is not a JSON object of strings "+
 		"or arrays of strings; the event is sent without fields%s. Counted as fields.invalid; logged at most once a minute",
 		preview(f), more))
