@@ -59,7 +59,13 @@ say "$(in_chroot -- go version), $(in_chroot -- rsyslogd -v | head -1)"
 work=/build/omsplunkgo-$$
 mkdir -p "$root$work"
 cleanup() {
+	# rsyslogd's own pid file names it; the process started is the same one
+	# (unshare, sh and chroot exec into it).
+	if [ -s "$root$work/run/rsyslogd.pid" ]; then
+		kill "$(cat "$root$work/run/rsyslogd.pid")" 2>/dev/null || true
+	fi
 	[ -z "${rsyslogd_pid:-}" ] || kill "$rsyslogd_pid" 2>/dev/null || true
+	[ -z "${rsyslogd_pid:-}" ] || wait "$rsyslogd_pid" 2>/dev/null || true
 	[ -z "${recv_pid:-}" ] || kill "$recv_pid" 2>/dev/null || true
 	in_chroot -- dpkg -P rsyslog-omsplunkgo >/dev/null 2>&1 || true
 	rm -rf "${root:?}$work"
@@ -123,7 +129,14 @@ ruleset(name="hec") {
 }
 CONF
 in_chroot -- rsyslogd -N1 -f "$work/run/rsyslog.conf" >&2
-in_chroot -- rsyslogd -n -f "$work/run/rsyslog.conf" -i "$work/run/rsyslogd.pid" >"$root$work/rsyslogd.log" 2>&1 &
+# Started directly, not through the in_chroot function, so that $! is
+# rsyslogd itself (unshare, sh and chroot exec into it), not a subshell.
+unshare --mount --propagation private -- sh -c '
+	root=$1; shift
+	mount -t proc proc "$root/proc"
+	mount --rbind /dev "$root/dev"
+	exec chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent LANG=C.UTF-8 "$@"
+' sh "$root" rsyslogd -n -f "$work/run/rsyslog.conf" -i "$work/run/rsyslogd.pid" >"$root$work/rsyslogd.log" 2>&1 &
 rsyslogd_pid=$!
 for _ in $(seq 100); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$syslog_port") 2>/dev/null && break
