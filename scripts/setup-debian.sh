@@ -8,5 +8,5 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-scripts/apt.sh install setup make gcc libc6-dev rsyslog ca-certificates python3
+scripts/apt.sh install setup make gcc libc6-dev rsyslog ca-certificates python3 git
 echo "setup: ok ($("$(scripts/setup-go.sh)/go" version | cut -d' ' -f3), $(/usr/sbin/rsyslogd -v | awk 'NR==1 {print $1, $2}'))"
