@@ -166,17 +166,21 @@ func (s *Sender) startProbe(ep *target) {
 		for first := true; ; first = false {
 			res := ep.Health()
 			alive := res.Healthy()
-			if !alive {
+			logBack := false
+			if alive {
+				// Back in standing before firstAnswer opens: pick must
+				// find it there, not fall back to all endpoints.
+				st.mu.Lock()
+				logBack = st.loggedAside
+				st.aside, st.probing, st.loggedAside = false, false, false
+				st.mu.Unlock()
+			} else {
 				s.setAside(ep, "health endpoint: "+res.Error())
 			}
 			if first && (alive || s.firstProbes.Add(-1) == 0) {
 				s.firstAnswerOnce.Do(func() { close(s.firstAnswer) })
 			}
 			if alive {
-				st.mu.Lock()
-				logBack := st.loggedAside
-				st.aside, st.probing, st.loggedAside = false, false, false
-				st.mu.Unlock()
 				if logBack {
 					s.log(SevInfo, fmt.Sprintf("omsplunkgo: %s answers its health endpoint again and gets traffic again", ep.URL))
 				}

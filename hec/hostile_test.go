@@ -145,7 +145,7 @@ func TestHungAndRefusingEndpointsAreSetAside(t *testing.T) {
 	}
 	checkArrivals(t, good.Events(), messages(10000), nil)
 	if n := hung.DataRequests(); n != 0 || hung.Probes() == 0 {
-		t.Fatalf("the hung endpoint got %d data requests (want 0) and %d health probes (want some)", n, hung.Probes())
+		t.Fatalf("the hung endpoint got %d data requests (want 0) and %d health probes (want some); log %q", n, hung.Probes(), rec.lines)
 	}
 	if n := rec.count("set aside"); n < 1 || n > 2 {
 		t.Fatalf("%d set-aside lines: %q", n, rec.lines)
