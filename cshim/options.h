@@ -60,16 +60,24 @@
 	X("compress", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", "gzip request bodies") \
 	X("compress.level", eCmdHdlrInt, 0, 1, 9, GO, "1", "gzip level") \
 	X("timeout", eCmdHdlrInt, 0, 100, 600000, GO, "10000 ms", "per HTTP request") \
-	X("connections", eCmdHdlrInt, 0, 1, 256, GO, "4", \
-	  "requests in flight per action, and connections per endpoint") \
+	X("connections", eCmdHdlrInt, 0, 1, 256, GO, "64", \
+	  "most requests in flight per endpoint (and connections to it); under it each endpoint's limit adapts to its answers (see \"Delivery\")") \
 	X("retry.maxtime", eCmdHdlrInt, 0, 0, 3600000, GO, "30000 ms", \
-	  "how long transient failures are retried inside the module before the batch goes back to rsyslog as suspended") \
+	  "how long HEC may fail a request before the action suspends: rsyslog then keeps new batches in its queue, while the events already in the window are tried again until HEC takes them (see \"Delivery\")") \
+	X("window.maxevents", eCmdHdlrInt, 0, 1, 100000000, GO, "100000", \
+	  "most events the action holds that HEC has not taken yet (queued, on the wire, awaiting an ack)") \
+	X("window.maxbytes", eCmdHdlrSize, 0, 65536, 17179869184, GO, "64m", \
+	  "the same in bytes (before compression); the window's memory and files stay under it") \
+	X("window.maxwait", eCmdHdlrInt, 0, 0, 600000, GO, "1000 ms", \
+	  "how long a commit waits for room in a full window before the action suspends and rsyslog's queue holds the batch") \
+	X("window.fsync", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", \
+	  "`on`: a commit returns only once its batch is on the disk (fdatasync), which survives a power cut, not just a crash of rsyslogd; costs a disk flush per commit") \
 	X("tls.verify", eCmdHdlrBinary, 0, 1, 0, GO, "`on`", "verify the HEC certificate and name") \
 	X("tls.cacert", eCmdHdlrString, 0, 1, 0, GO, "system CAs", "PEM file of CAs to trust") \
 	X("tls.cert", eCmdHdlrString, 0, 1, 0, GO, "none", "client certificate (PEM)") \
 	X("tls.key", eCmdHdlrString, 0, 1, 0, GO, "none", "key of the client certificate (PEM)") \
 	X("spool.dir", eCmdHdlrString, 0, 1, 0, GO, "rsyslog's `workDirectory`", \
-	  "where a batch that rsyslogd's shutdown would drop is saved (see below); sent at the next start") \
+	  "where the action's window files live: what it accepted and HEC has not taken, sent at the next start after a stop or crash (see \"Delivery\"); none: the window is memory only") \
 	X("errorfile", eCmdHdlrString, 0, 1, 0, GO, "`<workDirectory>/omsplunkgo-rejected.json`", \
 	  "file that receives events HEC refuses for good, one JSON line each: `{\"time\":…,\"reason\":…,\"http_status\":400,\"hec_code\":6,\"event\":{…the event as sent…}}`; only when rsyslog has no `workDirectory` and no `errorfile` is set are such events just logged (first 512 bytes)") \
 	X("event.maxbytes", eCmdHdlrSize, 0, 1, 1073741824, GO, "1048576", \

@@ -29,6 +29,10 @@ static const char *const counter_names[] = {
 	[OMSG_CTR_ACK_TIMEOUTS] = "ack.timeouts",
 	[OMSG_CTR_RAW_LINEBREAKS] = "raw.linebreaks",
 	[OMSG_CTR_ACK_CHANNEL_MOVES] = "ack.channel.moves",
+	[OMSG_CTR_INFLIGHT] = "inflight",
+	[OMSG_CTR_LIMIT] = "inflight.limit",
+	[OMSG_CTR_WINDOW_EVENTS] = "window.events",
+	[OMSG_CTR_WINDOW_BYTES] = "window.bytes",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == OMSG_NUM_COUNTERS, "a counter has no name");
 
@@ -84,7 +88,8 @@ statsobj_t *stats_new(const char *name, intctr_t *ctrs)
 	    statsobj.SetOrigin(o, (uchar *)"omsplunkgo") != RS_RET_OK)
 		goto fail;
 	for (int i = 0; i < OMSG_NUM_COUNTERS; i++)
-		if (add_counter(o, (const uchar *)counter_names[i], ctrType_IntCtr, CTR_FLAG_RESETTABLE, &ctrs[i]) !=
+		if (add_counter(o, (const uchar *)counter_names[i], ctrType_IntCtr,
+				i >= OMSG_CTR_INFLIGHT ? CTR_FLAG_NONE : CTR_FLAG_RESETTABLE, &ctrs[i]) !=
 		    RS_RET_OK)
 			goto fail;
 	if (statsobj.ConstructFinalize(o) != RS_RET_OK)

@@ -23,7 +23,7 @@ func TestBodyCapIsSplitNotRejected(t *testing.T) {
 	r.SetFaults(hecreceiver.Faults{BodyCap: 2000})
 	errFile := filepath.Join(t.TempDir(), "rejects.json")
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.BatchMaxBytes = 1 << 20; c.ErrorFile = errFile })
-	if err := s.Deliver(messages(200), nil); err != nil {
+	if err := deliver(s, messages(200), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(200), nil)
@@ -38,7 +38,7 @@ func TestBusyAnswers(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{CapacityWarning: true})
 	s, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.BatchMaxEvents = 50 })
-	if err := s.Deliver(messages(200), nil); err != nil {
+	if err := deliver(s, messages(200), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(200), nil)
@@ -49,7 +49,7 @@ func TestBusyAnswers(t *testing.T) {
 	r2 := receiver(t, hecreceiver.Config{})
 	r2.SetFaults(hecreceiver.Faults{Busy429Rate: 0.3})
 	s2 := newSender(t, r2.URL(), func(c *hec.Config) { c.BatchMaxEvents = 20 })
-	if err := s2.Deliver(messages(400), nil); err != nil {
+	if err := deliver(s2, messages(400), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r2.Events(), messages(400), nil)
@@ -67,7 +67,7 @@ func TestRefusedPrefixWaitsForItsAck(t *testing.T) {
 	s := newSender(t, r.URL(), func(c *hec.Config) {
 		c.UseAck, c.AckInterval, c.AckTimeout = true, 20*time.Millisecond, time.Second
 	})
-	if err := s.Deliver(messages(10), nil); err != nil {
+	if err := deliver(s, messages(10), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(10), func(i int) int { return map[bool]int{true: 0, false: 1}[i == 5] })
@@ -81,7 +81,7 @@ func TestRefusedPrefixWaitsForItsAck(t *testing.T) {
 		c.UseAck, c.AckInterval, c.AckTimeout = true, 20*time.Millisecond, time.Second
 	})
 	start := time.Now()
-	err := s2.Deliver(messages(10), func() bool { return time.Since(start) > 2500*time.Millisecond })
+	err := deliver(s2, messages(10), func() bool { return time.Since(start) > 2500*time.Millisecond })
 	if err == nil {
 		t.Fatal("no ack ever came, yet the batch was reported delivered")
 	}
@@ -99,7 +99,7 @@ func TestUnhealthyEndpointIsSetAsideWithItsReason(t *testing.T) {
 	sick.SetFaults(hecreceiver.Faults{HealthCode: 18})
 	s, rec := recordingSender(t, good.URL()+","+sick.URL(), func(c *hec.Config) { c.BatchMaxEvents = 10 })
 	for i := range 10 {
-		if err := s.Deliver(messagesFrom(i*10, 10), nil); err != nil {
+		if err := deliver(s, messagesFrom(i*10, 10), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,7 +147,7 @@ func TestNoEventCarriesAnUnknownKey(t *testing.T) {
 				}
 				want := make([]hec.Message, len(msgs))
 				copy(want, msgs)
-				if err := s.Deliver(msgs, nil); err != nil {
+				if err := deliver(s, msgs, nil); err != nil {
 					t.Fatal(err)
 				}
 				if r.Stats().Cut != 0 {
@@ -185,7 +185,7 @@ func TestAcksThroughAStickyBalancer(t *testing.T) {
 		c.RetryMaxTime = 5 * time.Second // a refusing balancer fails the test in seconds
 	})
 	for i := range 20 {
-		if err := s.Deliver(messagesFrom(i*100, 100), nil); err != nil {
+		if err := deliver(s, messagesFrom(i*100, 100), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -215,7 +215,7 @@ func TestBalancerMovingAChannelLosesNothing(t *testing.T) {
 	})
 	s.AttachCounters(&ctrs)
 	for i := range 20 {
-		if err := s.Deliver(messagesFrom(i*100, 100), nil); err != nil {
+		if err := deliver(s, messagesFrom(i*100, 100), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

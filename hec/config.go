@@ -21,33 +21,37 @@ import (
 // Option names, as written in rsyslog's action(...) and passed through the
 // plugin boundary. Each validation error names the option it is about.
 const (
-	OptServer         = "server"
-	OptToken          = "token"
-	OptIndex          = "index"
-	OptSource         = "source"
-	OptSourcetype     = "sourcetype"
-	OptHost           = "host"
-	OptTemplateJSON   = "template.json"
-	OptBatchMaxEvents = "batch.maxevents"
-	OptBatchMaxBytes  = "batch.maxbytes"
-	OptBatchMaxDelay  = "batch.maxdelay"
-	OptCompress       = "compress"
-	OptCompressLevel  = "compress.level"
-	OptTimeout        = "timeout"
-	OptConnections    = "connections"
-	OptRetryMaxTime   = "retry.maxtime"
-	OptTLSVerify      = "tls.verify"
-	OptTLSCACert      = "tls.cacert"
-	OptTLSCert        = "tls.cert"
-	OptTLSKey         = "tls.key"
-	OptEventMaxBytes  = "event.maxbytes"
-	OptEventOversize  = "event.oversize"
-	OptErrorFile      = "errorfile"
-	OptSpoolDir       = "spool.dir"
-	OptUseAck         = "useack"
-	OptAckInterval    = "ack.interval"
-	OptAckTimeout     = "ack.timeout"
-	OptEndpoint       = "endpoint"
+	OptServer          = "server"
+	OptToken           = "token"
+	OptIndex           = "index"
+	OptSource          = "source"
+	OptSourcetype      = "sourcetype"
+	OptHost            = "host"
+	OptTemplateJSON    = "template.json"
+	OptBatchMaxEvents  = "batch.maxevents"
+	OptBatchMaxBytes   = "batch.maxbytes"
+	OptBatchMaxDelay   = "batch.maxdelay"
+	OptCompress        = "compress"
+	OptCompressLevel   = "compress.level"
+	OptTimeout         = "timeout"
+	OptConnections     = "connections"
+	OptRetryMaxTime    = "retry.maxtime"
+	OptWindowMaxEvents = "window.maxevents"
+	OptWindowMaxBytes  = "window.maxbytes"
+	OptWindowMaxWait   = "window.maxwait"
+	OptWindowFsync     = "window.fsync"
+	OptTLSVerify       = "tls.verify"
+	OptTLSCACert       = "tls.cacert"
+	OptTLSCert         = "tls.cert"
+	OptTLSKey          = "tls.key"
+	OptEventMaxBytes   = "event.maxbytes"
+	OptEventOversize   = "event.oversize"
+	OptErrorFile       = "errorfile"
+	OptSpoolDir        = "spool.dir"
+	OptUseAck          = "useack"
+	OptAckInterval     = "ack.interval"
+	OptAckTimeout      = "ack.timeout"
+	OptEndpoint        = "endpoint"
 	// rsyslog's own action parameter, passed on so that the log can say
 	// what rsyslog does with a batch handed back.
 	OptResumeRetryCount = "action.resumeretrycount"
@@ -79,8 +83,17 @@ const (
 	// Long enough for a busy indexer, short enough that a dead peer is noticed
 	// well inside rsyslog's default queue.timeoutActionCompletion of 1 s x retries.
 	defaultTimeout = 10 * time.Second
-	// Enough requests in flight to hide loopback and LAN round trips.
-	defaultConnections = 4
+	// The ceiling of each endpoint's adaptive limit: at 200 ms a 500-event
+	// request in flight per 2,500 events/s, so 64 leave room for 150,000
+	// events/s at that distance, and HEC's 400+ connection default is far.
+	defaultConnections = 64
+	// The window: room for one second at 100,000 events/s, a few times the
+	// events in flight at 200 ms; 64 MiB of memory at most.
+	defaultWindowMaxEvents = 100000
+	defaultWindowMaxBytes  = 64 << 20
+	// A commit waits a moment for a full window to drain before the
+	// action suspends, so that a short burst does not cost a suspension.
+	defaultWindowMaxWait = time.Second
 	// Retry transient failures inside the module for this long before handing
 	// the batch back to rsyslog as suspended (rsyslog then owns the retry).
 	defaultRetryMaxTime = 30 * time.Second
@@ -115,18 +128,23 @@ type Config struct {
 	Timeout        time.Duration
 	Connections    int
 	RetryMaxTime   time.Duration
-	TLSVerify      bool
-	TLSCACert      string
-	TLSCert        string
-	TLSKey         string
-	EventMaxBytes  int    // longest event text sent; see EventOversize
-	EventOversize  string // OversizeTruncate or OversizeReject
-	ErrorFile      string // where rejected events are written, one JSON line each; "" = log only
-	SpoolDir       string // where batches stranded by a shutdown wait for the next start; "" = none
-	UseAck         bool   // count a request delivered only once HEC acknowledges it
-	AckInterval    time.Duration
-	AckTimeout     time.Duration
-	Endpoint       string // EndpointEvent or EndpointRaw
+	// The window: what the action holds that HEC has not taken yet.
+	WindowMaxEvents int
+	WindowMaxBytes  int
+	WindowMaxWait   time.Duration
+	WindowFsync     bool // fdatasync each commit's records
+	TLSVerify       bool
+	TLSCACert       string
+	TLSCert         string
+	TLSKey          string
+	EventMaxBytes   int    // longest event text sent; see EventOversize
+	EventOversize   string // OversizeTruncate or OversizeReject
+	ErrorFile       string // where rejected events are written, one JSON line each; "" = log only
+	SpoolDir        string // where batches stranded by a shutdown wait for the next start; "" = none
+	UseAck          bool   // count a request delivered only once HEC acknowledges it
+	AckInterval     time.Duration
+	AckTimeout      time.Duration
+	Endpoint        string // EndpointEvent or EndpointRaw
 	// PerMessageIndex says each message may carry an index of its own
 	// (Message.Meta.Index): then HEC refusing an index (code 7) is that
 	// event's fault and sets it aside, instead of holding up the action.
@@ -147,20 +165,23 @@ func (c *Config) shape() event.Shape {
 // defaultConfig returns a Config with every default set and no endpoint or token.
 func defaultConfig() Config {
 	return Config{
-		Sourcetype:     defaultSourcetype,
-		BatchMaxEvents: defaultBatchMaxEvents,
-		BatchMaxBytes:  defaultBatchMaxBytes,
-		BatchMaxDelay:  defaultBatchMaxDelay,
-		CompressLevel:  defaultCompressLevel,
-		Timeout:        defaultTimeout,
-		Connections:    defaultConnections,
-		RetryMaxTime:   defaultRetryMaxTime,
-		TLSVerify:      true,
-		EventMaxBytes:  defaultEventMaxBytes,
-		EventOversize:  OversizeTruncate,
-		AckInterval:    defaultAckInterval,
-		AckTimeout:     defaultAckTimeout,
-		Endpoint:       EndpointEvent,
+		Sourcetype:      defaultSourcetype,
+		BatchMaxEvents:  defaultBatchMaxEvents,
+		BatchMaxBytes:   defaultBatchMaxBytes,
+		BatchMaxDelay:   defaultBatchMaxDelay,
+		CompressLevel:   defaultCompressLevel,
+		Timeout:         defaultTimeout,
+		Connections:     defaultConnections,
+		RetryMaxTime:    defaultRetryMaxTime,
+		WindowMaxEvents: defaultWindowMaxEvents,
+		WindowMaxBytes:  defaultWindowMaxBytes,
+		WindowMaxWait:   defaultWindowMaxWait,
+		TLSVerify:       true,
+		EventMaxBytes:   defaultEventMaxBytes,
+		EventOversize:   OversizeTruncate,
+		AckInterval:     defaultAckInterval,
+		AckTimeout:      defaultAckTimeout,
+		Endpoint:        EndpointEvent,
 	}
 }
 
@@ -209,6 +230,14 @@ func ParseOptions(opts map[string]string) (Config, error) {
 			c.Connections, err = parseInt(name, v)
 		case OptRetryMaxTime:
 			c.RetryMaxTime, err = parseMillis(name, v)
+		case OptWindowMaxEvents:
+			c.WindowMaxEvents, err = parseInt(name, v)
+		case OptWindowMaxBytes:
+			c.WindowMaxBytes, err = parseInt(name, v)
+		case OptWindowMaxWait:
+			c.WindowMaxWait, err = parseMillis(name, v)
+		case OptWindowFsync:
+			c.WindowFsync, err = parseSwitch(name, v)
 		case OptTLSVerify:
 			c.TLSVerify, err = parseSwitch(name, v)
 		case OptTLSCACert:
@@ -314,6 +343,15 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryMaxTime < 0 || c.RetryMaxTime > time.Hour {
 		bad(OptRetryMaxTime, "must be 0..3600000 ms, got %d", c.RetryMaxTime.Milliseconds())
+	}
+	if c.WindowMaxEvents < 1 || c.WindowMaxEvents > 100000000 {
+		bad(OptWindowMaxEvents, "must be 1..100000000, got %d", c.WindowMaxEvents)
+	}
+	if c.WindowMaxBytes < 65536 || c.WindowMaxBytes > 16<<30 {
+		bad(OptWindowMaxBytes, "must be 65536..17179869184, got %d", c.WindowMaxBytes)
+	}
+	if c.WindowMaxWait < 0 || c.WindowMaxWait > 10*time.Minute {
+		bad(OptWindowMaxWait, "must be 0..600000 ms, got %d", c.WindowMaxWait.Milliseconds())
 	}
 	if c.EventMaxBytes < 1 || c.EventMaxBytes > 1<<30 {
 		bad(OptEventMaxBytes, "must be 1..1073741824, got %d", c.EventMaxBytes)

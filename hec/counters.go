@@ -4,6 +4,7 @@ package hec
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 )
@@ -32,6 +33,11 @@ const (
 	CtrAckTimeouts     // requests sent again for want of an ack
 	CtrRawLineBreaks   // raw endpoint: messages whose line breaks were escaped
 	CtrAckChannelMoves // channels a load balancer moved while acks were pending (their requests went again)
+	// Gauges: values now, not totals (set every second, never reset).
+	CtrInFlight     // requests under way: posting, retrying, awaiting an ack
+	CtrLimit        // the endpoints' adaptive limits on requests in flight, summed
+	CtrWindowEvents // events in the window: accepted, not yet taken by HEC
+	CtrWindowBytes  // their bytes
 	NumCounters
 )
 
@@ -55,6 +61,44 @@ func (c *counters) add(k Counter, n int64) {
 }
 
 func (c *counters) get(k Counter) int64 { return c.own[k].Load() }
+
+// set gives gauge k its value now.
+func (c *counters) set(k Counter, v int64) {
+	c.own[k].Store(v)
+	if e := c.ext.Load(); e != nil {
+		atomic.StoreUint64(&e[k], uint64(v))
+	}
+}
+
+// gaugeEvery is how often the gauges are published: impstats reads them
+// every few seconds at most.
+const gaugeEvery = time.Second
+
+// publishGauges keeps the gauges current until the sender halts.
+func (s *Sender) publishGauges() {
+	t := time.NewTicker(gaugeEvery)
+	defer t.Stop()
+	for {
+		s.setGauges()
+		select {
+		case <-t.C:
+		case <-s.haltCh:
+			return
+		}
+	}
+}
+
+func (s *Sender) setGauges() {
+	limit := 0
+	for _, ep := range s.endpoints {
+		limit += ep.limit.Limit()
+	}
+	events, bytes := s.win.held()
+	s.stats.set(CtrInFlight, s.inFlight.Load())
+	s.stats.set(CtrLimit, int64(limit))
+	s.stats.set(CtrWindowEvents, int64(events))
+	s.stats.set(CtrWindowBytes, int64(bytes))
+}
 
 // AttachCounters makes the sender add to ext too, until Close. ext must
 // stay valid until Close returns.

@@ -7,20 +7,19 @@ package hec
 //
 //	shape.go     event.maxbytes, fields check, raw endpoint grouping
 //	batch.go     encoding into requests (internal/event: the wire format)
+//	window.go    the batch made durable in the action's window (internal/
+//	             segment: the files); Deliver returns here
+//	senders.go   requests taken from the window as endpoints have places
+//	             (internal/aimd: each endpoint's adaptive limit)
 //	post.go      retries, partial failures, acks (internal/endpoint: one
 //	             endpoint's requests, answers and ack polls)
-//	endpoints.go which endpoint gets a request, set-aside and health probes
+//	endpoints.go endpoint standing: set-aside and health probes
 //	refused.go   the one path of an event that will not be delivered
-//	stop.go      waiting for answers, and what a stop ends
-//	spool.go     saving a stranded batch and replaying it (internal/spoolfile)
-//	counters.go  running totals for impstats and the log
-//	recommit.go  rsyslog's one-at-a-time re-commits folded into one request
-//
-// Today await waits for HEC's answers on the calling rsyslog thread. A
-// pipeline decoupled from rsyslog's threads fits between batch.go and
-// post.go: a window stage that makes a batch durable and returns, and
-// senders that drain it with their own concurrency; post.go, endpoints.go
-// and refused.go stay as they are.
+//	stop.go      what a stop ends, and what it leaves in the window
+//	spool.go     the window's files at a start: claiming, replaying, and
+//	             reporting files of no action (internal/spoolfile)
+//	counters.go  running totals and gauges for impstats and the log
+//	recommit.go  rsyslog's one-at-a-time re-commits folded into one batch
 
 import (
 	"errors"
@@ -28,6 +27,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
@@ -65,11 +65,11 @@ const (
 	SevInfo    = 6
 )
 
-// Sender delivers batches of messages to HEC. Deliver returns only when HEC
-// has answered for every event in the batch, so a nil error means Splunk
-// has them (or, for events HEC refuses for good, that they went to the
-// error file). It is safe for concurrent use: concurrent batches share
-// requests when batch.maxdelay lets them.
+// Sender delivers batches of messages to HEC. Deliver returns once the
+// batch is in the action's window (written to its files when there is a
+// spool.dir); the sender's own goroutines then post it, and an event
+// leaves the window when HEC has it (or, refused for good, when it went
+// to the error file). It is safe for concurrent use.
 type Sender struct {
 	cfg       Config
 	enc       *event.Encoder
@@ -80,7 +80,11 @@ type Sender struct {
 	firstAnswer     chan struct{}
 	firstAnswerOnce sync.Once
 	firstProbes     atomic.Int32    // first probes not yet back
-	slots           chan int        // connection slots: one per request on the wire
+	places          places          // waiting for a place on an endpoint (senders.go)
+	win             *window         // accepted, not yet taken by HEC (window.go)
+	senders         sync.WaitGroup  // the dispatcher and its request goroutines
+	inFlight        atomic.Int64    // requests under way (posting, retrying, awaiting acks)
+	failing         failing         // set while HEC has failed for retry.maxtime
 	acks            *endpoint.Acker // nil unless useack is on
 	log             Logger
 	health          healthLog
@@ -90,27 +94,22 @@ type Sender struct {
 	raw             *rawFormat       // nil unless endpoint="raw"
 	dataPath        string           // endpoint.PathEvent or endpoint.PathRaw
 	badFields       rateLog          // invalid fields renderings
+	diskErrors      rateLog          // the window's files not writable
 	stats           counters
-	// stopping is set once rsyslog asked a thread waiting in Deliver to
-	// stop, or Close was called: from then on nothing is retried.
+	// stopping is set once Close was called: from then on nothing is
+	// retried.
 	stopping atomic.Bool
 	haltedAt atomic.Int64  // unix nanoseconds when stopping turned true
 	haltCh   chan struct{} // closed when stopping turns true
 	haltOnce sync.Once
-	// callers are the stop flags of the Deliver calls under way, for
-	// waits that run on the caller's own thread (see stop.go).
-	callers callers
-
-	mu   sync.Mutex
-	open *request // the request batches are appended to, nil when none
 
 	tokenMu sync.Mutex // guards cfg.Token, which SetToken changes
 	moves   rateLog    // channels a load balancer moved
 }
 
-// NewSender validates cfg and prepares a client per endpoint. It opens no
-// connection except to replay batches an earlier shutdown left in
-// spool.dir, which it starts doing in the background.
+// NewSender validates cfg, prepares a client per endpoint and starts the
+// senders; what an earlier run left in the action's window files is sent
+// first.
 func NewSender(cfg Config, log Logger) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -118,13 +117,11 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	if log == nil {
 		log = func(int, string) {}
 	}
-	s := &Sender{cfg: cfg, enc: event.NewEncoder(cfg.shape()), log: log, slots: make(chan int, cfg.Connections),
+	s := &Sender{cfg: cfg, enc: event.NewEncoder(cfg.shape()), log: log,
 		haltCh: make(chan struct{}), dataPath: endpoint.PathEvent}
+	s.places.cond = sync.NewCond(&s.places.mu)
 	if cfg.Endpoint == EndpointRaw {
 		s.raw, s.dataPath = newRawFormat(&cfg), endpoint.PathRaw
-	}
-	for i := range cfg.Connections {
-		s.slots <- i
 	}
 	if cfg.UseAck {
 		s.acks = endpoint.NewAcker(cfg.AckInterval)
@@ -150,16 +147,26 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	}
 	s.rejects = &errorFile{path: cfg.ErrorFile, log: log}
 	s.summary.s = s
+	s.win = newWindow(&cfg, nil)
 	if cfg.SpoolDir != "" {
 		s.spool = claimSpool(&cfg)
 		if err := spoolfile.CheckWritable(cfg.SpoolDir); err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d; privDropToUser/Group "+
-				"apply before the module starts): %v - the batch in flight when rsyslogd stops cannot be saved; "+
-				"give that user write access", OptSpoolDir, cfg.SpoolDir, os.Getuid(), os.Getgid(), err))
+				"apply before the module starts): %v - the action's window is kept in memory only, so what it holds "+
+				"when rsyslogd stops or crashes is lost; give that user write access", OptSpoolDir, cfg.SpoolDir,
+				os.Getuid(), os.Getgid(), err))
+		} else {
+			s.win.log = s.openWindowLog()
+			s.replayWindow()
 		}
-		go s.replaySpool()
 		s.scheduleUnclaimedReport()
+	} else {
+		log(SevWarning, "omsplunkgo: no spool.dir (nor global workDirectory): the action's window is kept in memory "+
+			"only, so what it holds when rsyslogd stops or crashes is lost; set global(workDirectory=...) or spool.dir")
 	}
+	s.senders.Add(1)
+	go s.dispatch()
+	go s.publishGauges()
 	if cfg.ErrorFile != "" {
 		if err := s.rejects.check(); err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d): %v - events HEC "+
@@ -193,72 +200,100 @@ func (s *Sender) token() string {
 	return s.cfg.Token
 }
 
-// Close stops retries and the spool replay; Deliver must not be called
-// afterwards. Requests on the wire finish in the background within the
-// HTTP timeout.
-func (s *Sender) Close() {
-	s.halt()
-	s.stats.ext.Store(nil)
-	s.summary.flush()
-	if s.spool != nil {
-		s.spool.Release()
-	}
-}
-
 // ErrSuspend wraps failures after which the batch must go back to rsyslog to
-// be retried later: HEC unreachable past retry.maxtime, or misconfigured.
+// be retried later: the window full for window.maxwait (HEC down or slower
+// than the input), or the window's files not writable.
 var ErrSuspend = errors.New("HEC cannot take data now")
 
-// ErrStopping is returned (wrapped in ErrSuspend) when Deliver stopped
-// waiting because its caller is being shut down and the batch could not
-// be saved to spool.dir.
+// ErrStopping is returned (wrapped in ErrSuspend) when a batch could not
+// be kept because rsyslog is stopping.
 var ErrStopping = errors.New("rsyslog is stopping")
 
-// Deliver encodes msgs, posts them and waits for HEC's answers. The error
-// wraps ErrSuspend. Events longer than event.maxbytes are truncated or
-// rejected first; events HEC refuses for good are set aside (error file,
-// counter) and do not fail the batch.
+// Deliver shapes and encodes msgs and puts them in the action's window;
+// it returns once they are there (in the window's files, with a
+// spool.dir), not when HEC has answered. The error wraps ErrSuspend: the
+// batch was not taken and stays rsyslog's. Events longer than
+// event.maxbytes are truncated or rejected first.
 //
-// stopping, if not nil, is polled while waiting. Once it reports true the
-// sender stops retrying, and waits at most stopGrace more for requests
-// already on the wire; what is still undelivered then is saved to
-// spool.dir and reported done. rsyslog drops a batch whose commit fails
-// during shutdown (it marks the batch done before committing), so the spool
-// is the only place it can survive; without spool.dir the batch is lost
-// and Deliver says so.
+// stopping, if not nil, is polled while the window is full. Once it
+// reports true the batch is written to the window's files past the
+// window's bound (rsyslog drops a batch whose commit fails during a
+// shutdown), for the next start to send.
 func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	if stopping != nil {
-		id := s.callers.add(stopping)
-		defer s.callers.remove(id)
-	}
-	s.shape(msgs)                                  // shape.go
-	spans := s.batch(msgs)                         // batch.go, posting in post.go
-	left, errs, gaveUp := s.await(spans, stopping) // stop.go
-	if len(errs) == 0 && len(left) == 0 {
+	s.shape(msgs)          // shape.go
+	items := s.batch(msgs) // batch.go
+	if len(items) == 0 {
 		return nil
 	}
-	if stopping != nil && (gaveUp || stopping()) {
-		return s.saveForLater(msgs, left)
-	}
-	err := errors.Join(errs...)
-	if s.stopping.Load() {
-		return err // a stop, not a give-up: saveForLater's caller logs it
-	}
-	s.log(SevErr, fmt.Sprintf("omsplunkgo: %d events not delivered within %s=%dms, handed back to rsyslog: %v; %s",
-		undelivered(left), OptRetryMaxTime, s.cfg.RetryMaxTime.Milliseconds(), errs[0], s.whatRsyslogDoes()))
-	return err
+	return s.accept(items, stopping) // window.go, drained by senders.go
 }
 
-// undelivered counts the events in spans.
-func undelivered(spans []span) int {
-	n := 0
-	for _, sp := range spans {
-		n += sp.to - sp.from
+// accept puts items in the window, waiting for room at most
+// window.maxwait.
+func (s *Sender) accept(items []*item, stopping func() bool) error {
+	events, bytes := 0, 0
+	for _, it := range items {
+		events += it.events()
+		bytes += len(it.body)
 	}
-	return n
+	if !s.win.room(events, bytes, s.cfg.WindowMaxWait, stopping) {
+		if stopping != nil && stopping() {
+			return s.keepForNextStart(items)
+		}
+		freeItems(items)
+		return fmt.Errorf("%w: %w: %d events, %d bytes held (window.maxevents=%d, window.maxbytes=%d), "+
+			"none released within window.maxwait=%dms", ErrSuspend, errWindowFull, s.held().events, s.held().bytes,
+			s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes, s.cfg.WindowMaxWait.Milliseconds())
+	}
+	if err := s.win.persist(items); err != nil {
+		freeItems(items)
+		if ok, more := s.diskErrors.allow(); ok {
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: the window's files in %s=%s cannot be written (%v); "+
+				"batches go back to rsyslog until they can%s", OptSpoolDir, s.cfg.SpoolDir, err, more))
+		}
+		return fmt.Errorf("%w: window file: %v", ErrSuspend, err)
+	}
+	s.win.add(items)
+	return nil
+}
+
+func freeItems(items []*item) {
+	for _, it := range items {
+		it.free()
+	}
+}
+
+// Drain waits until the window is empty: nil; or until HEC has failed for
+// retry.maxtime: the outage's error, wrapping ErrSuspend; or until
+// stopping (if not nil) reports true: ErrStopping. For tools and tests
+// that must know a batch arrived.
+func (s *Sender) Drain(stopping func() bool) error {
+	for {
+		if stopping != nil && stopping() {
+			return fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+		}
+		if ev, _ := s.win.held(); ev == 0 {
+			return nil
+		}
+		if err := s.failing.err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrSuspend, err)
+		}
+		if s.stopping.Load() {
+			return fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Held is what the window holds.
+type Held struct{ events, bytes int }
+
+func (s *Sender) held() Held {
+	e, b := s.win.held()
+	return Held{e, b}
 }
 
 // whatRsyslogDoes says what rsyslog does with a batch the action hands

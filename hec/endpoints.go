@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/aimd"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 )
 
@@ -34,10 +35,20 @@ const (
 	flapLogEvery = time.Minute
 )
 
-// target is one configured HEC endpoint with its standing.
+// target is one configured HEC endpoint with its standing, its limit on
+// requests in flight and its free connection slots (each slot has its
+// channel).
 type target struct {
 	*endpoint.Endpoint
 	standing standing
+	limit    *aimd.Limiter
+	free     []int // connection slots not in use, the last freed on top (guarded by places.mu)
+}
+
+func (t *target) isAside() bool {
+	t.standing.mu.Lock()
+	defer t.standing.mu.Unlock()
+	return t.standing.aside
 }
 
 // newTarget prepares the endpoint at u; abort is asked whenever a wait for
@@ -52,7 +63,11 @@ func newTarget(u *url.URL, c *Config, abort func() bool) (*target, error) {
 		}
 		o.TLS = tc
 	}
-	return &target{Endpoint: endpoint.New(u, o)}, nil
+	t := &target{Endpoint: endpoint.New(u, o), limit: aimd.New(initialLimit, c.Connections)}
+	for i := c.Connections - 1; i >= 0; i-- {
+		t.free = append(t.free, i)
+	}
+	return t, nil
 }
 
 // standing is one endpoint's health as the sender sees it.
@@ -109,10 +124,9 @@ func (s *Sender) initStanding() {
 	}
 }
 
-// pick returns the endpoint for the next request: round robin over those
-// in standing, else over all. Until the first health answer after the
-// start it waits, at most timeout.
-func (s *Sender) pick() *target {
+// waitFirstAnswer waits, at most timeout, until an endpoint answered its
+// first health probe after the start.
+func (s *Sender) waitFirstAnswer() {
 	select {
 	case <-s.firstAnswer:
 	default:
@@ -124,18 +138,6 @@ func (s *Sender) pick() *target {
 		}
 		t.Stop()
 	}
-	n := len(s.endpoints)
-	start := int(s.next.Add(1))
-	for i := 0; i < n; i++ {
-		ep := s.endpoints[(start+i)%n]
-		ep.standing.mu.Lock()
-		ok := !ep.standing.aside
-		ep.standing.mu.Unlock()
-		if ok {
-			return ep
-		}
-	}
-	return s.endpoints[start%n]
 }
 
 // judge sets ep aside after a transient failure (no answer in time,
@@ -174,6 +176,7 @@ func (s *Sender) startProbe(ep *target) {
 				logBack = st.loggedAside
 				st.aside, st.probing, st.loggedAside = false, false, false
 				st.mu.Unlock()
+				s.wakePlaces()
 			} else {
 				s.setAside(ep, "health endpoint: "+res.Error())
 			}
@@ -202,6 +205,10 @@ func (s *Sender) startProbe(ep *target) {
 // Probe reports whether any endpoint says it is healthy; rsyslog's
 // tryResume uses it before giving the action new batches.
 func (s *Sender) Probe() error {
+	if s.win.full() {
+		h := s.held()
+		return fmt.Errorf("%w: %w (%d events, %d bytes)", ErrSuspend, errWindowFull, h.events, h.bytes)
+	}
 	var errs []error
 	for _, ep := range s.endpoints {
 		res := ep.Health()
@@ -236,10 +243,6 @@ func (s *Sender) noteMoved(url, channel string) {
 		"changed) while acks were pending: those requests go again on a fresh channel (duplicates possible); "+
 		"counted as ack.channel.moves%s", url, channel, more))
 }
-
-// busyPause is how long a connection slot rests after HEC took a request
-// with a capacity warning (codes 24, 25).
-const busyPause = 100 * time.Millisecond
 
 // nearCapacity logs HEC's capacity warnings at most once a minute.
 func (h *healthLog) nearCapacity(res endpoint.Result) {

@@ -50,7 +50,7 @@ func TestRejectedEventsAreIsolated(t *testing.T) {
 			errFile := filepath.Join(t.TempDir(), "rejects.json")
 			s := newSender(t, r.URL(), func(c *hec.Config) { c.BatchMaxEvents = 50; c.ErrorFile = errFile })
 			msgs := messages(100)
-			if err := s.Deliver(msgs, nil); err != nil {
+			if err := deliver(s, msgs, nil); err != nil {
 				t.Fatal(err)
 			}
 			isBad := func(i int) bool { return strings.Contains(string(msgs[i].Body), "7") }
@@ -107,7 +107,7 @@ func TestOversizeEvents(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	big := hec.Message{Time: []byte("1"), Host: []byte("h"), Body: []byte(strings.Repeat("é", 600))} // 1200 bytes
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.EventMaxBytes = 1001 })
-	if err := s.Deliver([]hec.Message{big}, nil); err != nil {
+	if err := deliver(s, []hec.Message{big}, nil); err != nil {
 		t.Fatal(err)
 	}
 	evs := r.Events()
@@ -122,7 +122,7 @@ func TestOversizeEvents(t *testing.T) {
 		c.ErrorFile = errFile
 	})
 	msgs := append(messagesFrom(1, 2), hec.Message{Time: []byte("1"), Host: []byte("h"), Body: []byte(strings.Repeat("x", 1001))})
-	if err := s.Deliver(msgs, nil); err != nil {
+	if err := deliver(s, msgs, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The receiver also holds the truncated event of the first part.
@@ -142,7 +142,7 @@ func TestOversizeEvents(t *testing.T) {
 func TestTooLargeRequestsAreSplit(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{MaxContentLength: 3000})
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.BatchMaxBytes = 1 << 20 })
-	if err := s.Deliver(messages(200), nil); err != nil {
+	if err := deliver(s, messages(200), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(200), nil)
@@ -156,7 +156,7 @@ func TestDroppedConnectionsAreRetried(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{DropRate: 0.3})
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.BatchMaxEvents = 10 })
-	if err := s.Deliver(messages(300), nil); err != nil {
+	if err := deliver(s, messages(300), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(300), nil)
@@ -165,34 +165,34 @@ func TestDroppedConnectionsAreRetried(t *testing.T) {
 	}
 }
 
-// A batch stranded by a stop is saved to spool.dir, reported delivered,
-// and sent by the next sender with the same destination.
+// What the window holds at a stop stays in its files in spool.dir and is
+// sent by the next sender of the same action.
 func TestStoppingSpoolsAndNextStartReplays(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	dir := t.TempDir()
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir = dir; c.RetryMaxTime = time.Minute })
-	if err := deliverStopped(t, s, 40, 200*time.Millisecond, 2*time.Second); err != nil {
-		t.Fatalf("stopped Deliver with a spool: %v", err)
+	if err := s.Deliver(messages(40), nil); err != nil {
+		t.Fatalf("Deliver: %v", err)
 	}
 	s.Close()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.hec"))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
 	if len(files) != 1 || s.Stats().Spooled != 40 || r.Count() != 0 {
 		t.Fatalf("spool files %v, stats %+v, receiver %d", files, s.Stats(), r.Count())
 	}
 
 	r.SetFaults(hecreceiver.Faults{})
 	s2 := newSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir = dir })
-	eventually(t, "the spool file is replayed and removed", func() bool {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.hec"))
+	eventually(t, "the window file is replayed and removed", func() bool {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
 		return len(files) == 0 && s2.Stats().Replayed == 40
 	})
 	checkArrivals(t, r.Events(), messages(40), nil)
 }
 
-// A HEC that takes the request and never answers does not hold a stopping
-// rsyslog worker past its action completion timeout: the wait on the
-// caller's thread ends stopGrace after the stop, and the batch is spooled.
+// A HEC that takes the request and never answers does not hold a stop
+// past rsyslog's action completion timeout: Close ends stopGrace after
+// it started, and the batch stays in the window's files.
 func TestStoppingWhileHECHangsSpools(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -210,34 +210,32 @@ func TestStoppingWhileHECHangsSpools(t *testing.T) {
 	}()
 	dir := t.TempDir()
 	s := newSender(t, "http://"+ln.Addr().String(), func(c *hec.Config) { c.SpoolDir = dir })
-	// rsyslog cancels the worker 1 s after the stop.
-	if err := deliverStopped(t, s, 30, 200*time.Millisecond, 1200*time.Millisecond); err != nil {
-		t.Fatalf("stopped Deliver with a spool: %v", err)
+	if err := s.Deliver(messages(30), nil); err != nil {
+		t.Fatal(err)
 	}
-	if s.Stats().Spooled != 30 {
-		t.Fatalf("stats %+v, want 30 spooled", s.Stats())
-	}
-}
-
-// Without a spool a stopped Deliver hands the batch back at once.
-func TestStoppingWithoutSpoolSuspends(t *testing.T) {
-	s := newSender(t, "http://127.0.0.1:1", func(c *hec.Config) { c.RetryMaxTime = time.Minute })
-	err := deliverStopped(t, s, 5, 300*time.Millisecond, 2*time.Second)
-	if !errors.Is(err, hec.ErrSuspend) || !errors.Is(err, hec.ErrStopping) {
-		t.Fatalf("got %v, want ErrSuspend+ErrStopping", err)
-	}
-}
-
-// deliverStopped delivers n messages with a stop flag that turns on after
-// stopAfter, and fails the test if Deliver takes longer than limit.
-func deliverStopped(t *testing.T, s *hec.Sender, n int, stopAfter, limit time.Duration) error {
-	t.Helper()
+	time.Sleep(200 * time.Millisecond) // the request is on the wire
 	start := time.Now()
-	err := s.Deliver(messages(n), func() bool { return time.Since(start) > stopAfter })
-	if d := time.Since(start); d > limit {
-		t.Fatalf("took %v to give up after the stop at %v", d, stopAfter)
+	s.Close()
+	// rsyslog cancels the worker 1 s after the stop.
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Close took %v", d)
 	}
-	return err
+	files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if s.Stats().Spooled != 30 || len(files) != 1 {
+		t.Fatalf("stats %+v, files %v: want 30 events left in one window file", s.Stats(), files)
+	}
+}
+
+// Without a spool the window is memory only: a stop says what it loses.
+func TestStoppingWithoutSpoolSaysWhatIsLost(t *testing.T) {
+	s, rec := recordingSender(t, "http://127.0.0.1:1", func(c *hec.Config) { c.RetryMaxTime = time.Minute })
+	if err := s.Deliver(messages(5), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if rec.count("is kept in memory only") != 1 || rec.count("HEC has not taken 5 events; they are lost") != 1 {
+		t.Fatalf("log %q", rec.lines)
+	}
 }
 
 // rsyslog re-commits a failed batch one message at a time; the Worker
@@ -245,13 +243,21 @@ func deliverStopped(t *testing.T, s *hec.Sender, n int, stopAfter, limit time.Du
 func TestWorkerFoldsOneAtATimeRecommits(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
-	s := newSender(t, r.URL(), func(c *hec.Config) { c.RetryMaxTime = 200 * time.Millisecond })
+	s := newSender(t, r.URL(), func(c *hec.Config) {
+		c.RetryMaxTime, c.WindowMaxEvents, c.WindowMaxWait = 200*time.Millisecond, 10, 100*time.Millisecond
+	})
 	w := s.NewWorker()
+	// A first batch fills the window; the next commit comes back.
+	first := messagesFrom(1000, 10)
+	if err := deliver(s, first, nil); !errors.Is(err, hec.ErrSuspend) {
+		t.Fatalf("first batch: %v", err)
+	}
 	batch := messages(100)
 	if err := w.Deliver(batch, nil); !errors.Is(err, hec.ErrSuspend) {
-		t.Fatalf("first commit: %v", err)
+		t.Fatalf("commit into a full window: %v", err)
 	}
 	r.SetFaults(hecreceiver.Faults{})
+	eventually(t, "the first batch is delivered", func() bool { return s.Drain(nil) == nil })
 	before := r.Stats().Requests
 	for i := range batch {
 		one := messages(100)[i : i+1] // fresh buffers, as rsyslog renders anew
@@ -259,15 +265,21 @@ func TestWorkerFoldsOneAtATimeRecommits(t *testing.T) {
 			t.Fatalf("re-commit %d: %v", i, err)
 		}
 	}
+	if err := s.Drain(nil); err != nil {
+		t.Fatal(err)
+	}
 	if reqs := r.Stats().Requests - before; reqs != 1 {
 		t.Fatalf("%d requests for the re-commits, want 1", reqs)
 	}
-	checkArrivals(t, r.Events(), batch, nil)
+	checkArrivals(t, r.Events(), append(batch, first...), nil)
 	// The sequence is over: the next single message is sent, not credited.
 	if err := w.Deliver(messagesFrom(100, 1), nil); err != nil {
 		t.Fatalf("after the sequence: %v", err)
 	}
-	checkArrivals(t, r.Events(), messages(101), nil)
+	if err := s.Drain(nil); err != nil {
+		t.Fatal(err)
+	}
+	checkArrivals(t, r.Events(), append(messages(101), first...), nil)
 }
 
 // With useack a request counts only once HEC acknowledges it; a lost ack
@@ -281,7 +293,7 @@ func TestIndexerAcknowledgement(t *testing.T) {
 		c.AckTimeout = time.Second
 		c.BatchMaxEvents = 20
 	})
-	if err := s.Deliver(messages(100), nil); err != nil {
+	if err := deliver(s, messages(100), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Deliver may return only once HEC has said true for every request.
@@ -303,7 +315,7 @@ func TestIndexerAcknowledgement(t *testing.T) {
 	r.SetFaults(hecreceiver.Faults{AckLossRate: 0.3})
 	before := r.Count()
 	msgs := messagesFrom(100, 200)
-	if err := s.Deliver(msgs, nil); err != nil {
+	if err := deliver(s, msgs, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]int{}
@@ -342,7 +354,7 @@ func TestRejectedTotalsAreLoggedOnClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Deliver(messages(20), nil); err != nil {
+	if err := deliver(s, messages(20), nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -16,17 +16,6 @@ import (
 // refused request is cut at the event HEC names (or halved) and the rest
 // sent again; with useack, the request counts once HEC acknowledges it.
 
-// post sends r and wakes every batch waiting on it.
-func (s *Sender) post(r *request) {
-	defer func() {
-		b := r.body[:0]
-		r.body = nil
-		bodyPool.Put(&b)
-		close(r.done)
-	}()
-	r.err = s.send(r.query, r.body, r.ends)
-}
-
 // send delivers the events in body (ends[i] marks the end of event i) with
 // the request query query (raw endpoint metadata). An event HEC refuses for
 // good is set aside and the rest sent again: by the invalid-event-number
@@ -41,10 +30,14 @@ func (s *Sender) post(r *request) {
 // naming object 0, so a request of several events answered so is split
 // before event 0 is called bad; on an ack token the indexed prefix counts
 // once its ackId is acknowledged.
-func (s *Sender) send(query string, body []byte, ends []int) error {
+//
+// g, if not nil, is the place the first try goes out on; later tries wait
+// for places of their own.
+func (s *Sender) send(g *grant, query string, body []byte, ends []int) error {
 	deadline := time.Now().Add(s.cfg.RetryMaxTime)
 	for len(ends) > 0 {
-		res, err := s.postRetrying(query, body, deadline)
+		res, err := s.postRetrying(g, query, body, deadline)
+		g = nil
 		if err != nil {
 			return err
 		}
@@ -128,7 +121,7 @@ func (s *Sender) sendAgain(res endpoint.Result, deadline *time.Time) error {
 func (s *Sender) sendHalves(query string, body *[]byte, ends *[]int) error {
 	h := len(*ends) / 2
 	mid := (*ends)[h-1]
-	if err := s.send(query, (*body)[:mid], (*ends)[:h]); err != nil {
+	if err := s.send(nil, query, (*body)[:mid], (*ends)[:h]); err != nil {
 		return err
 	}
 	second := make([]int, len(*ends)-h)
@@ -158,12 +151,11 @@ func (s *Sender) acknowledged(res endpoint.Result) bool {
 }
 
 // postRetrying posts body until HEC answers for its content (Delivered or
-// Rejected), retrying transient failures with backoff until deadline. It
-// holds a connection slot meanwhile, so an outage does not pile up
-// requests. The error wraps ErrSuspend.
-func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (endpoint.Result, error) {
-	slot := <-s.slots
-	defer func() { s.slots <- slot }()
+// Rejected), retrying transient failures with backoff until deadline. Each
+// try takes a place on an endpoint (g for the first, when given) and gives
+// it back with the answer; a pause between tries holds none, so an outage
+// slows nothing but this request. The error wraps ErrSuspend.
+func (s *Sender) postRetrying(g *grant, query string, body []byte, deadline time.Time) (endpoint.Result, error) {
 	payload := body
 	if s.cfg.Compress {
 		z := bodyPool.Get().(*[]byte)
@@ -173,9 +165,12 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (en
 	}
 	backoff := 100 * time.Millisecond
 	for {
-		ep := s.pick()
-		channel := ""
-		channel = ep.Channel(slot)
+		if g == nil {
+			if g = s.acquire(); g == nil {
+				return endpoint.Result{}, fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+			}
+		}
+		ep, channel := g.ep, g.ep.Channel(g.slot)
 		path, q := s.dataPath, query
 		if query == viaEvent {
 			path, q = endpoint.PathEvent, ""
@@ -186,6 +181,8 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (en
 			// asked of an indexer that never heard of them.
 			s.acks.Moved(ep.Endpoint, channel)
 		}
+		s.release(g, &res)
+		g = nil
 		s.countAnswer(&res, len(payload))
 		s.judge(ep, &res)
 		if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.PerMessageIndex {
@@ -196,10 +193,9 @@ func (s *Sender) postRetrying(query string, body []byte, deadline time.Time) (en
 		s.health.report(res)
 		if res.Outcome == endpoint.Delivered || res.Outcome == endpoint.Rejected {
 			if res.Busy {
-				// Taken with a capacity warning: keep this connection
-				// slot a moment, so that the action eases off.
+				// Taken with a capacity warning: the endpoint's limit
+				// eases off (release counted it as back-pressure).
 				s.health.nearCapacity(res)
-				s.sleepUnlessStopping(busyPause)
 			}
 			return res, nil
 		}

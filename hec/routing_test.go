@@ -73,7 +73,7 @@ func TestPerMessageMetadataBothEndpoints(t *testing.T) {
 		t.Run(endpoint, func(t *testing.T) {
 			r := receiver(t, hecreceiver.Config{})
 			s := newSender(t, r.URL(), func(c *hec.Config) { c.Endpoint = endpoint; c.Compress = true; c.BatchMaxEvents = 50 })
-			if err := s.Deliver(routed(1000), nil); err != nil {
+			if err := deliver(s, routed(1000), nil); err != nil {
 				t.Fatal(err)
 			}
 			checkRouted(t, r, 1000, endpoint == hec.EndpointRaw)
@@ -92,15 +92,14 @@ func TestRawSpoolKeepsMetadata(t *testing.T) {
 	dir := t.TempDir()
 	raw := func(c *hec.Config) { c.SpoolDir = dir; c.Endpoint = hec.EndpointRaw; c.RetryMaxTime = time.Minute }
 	s := newSender(t, r.URL(), raw)
-	start := time.Now()
-	if err := s.Deliver(routed(60), func() bool { return time.Since(start) > 200*time.Millisecond }); err != nil {
-		t.Fatalf("stopped Deliver with a spool: %v", err)
+	if err := s.Deliver(routed(60), nil); err != nil {
+		t.Fatalf("Deliver: %v", err)
 	}
 	s.Close()
 	r.SetFaults(hecreceiver.Faults{})
 	s2 := newSender(t, r.URL(), raw)
-	eventually(t, "the raw spool is replayed and removed", func() bool {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.hec"))
+	eventually(t, "the raw window is replayed and removed", func() bool {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
 		return len(files) == 0 && s2.Stats().Replayed == 60
 	})
 	checkRouted(t, r, 60, true)
@@ -120,7 +119,7 @@ func TestRefusedIndex(t *testing.T) {
 			})
 			// The raw endpoint groups the batch by metadata in place:
 			// check against a fresh copy.
-			if err := s.Deliver(routed(100), nil); err != nil {
+			if err := deliver(s, routed(100), nil); err != nil {
 				t.Fatal(err)
 			}
 			msgs := routed(100)
@@ -139,7 +138,7 @@ func TestRefusedIndex(t *testing.T) {
 	}
 	r := receiver(t, hecreceiver.Config{Indexes: []string{"main"}})
 	s := newSender(t, r.URL(), func(c *hec.Config) { c.Index = "sec"; c.RetryMaxTime = 300 * time.Millisecond })
-	if err := s.Deliver(messages(10), nil); !errors.Is(err, hec.ErrSuspend) || r.Count() != 0 {
+	if err := deliver(s, messages(10), nil); !errors.Is(err, hec.ErrSuspend) || r.Count() != 0 {
 		t.Fatalf("fixed refused index: err %v, receiver %d", err, r.Count())
 	}
 }
@@ -150,7 +149,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(50 * time.Millisecond), RetryAfter: 2 * time.Second})
 	s := newSender(t, r.URL(), nil)
 	start := time.Now()
-	if err := s.Deliver(messages(10), nil); err != nil {
+	if err := deliver(s, messages(10), nil); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 2*time.Second {
@@ -160,7 +159,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour), RetryAfter: time.Minute})
 	s = newSender(t, r.URL(), func(c *hec.Config) { c.RetryMaxTime = 10 * time.Second })
 	start = time.Now()
-	if err := s.Deliver(messages(10), nil); !errors.Is(err, hec.ErrSuspend) || time.Since(start) > 2*time.Second {
+	if err := deliver(s, messages(10), nil); !errors.Is(err, hec.ErrSuspend) || time.Since(start) > 2*time.Second {
 		t.Fatalf("got %v after %v, want a prompt suspend", err, time.Since(start))
 	}
 }
@@ -176,7 +175,7 @@ func TestInvalidFieldsAreDroppedNotTheEvent(t *testing.T) {
 	msgs[1].Meta.Fields = []byte(`{"nested":{"x":"y"}}`)
 	msgs[2].Meta.Fields = []byte(`not json`)
 	msgs[3].Meta.Fields = []byte(`{}`)
-	if err := s.Deliver(msgs, nil); err != nil {
+	if err := deliver(s, msgs, nil); err != nil {
 		t.Fatal(err)
 	}
 	with := 0
@@ -202,7 +201,7 @@ func TestRawEndpointWithAcksAndSeveralServers(t *testing.T) {
 		c.Endpoint, c.UseAck, c.AckInterval, c.BatchMaxEvents = hec.EndpointRaw, true, 20*time.Millisecond, 40
 	})
 	for i := range 5 {
-		if err := s.Deliver(routedFrom(i*200, 200), nil); err != nil {
+		if err := deliver(s, routedFrom(i*200, 200), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -226,7 +225,7 @@ func TestRawMessageWithLineBreaksIsOneEvent(t *testing.T) {
 	s.AttachCounters(&ctrs)
 	msgs := messages(3)
 	msgs[1].Body = []byte("message 000001\r\n<13>Nov 30 10:00:00 victimhost sshd[1]: Accepted password for root")
-	if err := s.Deliver(msgs, nil); err != nil {
+	if err := deliver(s, msgs, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []hec.Message{msgs[0], {Body: []byte(`message 000001\r\n<13>Nov 30 10:00:00 victimhost sshd[1]: Accepted password for root`)}, msgs[2]}
@@ -249,7 +248,7 @@ func TestRawEndpointWithManyMetadataValues(t *testing.T) {
 		for k := range msgs {
 			msgs[k].Meta.Sourcetype = []byte(st(b + k))
 		}
-		if err := s.Deliver(msgs, nil); err != nil {
+		if err := deliver(s, msgs, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,16 +12,19 @@ import (
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/segment"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
 )
 
-// The spool: a batch that a stop strands (HEC did not answer in time) is
-// saved in spool.dir and reported done, since rsyslog drops a batch whose
-// commit fails during shutdown; the next start replays it. The files
-// themselves are internal/spoolfile's.
+// The window's files at a start. They live in spool.dir, named after the
+// action (internal/spoolfile claims the name: the action's name, or for an
+// unnamed action a hash of its servers, token and index), so that a file
+// is only ever sent by the action that wrote it. The segments an earlier
+// run left (internal/segment), and the spool files of releases before the
+// window, go back into the window before any new batch; their intact
+// events are sent, a damaged stretch is set aside in a .bad file.
 
-// claimSpool claims the action's spool in spool.dir, named after the
-// action; the destination names the files of releases before action names.
+// claimSpool claims the action's name in spool.dir.
 func claimSpool(c *Config) *spoolfile.Spool {
 	var dest []string
 	for _, u := range c.Endpoints {
@@ -30,90 +33,155 @@ func claimSpool(c *Config) *spoolfile.Spool {
 	return spoolfile.Claim(c.SpoolDir, c.ActionID, append(dest, c.Token, c.Index)...)
 }
 
-// replaySpool delivers what an earlier shutdown saved, file by file,
-// retrying while HEC is down, until done or the sender closes.
-func (s *Sender) replaySpool() {
-	files, err := s.spool.Pending()
+// openWindowLog opens the action's segment files.
+func (s *Sender) openWindowLog() *segment.Log {
+	return segment.Open(s.cfg.SpoolDir, s.spool.Prefix, segment.Options{Sync: s.cfg.WindowFsync})
+}
+
+// replayWindow puts what an earlier run left in the window.
+func (s *Sender) replayWindow() {
+	segs, err := segment.Files(s.spool.Dir, s.spool.Prefix)
 	if err != nil {
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s: %v", OptSpoolDir, s.spool.Dir, err))
 		return
 	}
-	if len(files) == 0 {
+	var items []*item
+	files := 0
+	for _, f := range segs {
+		its := s.readSegment(f)
+		if len(its) == 0 {
+			continue
+		}
+		files++
+		sg := s.win.log.Adopt(f, len(its))
+		for _, it := range its {
+			it.seg, it.replayed = sg, true
+		}
+		items = append(items, its...)
+	}
+	legacy, _ := s.spool.Pending()
+	for _, f := range legacy {
+		its := s.readLegacy(f)
+		if len(its) == 0 {
+			continue
+		}
+		files++
+		sg := s.win.log.Adopt(f, len(its))
+		for _, it := range its {
+			it.seg, it.replayed = sg, true
+		}
+		items = append(items, its...)
+	}
+	if len(items) == 0 {
 		return
 	}
-	s.log(SevInfo, fmt.Sprintf("omsplunkgo: sending %d batches saved at the last shutdown (%s)", len(files), s.spool.Dir))
-	var events int64
-	for _, f := range files {
-		body, err := os.ReadFile(f)
-		if err != nil {
-			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s: %v; left in place", f, err))
-			continue
-		}
-		if len(body) == 0 {
-			os.Remove(f)
-			s.log(SevInfo, fmt.Sprintf("omsplunkgo: spool file %s is empty (left by an interrupted save); removed", f))
-			continue
-		}
-		ends, err := spoolfile.EventEnds(body)
-		if err != nil {
-			// Keep the damaged rest for a human; send the intact events.
-			good := 0
-			if len(ends) > 0 {
-				good = ends[len(ends)-1]
-			}
-			base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "."), ".tmp")
-			bad := filepath.Join(filepath.Dir(f), base+".bad")
-			if werr := os.WriteFile(bad, body[good:], 0o600); werr != nil {
-				s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v) and its damaged part could not be "+
-					"set aside (%v); left in place", f, err, werr))
-				continue
-			}
-			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v): sending its %d intact events; "+
-				"the damaged %d bytes after them are in %s", f, err, len(ends), len(body)-good, bad))
-			body = body[:good]
-			if len(ends) == 0 {
-				os.Remove(f)
-				continue
-			}
-		}
-		parts := s.spoolParts(body, ends)
-		for i := 0; i < len(parts); {
-			p := parts[i]
-			if err := s.send(p.query, p.body, p.ends); err == nil {
-				i++
-				continue
-			}
-			select {
-			case <-s.haltCh:
-				if i > 0 {
-					s.keepUndelivered(f, parts[i:])
-				}
-				return // the file stays for the next start
-			case <-time.After(5 * time.Second):
-			}
-		}
-		os.Remove(f)
-		events += int64(len(ends))
-		s.stats.add(CtrReplayed, int64(len(ends)))
+	events := 0
+	for _, it := range items {
+		events += it.events()
 	}
-	s.log(SevInfo, fmt.Sprintf("omsplunkgo: the %d events saved at the last shutdown are delivered", events))
+	s.log(SevInfo, fmt.Sprintf("omsplunkgo: sending %d events an earlier run left in the window (%d files in %s)",
+		events, files, s.spool.Dir))
+	s.win.add(items)
 }
 
-// keepUndelivered replaces spool file f by one holding only parts, so
-// that the next start does not send the parts before them again.
-func (s *Sender) keepUndelivered(f string, parts []requestPart) {
-	var body []byte
-	for _, p := range parts {
-		for _, ev := range p.events {
-			body = append(body, ev...)
+// readSegment reads the items of a segment file. A damaged stretch goes
+// to a .bad file beside it for a human to look at; an empty or wholly
+// damaged file is removed once set aside.
+func (s *Sender) readSegment(f string) []*item {
+	recs, dmg, data, err := segment.Read(f)
+	if err != nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s: %v; left in place", f, err))
+		return nil
+	}
+	var items []*item
+	for _, r := range recs {
+		it, err := decodeItem(r.Payload)
+		if err != nil {
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s: %v; skipped", f, err))
+			continue
+		}
+		items = append(items, it)
+	}
+	if len(dmg) > 0 {
+		var bad []byte
+		for _, d := range dmg {
+			bad = append(bad, data[d.Offset:d.Offset+d.Length]...)
+		}
+		badPath := strings.TrimSuffix(f, segment.Ext) + ".bad"
+		if werr := os.WriteFile(badPath, bad, 0o600); werr != nil {
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged (%d bytes) and the damaged part could not be "+
+				"set aside (%v); the file stays until its intact events are delivered", f, len(bad), werr))
+		} else {
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged: sending its %d intact requests; the %d "+
+				"damaged bytes are in %s", f, len(items), len(bad), badPath))
 		}
 	}
-	if err := s.spool.Save(body); err != nil {
-		s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s: could not save its undelivered part (%v); "+
-			"the whole file is sent again at the next start", f, err))
-		return
+	if len(items) == 0 {
+		os.Remove(f)
 	}
-	os.Remove(f)
+	return items
+}
+
+// readLegacy reads a spool file of a release before the window (event
+// objects, as the event endpoint takes them) into items.
+func (s *Sender) readLegacy(f string) []*item {
+	body, err := os.ReadFile(f)
+	if err != nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s: %v; left in place", f, err))
+		return nil
+	}
+	ends, err := spoolfile.EventEnds(body)
+	if err != nil {
+		good := 0
+		if len(ends) > 0 {
+			good = ends[len(ends)-1]
+		}
+		base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "."), ".tmp")
+		bad := filepath.Join(filepath.Dir(f), base+".bad")
+		if werr := os.WriteFile(bad, body[good:], 0o600); werr != nil {
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v) and its damaged part could not be "+
+				"set aside (%v); left in place", f, err, werr))
+			return nil
+		}
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v): sending its %d intact events; "+
+			"the damaged %d bytes after them are in %s", f, err, len(ends), len(body)-good, bad))
+		body = body[:good]
+	}
+	if len(ends) == 0 {
+		os.Remove(f)
+		if len(body) == 0 {
+			s.log(SevInfo, fmt.Sprintf("omsplunkgo: spool file %s is empty (left by an interrupted save); removed", f))
+		}
+		return nil
+	}
+	var items []*item
+	for _, p := range s.spoolParts(body, ends) {
+		items = append(items, &item{query: p.query, body: p.body, ends: p.ends})
+	}
+	return items
+}
+
+// keepForNextStart writes items to the window's files past its bound:
+// rsyslog is stopping and would drop the batch.
+func (s *Sender) keepForNextStart(items []*item) error {
+	events := 0
+	for _, it := range items {
+		events += it.events()
+	}
+	defer freeItems(items)
+	if s.win.log == nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping, the window is full and %d events cannot be kept; "+
+			"rsyslog will drop them - set global(workDirectory=...) or the action's spool.dir to keep them", events))
+		return fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+	}
+	if err := s.win.persist(items); err != nil {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and %d events could not be saved: %v", events, err))
+		return fmt.Errorf("%w: %w: %v", ErrSuspend, ErrStopping, err)
+	}
+	s.stats.add(CtrSpooled, int64(events))
+	s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping and the window is full: saved %d more events to %s; "+
+		"they are sent on the next start", events, s.spool.Dir))
+	return nil
 }
 
 // unclaimedReports holds the spool directories with a report pending:
@@ -139,45 +207,16 @@ func (s *Sender) scheduleUnclaimedReport() {
 // process claims (saved under another action name, or by an action since
 // removed), with their event count and how to send them.
 func reportUnclaimed(dir, example string, log Logger) {
-	names, events := spoolfile.Unclaimed(dir)
+	names, events := spoolfile.Unclaimed(dir, segment.Ext, segment.CountEvents)
 	if len(names) == 0 {
 		return
 	}
-	log(SevWarning, fmt.Sprintf("omsplunkgo: %d spool files in %s (%d events) belong to no action of this configuration: %s. "+
-		"They were saved by an action since renamed or removed. To have an action send them, rename each so that it "+
-		"starts with that action's prefix (e.g. %s.) instead of the part before its first dot, and restart rsyslogd; "+
-		"or post one to HEC as it is: curl -H 'Authorization: Splunk <token>' --data-binary @<file> "+
-		"https://<hec>:8088/services/collector/event",
+	log(SevWarning, fmt.Sprintf("omsplunkgo: %d window files in %s (%d events) belong to no action of this configuration: %s. "+
+		"They were written by an action since renamed or removed, or by an unnamed action whose servers, token or "+
+		"index changed; no action sends them. To have an action send them, rename each so that it starts with that "+
+		"action's prefix (e.g. %s.) instead of the part before its first dot, and restart rsyslogd "+
+		"(give actions a name= so that their files stay theirs across such changes)",
 		len(names), dir, events, strings.Join(names, ", "), example))
-}
-
-// saveForLater writes the undelivered parts of a batch to the spool during
-// shutdown.
-func (s *Sender) saveForLater(msgs []Message, left []span) error {
-	var body []byte
-	events := 0
-	for _, sp := range left {
-		for i := sp.from; i < sp.to; i++ {
-			if msgs[i].skip {
-				continue
-			}
-			body = s.encode(body, &msgs[i])
-			events++
-		}
-	}
-	if s.spool == nil {
-		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and HEC has not taken %d events; "+
-			"rsyslog will drop them - set global(workDirectory=...) or the action's spool.dir to keep them", events))
-		return fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
-	}
-	if err := s.spool.Save(body); err != nil {
-		s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and %d events could not be saved: %v", events, err))
-		return fmt.Errorf("%w: %w: %v", ErrSuspend, ErrStopping, err)
-	}
-	s.stats.add(CtrSpooled, int64(events))
-	s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: saved %d undelivered events to %s; "+
-		"they are sent on the next start", events, s.spool.Dir))
-	return nil
 }
 
 // requestPart is one request's worth of spooled events.

@@ -3,58 +3,49 @@
 package hec
 
 import (
-	"sync"
+	"fmt"
 	"time"
 )
 
-// Stopping. rsyslog has no shutdown callback for a transaction under way:
-// it flags the worker thread (SIGTTIN; the plugin turns that into the
-// stopping function given to Deliver) and cancels the thread if it has
-// not returned within queue.timeoutActionCompletion (1 s by default). So
-// every wait polls for that flag; once any caller reports it, the whole
-// Sender halts: no more retries, and waits for HEC's answers end stopGrace
-// after the halt. What is undelivered then goes to the spool.
+// Stopping. rsyslog frees the action after its queue is done; commits
+// returned long before, since a batch is the window's once it is in the
+// files. Close gives the requests on the wire stopGrace to be answered,
+// then halts: nothing more is sent or retried, and what the window holds
+// stays in its files, which the next start sends (spool.go). A commit
+// that waits for room while rsyslog stops writes its batch to the files
+// past the window's bound instead (keepForNextStart), since rsyslog drops
+// a batch whose commit fails during a shutdown.
 
-// stopGrace is how long waits on the wire go on after the halt: short of
-// rsyslog's default 1 s action completion timeout, long enough for a
-// healthy HEC to answer, which spares a duplicate.
+// stopGrace is how long requests on the wire may still be answered after
+// Close: short of rsyslog's default 1 s action completion timeout, long
+// enough for a healthy HEC to answer, which spares a duplicate.
 const stopGrace = 500 * time.Millisecond
 
-// callers holds the stop flags of the Deliver calls under way. Requests
-// posted on the caller's own thread wait inside a connection, which asks
-// the Sender (abortWait) rather than a particular caller.
-type callers struct {
-	mu   sync.Mutex
-	last uint64
-	m    map[uint64]func() bool
-}
-
-func (c *callers) add(stopping func() bool) uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[uint64]func() bool)
+// Close stops the sender; Deliver must not be called afterwards.
+func (s *Sender) Close() {
+	s.win.close()
+	for end := time.Now().Add(stopGrace); s.inFlight.Load() > 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
 	}
-	c.last++
-	c.m[c.last] = stopping
-	return c.last
-}
-
-func (c *callers) remove(id uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, id)
-}
-
-func (c *callers) anyStopping() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, stopping := range c.m {
-		if stopping() {
-			return true
+	s.halt()
+	if events, _ := s.win.held(); events > 0 {
+		s.stats.add(CtrSpooled, int64(events))
+		if s.win.log != nil {
+			s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: %d events HEC has not taken yet stay in "+
+				"the window's files in %s and are sent on the next start", events, s.cfg.SpoolDir))
+		} else {
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and HEC has not taken %d events; they are lost "+
+				"- set global(workDirectory=...) or the action's spool.dir to keep them", events))
 		}
 	}
-	return false
+	if s.win.log != nil {
+		s.win.log.Close()
+	}
+	s.stats.ext.Store(nil)
+	s.summary.flush()
+	if s.spool != nil {
+		s.spool.Release()
+	}
 }
 
 // halt stops all retrying and waiting for good.
@@ -63,89 +54,23 @@ func (s *Sender) halt() {
 		s.haltedAt.Store(time.Now().UnixNano())
 		s.stopping.Store(true)
 		close(s.haltCh)
+		s.wakePlaces()
 	})
-}
-
-// stopRequested reports whether the Sender is halted, halting it first
-// when a caller of Deliver has been told to stop.
-func (s *Sender) stopRequested() bool {
-	if s.stopping.Load() {
-		return true
-	}
-	if s.callers.anyStopping() {
-		s.halt()
-		return true
-	}
-	return false
-}
-
-// pastGrace reports whether the Sender halted more than stopGrace ago.
-func (s *Sender) pastGrace() bool {
-	return s.stopRequested() && time.Since(time.Unix(0, s.haltedAt.Load())) >= stopGrace
 }
 
 // abortWait is what a connection asks when its wait for HEC is
 // interrupted (a signal, or a poll slice passing): true ends the wait.
-func (s *Sender) abortWait() bool { return s.pastGrace() }
+func (s *Sender) abortWait() bool { return s.stopping.Load() }
 
-// inlinePost reports whether the calling goroutine may post a request
-// itself. Not with indexer acknowledgement: the ack wait would keep the
-// caller from polling its stop flag.
-func (s *Sender) inlinePost() bool { return s.acks == nil }
-
-// await waits for the requests of a Deliver call. It returns the spans
-// not delivered with the errors of their requests; with a stop flag, a
-// request still unanswered stopGrace after the halt is left (gaveUp).
-func (s *Sender) await(spans []span, stopping func() bool) (left []span, errs []error, gaveUp bool) {
-	for _, sp := range spans {
-		if stopping == nil {
-			<-sp.r.done
-		} else if !s.awaitOne(sp.r) {
-			gaveUp = true
-			left = append(left, sp)
-			continue
-		}
-		if sp.r.err != nil {
-			errs = append(errs, sp.r.err)
-			left = append(left, sp)
-		}
-	}
-	return left, errs, gaveUp
-}
-
-// awaitOne waits for r, posted on another goroutine, and reports whether
-// it finished; false once the Sender halted more than stopGrace ago.
-func (s *Sender) awaitOne(r *request) bool {
-	select {
-	case <-r.done: // always so for a request the caller posted itself
-		return true
-	default:
-	}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-r.done:
-			return true
-		case <-tick.C:
-			if s.pastGrace() {
-				return false
-			}
-		}
-	}
-}
-
-// sleepUnlessStopping sleeps for d, in slices, and reports false as soon as
-// the sender is stopping.
+// sleepUnlessStopping sleeps for d and reports false as soon as the
+// sender is stopping.
 func (s *Sender) sleepUnlessStopping(d time.Duration) bool {
-	for end := time.Now().Add(d); ; {
-		if s.stopRequested() {
-			return false
-		}
-		left := time.Until(end)
-		if left <= 0 {
-			return true
-		}
-		time.Sleep(min(left, 50*time.Millisecond))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.haltCh:
+		return false
 	}
 }

@@ -132,7 +132,11 @@ func checkArrivals(t *testing.T, evs []hecreceiver.Event, first, n int, want fun
 		bySeq[s] = ev
 	}
 	var missing, dup, unwanted int
+	var examples []string
 	for i, c := range seen {
+		if c != 1 && len(examples) < 12 && (want == nil || c != want(i)) {
+			examples = append(examples, fmt.Sprintf("%d×%d", first+i, c))
+		}
 		w := 1
 		if want != nil {
 			w = want(i)
@@ -147,8 +151,8 @@ func checkArrivals(t *testing.T, evs []hecreceiver.Event, first, n int, want fun
 		}
 	}
 	if missing+dup+unwanted+foreign > 0 {
-		t.Fatalf("of %d messages: %d missing, %d duplicated, %d arrived that should not, %d unexpected events",
-			n, missing, dup, unwanted, foreign)
+		t.Fatalf("of %d messages: %d missing, %d duplicated, %d arrived that should not, %d unexpected events "+
+			"(sequence×arrivals, first few: %v)", n, missing, dup, unwanted, foreign, examples)
 	}
 	return bySeq
 }

@@ -116,7 +116,7 @@ func TestSpoolSurvivesATokenFix(t *testing.T) {
 	send(t, d, loadgen.RFC5424, 0, n)
 	time.Sleep(2 * time.Second)
 	stopWithin(t, d, 8*time.Second)
-	if spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.hec")); len(spooled) == 0 {
+	if spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.seg")); len(spooled) == 0 {
 		t.Fatalf("nothing spooled; rsyslogd log:\n%s", tail(d.Output(), 3000))
 	}
 	conf.Action = fmt.Sprintf(`server="%s" token="%s" name="splunk" %s`, r.URL(), token, diskQueue)

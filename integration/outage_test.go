@@ -16,8 +16,9 @@ import (
 // lossFreeAction is the README's documented loss-free action setup.
 const lossFreeAction = `action.resumeRetryCount="-1" action.resumeInterval="1" retry.maxtime="2000"`
 
-// HEC down when rsyslogd starts: the action suspends, rsyslog keeps the
-// messages queued, and once HEC is up every one of them arrives.
+// HEC down when rsyslogd starts: the window fills (2,000 events here), the
+// action suspends, rsyslog keeps the rest queued, and once HEC is up every
+// one of them arrives.
 func TestReceiverDownAtStartLosesNothing(t *testing.T) {
 	const n = 20000
 	port, err := rsyslogtest.FreePort()
@@ -25,7 +26,7 @@ func TestReceiverDownAtStartLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	conf := newConfig(t, fmt.Sprintf(`server="http://%s" token="%s" %s`, addr, token, lossFreeAction))
+	conf := newConfig(t, fmt.Sprintf(`server="http://%s" token="%s" window.maxevents="2000" %s`, addr, token, lossFreeAction))
 	conf.Queue = `queue.type="LinkedList" queue.size="200000"`
 	d := start(t, conf, false)
 	send(t, d, loadgen.RFC5424, 0, n)

@@ -40,7 +40,7 @@ func TestRestartDuringOutageLosesNothing(t *testing.T) {
 
 	// rsyslog drops the batch a worker is committing when it shuts down;
 	// the module must have saved it to its spool.
-	spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.hec"))
+	spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.seg"))
 	if len(spooled) == 0 {
 		t.Fatalf("no batch was spooled at shutdown; rsyslogd log:\n%s", tail(d.Output(), 4000))
 	}
@@ -49,10 +49,10 @@ func TestRestartDuringOutageLosesNothing(t *testing.T) {
 	d2 := start(t, conf, false)
 	waitFor(t, r, n, 2*time.Minute)
 	checkExactlyOnce(t, r.Events(), 0, n)
-	if left, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.hec")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.seg")); len(left) != 0 {
 		t.Fatalf("spool files left after delivery: %v", left)
 	}
-	if !strings.Contains(d2.Output(), "saved at the last shutdown are delivered") {
+	if !strings.Contains(d2.Output(), "an earlier run left in the window") {
 		t.Fatalf("replay not reported; rsyslogd log:\n%s", tail(d2.Output(), 4000))
 	}
 }
@@ -72,7 +72,7 @@ func TestStopWhileHECHangsLosesNothing(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 
 	took := stopWithin(t, d, 8*time.Second)
-	if spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.hec")); len(spooled) == 0 {
+	if spooled, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.seg")); len(spooled) == 0 {
 		t.Fatalf("the batch waiting for the hung HEC was not spooled; rsyslogd log:\n%s", tail(d.Output(), 4000))
 	}
 

@@ -88,7 +88,7 @@ func TestImpstatsCountersMatchTheReceiver(t *testing.T) {
 	waitFor(t, r, n+1, time.Minute)
 
 	st := waitStats(t, path, "omsplunkgo-to_splunk", func(st map[string]float64) bool {
-		return st["delivered"] == n+1 && st["rejected"] == 2
+		return st["delivered"] == n+1 && st["rejected"] == 2 && st["window.events"] == 0 && st["inflight"] == 0
 	})
 	rs := r.Stats()
 	want := map[string]float64{
@@ -109,6 +109,12 @@ func TestImpstatsCountersMatchTheReceiver(t *testing.T) {
 		"ack.timeouts":      0,
 		"raw.linebreaks":    0,
 		"ack.channel.moves": 0,
+		"inflight":          0, // gauges, once all is delivered
+		"window.events":     0,
+		"window.bytes":      0,
+	}
+	if l := st["inflight.limit"]; l < 1 || l > 64 {
+		t.Errorf("impstats inflight.limit = %v, want 1..64 (connections' default)", l)
 	}
 	for k, v := range want {
 		if got, ok := st[k]; !ok || got != v {

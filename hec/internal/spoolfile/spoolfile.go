@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package spoolfile keeps HEC request bodies in files of a spool
-// directory until a later start sends them: naming per action (claimed
-// once per process), durable writes, listing, reading back the event
-// objects of a damaged file, and finding files no action claims. It knows
+// Package spoolfile names the files of an action in the spool directory
+// (claimed once per process), reads the spool files of releases before
+// the window (event objects, also from a damaged file), and finds files
+// no action claims. It knows
 // nothing of senders or rsyslog and never logs.
 package spoolfile
 
@@ -203,8 +203,9 @@ func CheckWritable(dir string) error {
 
 // Unclaimed lists the spool files in dir that no spool of this process
 // claims (saved under another action name, or by an action since
-// removed), with the number of intact events they hold.
-func Unclaimed(dir string) (names []string, events int) {
+// removed), with the number of intact events they hold. Files ending in
+// otherExt (the window's segments) are counted by countOther.
+func Unclaimed(dir, otherExt string, countOther func(path string) int) (names []string, events int) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, 0
@@ -217,7 +218,8 @@ func Unclaimed(dir string) (names []string, events int) {
 	spoolsInUse.Unlock()
 	for _, e := range entries {
 		n := e.Name()
-		if !e.Type().IsRegular() || !strings.HasPrefix(n, "omsplunkgo-") || !strings.HasSuffix(n, spoolExt) {
+		if !e.Type().IsRegular() || !strings.HasPrefix(n, "omsplunkgo-") ||
+			!strings.HasSuffix(n, spoolExt) && !strings.HasSuffix(n, otherExt) {
 			continue
 		}
 		claimed := false
@@ -230,7 +232,9 @@ func Unclaimed(dir string) (names []string, events int) {
 			continue
 		}
 		names = append(names, n)
-		if body, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
+		if strings.HasSuffix(n, otherExt) {
+			events += countOther(filepath.Join(dir, n))
+		} else if body, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
 			ends, _ := EventEnds(body)
 			events += len(ends)
 		}

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package hec
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/aimd"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
+)
+
+// Stage 4, the senders: one dispatcher per action takes the window's items
+// as places free up and hands each request to a goroutine of its own,
+// which posts it (post.go) and releases its items once HEC has taken them.
+// Places are per endpoint (internal/aimd): each endpoint's limit on
+// requests in flight follows its answers, so a slow or struggling
+// endpoint gets the share it can serve and the others the rest. A request
+// that fails for retry.maxtime is not given up: it stays in the window and
+// is tried again with growing pauses; the outage is logged once. Commits
+// go on filling the window until it is full, and then the action suspends
+// (window.go), so that rsyslog's queue holds the backlog.
+
+// initialLimit is each endpoint's limit at the start, before its answers
+// say more; slow start doubles it per round trip.
+const initialLimit = 4
+
+// retryPauseMax bounds the pause between tries of a request that failed
+// for retry.maxtime.
+const retryPauseMax = 30 * time.Second
+
+// grant is a place for one request on one endpoint, with the connection
+// slot (and so the channel) it uses.
+type grant struct {
+	ep    *target
+	slot  int
+	start time.Time
+}
+
+// places hands out grants. Waiters sleep on cond; a release, an endpoint
+// coming back and the halt wake them.
+type places struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+}
+
+// acquire waits for a place on an endpoint in standing (on any endpoint
+// when none is), the least loaded first; nil once the sender halts.
+func (s *Sender) acquire() *grant {
+	s.waitFirstAnswer()
+	p := &s.places
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		if s.stopping.Load() {
+			return nil
+		}
+		if ep := s.leastLoaded(true); ep != nil {
+			return ep.take()
+		}
+		if !s.anyInStanding() {
+			if ep := s.leastLoaded(false); ep != nil {
+				return ep.take()
+			}
+		}
+		p.cond.Wait()
+	}
+}
+
+// leastLoaded takes a place on the endpoint with the lowest share in use,
+// among those in standing (or all), starting at the round-robin cursor so
+// that ties rotate.
+func (s *Sender) leastLoaded(inStanding bool) *target {
+	n := len(s.endpoints)
+	start := int(s.next.Add(1))
+	var best *target
+	bestLoad := 2.0
+	for i := range n {
+		ep := s.endpoints[(start+i)%n]
+		if inStanding && ep.isAside() {
+			continue
+		}
+		if l := ep.limit.Load(); l < 1 && l < bestLoad {
+			best, bestLoad = ep, l
+		}
+	}
+	if best == nil || !best.limit.TryAcquire() {
+		return nil
+	}
+	return best
+}
+
+func (s *Sender) anyInStanding() bool {
+	for _, ep := range s.endpoints {
+		if !ep.isAside() {
+			return true
+		}
+	}
+	return false
+}
+
+// take gives a grant on t with the slot freed last: a request tried again
+// mostly gets the channel (and its balancer cookie) and connection it had.
+// Called with places.mu held.
+func (t *target) take() *grant {
+	slot := t.free[len(t.free)-1]
+	t.free = t.free[:len(t.free)-1]
+	return &grant{ep: t, slot: slot, start: time.Now()}
+}
+
+// release gives g's place back, telling its endpoint's limiter what the
+// answer says about the endpoint's load.
+func (s *Sender) release(g *grant, res *endpoint.Result) {
+	s.places.mu.Lock()
+	// The slot goes back before the limiter's place: acquire takes a
+	// slot whenever the limiter grants a place.
+	g.ep.free = append(g.ep.free, g.slot)
+	g.ep.limit.Release(loadSignal(res), time.Since(g.start), time.Now())
+	s.places.cond.Broadcast()
+	s.places.mu.Unlock()
+}
+
+func (s *Sender) wakePlaces() {
+	s.places.mu.Lock()
+	s.places.cond.Broadcast()
+	s.places.mu.Unlock()
+}
+
+// loadSignal reads an answer as the limiter needs it: busy, throttled,
+// timed out, reset and 5xx are back-pressure; a refused connection or a
+// configuration error says nothing about load.
+func loadSignal(res *endpoint.Result) aimd.Outcome {
+	switch {
+	case res.Busy:
+		return aimd.BackPressure
+	case res.Outcome == endpoint.Delivered || res.Outcome == endpoint.Rejected:
+		return aimd.Answered
+	case res.Outcome == endpoint.Transient && res.Status == 0 && errors.Is(res.Err, syscall.ECONNREFUSED):
+		return aimd.Ignored
+	case res.Outcome == endpoint.Transient:
+		return aimd.BackPressure
+	default:
+		return aimd.Ignored
+	}
+}
+
+// dispatch runs for the sender's life: as soon as an item waits and an
+// endpoint has a place, the items of one request go out. Items that queue
+// while every place is taken fill the next request.
+func (s *Sender) dispatch() {
+	defer s.senders.Done()
+	for s.win.waitItems() {
+		if d := s.cfg.BatchMaxDelay; d > 0 {
+			// Let a request fill for up to batch.maxdelay.
+			if since, n := s.win.oldest(); n < s.cfg.BatchMaxEvents && time.Since(since) < d {
+				if !s.sleepUnlessStopping(d - time.Since(since)) {
+					return
+				}
+			}
+		}
+		g := s.acquire()
+		if g == nil {
+			return
+		}
+		items := s.win.take(s.cfg.BatchMaxEvents, s.cfg.BatchMaxBytes)
+		if items == nil {
+			s.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+			continue
+		}
+		s.senders.Add(1)
+		go s.deliverItems(g, items)
+	}
+}
+
+// deliverItems posts items as one request until HEC has taken it, then
+// releases them from the window.
+func (s *Sender) deliverItems(g *grant, items []*item) {
+	defer s.senders.Done()
+	query, body, ends := joinItems(items)
+	s.inFlight.Add(1)
+	pause := time.Second
+	for {
+		err := s.send(g, query, body, ends)
+		g = nil
+		if err == nil {
+			break
+		}
+		if s.stopping.Load() {
+			s.inFlight.Add(-1)
+			return // the items stay in the window's files
+		}
+		s.failing.begin(s, err, len(ends))
+		if !s.sleepUnlessStopping(pause/2 + rand.N(pause)) {
+			s.inFlight.Add(-1)
+			return
+		}
+		pause = min(pause*2, retryPauseMax)
+	}
+	s.inFlight.Add(-1)
+	s.failing.end(s)
+	replayed := 0
+	for _, it := range items {
+		if it.replayed {
+			replayed += it.events()
+		}
+	}
+	if replayed > 0 {
+		s.stats.add(CtrReplayed, int64(replayed))
+	}
+	s.win.done(items)
+}
+
+// joinItems makes one request body of items (the same query).
+func joinItems(items []*item) (string, []byte, []int) {
+	if len(items) == 1 {
+		return items[0].query, items[0].body, items[0].ends
+	}
+	n, size := 0, 0
+	for _, it := range items {
+		n += len(it.ends)
+		size += len(it.body)
+	}
+	body := make([]byte, 0, size)
+	ends := make([]int, 0, n)
+	for _, it := range items {
+		base := len(body)
+		body = append(body, it.body...)
+		for _, e := range it.ends {
+			ends = append(ends, base+e)
+		}
+	}
+	return items[0].query, body, ends
+}
+
+// failing is the state of an outage: a request failed for retry.maxtime.
+// It is logged when it starts and ends, and ends Drain.
+type failing struct {
+	since   atomic.Int64 // unix nanoseconds; 0 when HEC takes data
+	mu      sync.Mutex
+	lastErr error
+}
+
+func (f *failing) begin(s *Sender, err error, events int) {
+	f.mu.Lock()
+	f.lastErr = err
+	f.mu.Unlock()
+	if f.since.CompareAndSwap(0, time.Now().UnixNano()) {
+		held, _ := s.win.held()
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: HEC has not taken a request of %d events within %s=%dms: %v; "+
+			"the %d events in the window stay there and are tried again until HEC takes them; once the window "+
+			"is full, batches are handed back to rsyslog: %s",
+			events, OptRetryMaxTime, s.cfg.RetryMaxTime.Milliseconds(), err, held, s.whatRsyslogDoes()))
+	}
+}
+
+func (f *failing) end(s *Sender) {
+	if t := f.since.Swap(0); t != 0 {
+		s.log(SevInfo, fmt.Sprintf("omsplunkgo: HEC takes data again after %s",
+			time.Since(time.Unix(0, t)).Round(time.Second)))
+	}
+}
+
+// err is the outage's error, nil when there is none.
+func (f *failing) err() error {
+	if f.since.Load() == 0 {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastErr
+}

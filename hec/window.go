@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package hec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/segment"
+)
+
+// Stage 3 of Deliver, the window: the requests a commit made are written
+// to the action's segment files (internal/segment; the page cache, or the
+// disk with window.fsync) and queued for the senders (senders.go); the
+// commit returns then. An item leaves the window once HEC has answered
+// for every event in it (acknowledged, with useack), and its record is
+// done. A full window makes the commit wait, at most window.maxwait, and
+// then hand the batch back to rsyslog as suspended: rsyslog's queue holds
+// the backlog, and memory stays bounded through an outage.
+
+// item is one request's worth of events in the window.
+type item struct {
+	query    string
+	body     []byte
+	ends     []int
+	seg      *segment.Seg // its record, nil in a memory-only window
+	replayed bool         // left by an earlier process
+	queued   time.Time
+}
+
+func (it *item) events() int { return len(it.ends) }
+
+// window holds what the action accepted and HEC has not yet taken.
+type window struct {
+	mu     sync.Mutex
+	cond   *sync.Cond // queue grew, room freed, or the sender halted
+	queue  []*item
+	events int // held: queued, on the wire, awaiting an ack
+	bytes  int
+	max    struct{ events, bytes int }
+	log    *segment.Log // nil: memory only (no spool.dir)
+	closed bool
+	// persist's scratch, apart from mu: senders release items while a
+	// commit writes.
+	pmu    sync.Mutex
+	recBuf []byte
+	recs   []segment.Record
+}
+
+func newWindow(c *Config, log *segment.Log) *window {
+	w := &window{log: log}
+	w.cond = sync.NewCond(&w.mu)
+	w.max.events, w.max.bytes = c.WindowMaxEvents, c.WindowMaxBytes
+	return w
+}
+
+// errWindowFull says the window stayed full for window.maxwait.
+var errWindowFull = errors.New("the window is full")
+
+// room waits until the window can take events/bytes more, at most wait,
+// polling stopping. An empty window takes any batch, so that a batch
+// larger than the window still goes. It reports whether there is room.
+func (w *window) room(events, bytes int, wait time.Duration, stopping func() bool) bool {
+	deadline := time.Now().Add(wait)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.events > 0 && (w.events+events > w.max.events || w.bytes+bytes > w.max.bytes) {
+		if w.closed || time.Now().After(deadline) || stopping != nil && stopping() {
+			return false
+		}
+		// The condition variable has no timeout: a timer wakes it.
+		t := time.AfterFunc(min(time.Until(deadline), 50*time.Millisecond), func() {
+			w.mu.Lock()
+			w.cond.Broadcast()
+			w.mu.Unlock()
+		})
+		w.cond.Wait()
+		t.Stop()
+	}
+	return true
+}
+
+// full reports whether the window holds its maximum.
+func (w *window) full() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.events >= w.max.events || w.bytes >= w.max.bytes
+}
+
+// persist writes the items' records in one write. Without a log there is
+// nothing to write.
+func (w *window) persist(items []*item) error {
+	if w.log == nil {
+		return nil
+	}
+	w.pmu.Lock()
+	defer w.pmu.Unlock()
+	w.recs = w.recs[:0]
+	for _, it := range items {
+		w.recs = append(w.recs, segment.Record{Payload: encodeItem(nil, it), Events: it.events()})
+	}
+	sg, buf, err := w.log.Append(w.recBuf, w.recs)
+	w.recBuf = buf[:0]
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		it.seg = sg
+	}
+	return nil
+}
+
+// add queues items for the senders.
+func (w *window) add(items []*item) {
+	now := time.Now()
+	w.mu.Lock()
+	for _, it := range items {
+		it.queued = now
+		w.events += it.events()
+		w.bytes += len(it.body)
+		w.queue = append(w.queue, it)
+	}
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// waitItems waits until an item is queued; false once the window closed.
+func (w *window) waitItems() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.queue) == 0 && !w.closed {
+		w.cond.Wait()
+	}
+	return !w.closed
+}
+
+// take removes the items of one request from the head of the queue: the
+// same query, at most maxEvents and maxBytes together (at least one).
+func (w *window) take(maxEvents, maxBytes int) []*item {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return nil
+	}
+	n, events, bytes := 1, w.queue[0].events(), len(w.queue[0].body)
+	for ; n < len(w.queue); n++ {
+		it := w.queue[n]
+		if it.query != w.queue[0].query || events+it.events() > maxEvents || bytes+len(it.body) > maxBytes {
+			break
+		}
+		events += it.events()
+		bytes += len(it.body)
+	}
+	items := make([]*item, n)
+	copy(items, w.queue[:n])
+	clear(w.queue[:n])
+	w.queue = w.queue[n:]
+	return items
+}
+
+// oldest is when the item at the head of the queue was queued, and how
+// many events wait.
+func (w *window) oldest() (time.Time, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return time.Time{}, 0
+	}
+	n := 0
+	for _, it := range w.queue {
+		n += it.events()
+	}
+	return w.queue[0].queued, n
+}
+
+// done releases items HEC has taken, and their records.
+func (w *window) done(items []*item) {
+	w.mu.Lock()
+	for _, it := range items {
+		w.events -= it.events()
+		w.bytes -= len(it.body)
+	}
+	w.cond.Broadcast()
+	w.mu.Unlock()
+	if w.log != nil {
+		for _, it := range items {
+			w.log.Done(it.seg, 1)
+		}
+	}
+}
+
+// held is what the window holds: events and bytes.
+func (w *window) held() (events, bytes int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.events, w.bytes
+}
+
+// close takes no more items and wakes every waiter for good; the files
+// stay.
+func (w *window) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// encodeItem appends it's record payload to dst: the query, the event
+// ends and the body, so that a later start rebuilds the request as it was.
+func encodeItem(dst []byte, it *item) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(it.query)))
+	dst = append(dst, it.query...)
+	dst = binary.AppendUvarint(dst, uint64(len(it.ends)))
+	prev := 0
+	for _, e := range it.ends {
+		dst = binary.AppendUvarint(dst, uint64(e-prev))
+		prev = e
+	}
+	return append(dst, it.body...)
+}
+
+// decodeItem reads a record payload back.
+func decodeItem(p []byte) (*item, error) {
+	bad := fmt.Errorf("record of %d bytes does not hold a request", len(p))
+	n, k := binary.Uvarint(p)
+	if k <= 0 || n > uint64(len(p)-k) {
+		return nil, bad
+	}
+	p = p[k:]
+	it := &item{query: string(p[:n])}
+	p = p[n:]
+	count, k := binary.Uvarint(p)
+	if k <= 0 || count > uint64(len(p)) {
+		return nil, bad
+	}
+	p = p[k:]
+	it.ends = make([]int, 0, count)
+	end := 0
+	for range count {
+		d, k := binary.Uvarint(p)
+		if k <= 0 || d == 0 {
+			return nil, bad
+		}
+		p = p[k:]
+		end += int(d)
+		it.ends = append(it.ends, end)
+	}
+	if end != len(p) {
+		return nil, bad
+	}
+	it.body = append([]byte(nil), p...)
+	return it, nil
+}
