@@ -444,7 +444,6 @@ char *stats_name(instanceData *pData)
 	if (pData->name != NULL) {
 		snprintf(buf, sizeof(buf), MODULE_NAME "-%s", pData->name);
 		free(pData->name);
-	free(pData->token_file);
 		pData->name = strdup(buf);
 		return pData->name;
 	}

@@ -286,7 +286,9 @@ func TestTokenFromFile(t *testing.T) {
 	if err := os.WriteFile(tf, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conf.Action = fmt.Sprintf(`server="%s" token.file="%s"`, r.URL(), tf)
+	// A named action: its name is rewritten at config load, which must
+	// leave the token file's path alone.
+	conf.Action = fmt.Sprintf(`name="rotating" server="%s" token.file="%s"`, r.URL(), tf)
 	d := start(t, conf, false)
 	send(t, d, loadgen.RFC5424, 0, n)
 	waitFor(t, r, n, time.Minute)
@@ -319,7 +321,9 @@ func TestTokenFileIsReadAgainOnHUP(t *testing.T) {
 	if err := os.WriteFile(tf, []byte("token-one\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conf.Action = fmt.Sprintf(`server="%s" token.file="%s"`, r.URL(), tf)
+	// A named action: its name is rewritten at config load, which must
+	// leave the token file's path alone.
+	conf.Action = fmt.Sprintf(`name="rotating" server="%s" token.file="%s"`, r.URL(), tf)
 	d := start(t, conf, false)
 	send(t, d, loadgen.RFC5424, 0, n)
 	waitFor(t, r, n, time.Minute)
