@@ -155,10 +155,14 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 		free_instance_data(pData);
 		return RS_RET_CONFIG_ERROR;
 	}
+	/* Window files are named after a named action; an unnamed one's
+	 * position in the config is no identity (reordering would hand one
+	 * action's files to another), so Go names them after its destination. */
+	int named = pData->name != NULL;
 	char *name = stats_name(pData);
 	if (name != NULL) {
 		pData->stats = stats_new(name, pData->counters);
-		char *id = strdup(name);
+		char *id = named ? strdup(name) : NULL;
 		if (id != NULL)
 			add_opt(pData, "action.id", id);
 	}

@@ -55,9 +55,10 @@ const (
 	// rsyslog's own action parameter, passed on so that the log can say
 	// what rsyslog does with a batch handed back.
 	OptResumeRetryCount = "action.resumeretrycount"
-	// OptActionID names the action stably across config changes (its
-	// rsyslog name, or its place among unnamed actions): the spool is kept
-	// under it.
+	// OptActionID is the action's impstats name when it has a name=: its
+	// window files are kept under it, across changes of its settings. An
+	// unnamed action has none (its place in the config is no identity), and
+	// its files are named after its servers, token and index.
 	OptActionID = "action.id"
 )
 

@@ -157,3 +157,29 @@ func TestSlowEndpointGetsItsShare(t *testing.T) {
 		t.Fatalf("the slow endpoint took %d events, the good one %d", slow.Count(), good.Count())
 	}
 }
+
+// An unnamed action's files are named after its destination: another
+// unnamed action (another token) in the same directory does not send them,
+// and they are reported as no action's.
+func TestUnnamedActionsKeepTheirOwnFiles(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	dir := t.TempDir()
+	// The first action to use the directory reports on it, a few seconds
+	// after its start, through its logger (in rsyslog all log alike).
+	a, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir, c.Index, c.RetryMaxTime = dir, "a_index", time.Hour })
+	if err := a.Deliver(messages(30), nil); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	r.SetFaults(hecreceiver.Faults{})
+	b := newSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir, c.Index = dir, "b_index" })
+	if err := deliver(b, messagesFrom(100, 5), nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a's file is reported", func() bool { return rec.count("1 window files", "(30 events)") == 1 })
+	checkArrivals(t, r.Events(), messagesFrom(100, 5), nil)
+	if b.Stats().Replayed != 0 {
+		t.Fatalf("b replayed %d of a's events", b.Stats().Replayed)
+	}
+}
