@@ -20,7 +20,7 @@
 	X("library", eCmdHdlrString, 0, 1, 0, SHIM, "next to the module", \
 	  "path of `libomsplunkgo.so`") \
 	X("gomaxprocs", eCmdHdlrNonNegInt, 0, 1, 0, SHIM, "0 (all CPUs)", \
-	  "CPUs the Go side may use. Keep it above the number of omsplunkgo worker threads: a worker waiting for HEC's answer keeps one, which Go hands to other work only after a short delay") \
+	  "CPUs the Go side may use (encoding, gzip, TLS, the senders)") \
 	X("gomemlimit", eCmdHdlrSize, 0, 1, 0, SHIM, "none", \
 	  "soft limit of the Go heap (`256m`, `1g`)") \
 	X("debug.pprof", eCmdHdlrString, 0, 1, 0, SHIM, "off", \
@@ -56,7 +56,7 @@
 	X("batch.maxbytes", eCmdHdlrSize, 0, 1024, 1073741824, GO, "1000000", \
 	  "bytes per request before compression; an event larger than this goes alone") \
 	X("batch.maxdelay", eCmdHdlrInt, 0, 0, 60000, GO, "0 ms", \
-	  "how long a partly filled request waits for events of other rsyslog workers' batches; only pays with `queue.workerThreads` > 1") \
+	  "how long a sender lets a request that is not full wait for more batches before posting it; 0 posts at once (batches that queued meanwhile are joined anyway)") \
 	X("compress", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", "gzip request bodies") \
 	X("compress.level", eCmdHdlrInt, 0, 1, 9, GO, "1", "gzip level") \
 	X("timeout", eCmdHdlrInt, 0, 100, 600000, GO, "10000 ms", "per HTTP request") \
