@@ -55,7 +55,10 @@ type result struct {
 	P99ms            float64 `json:"latency_p99_ms"`
 	Maxms            float64 `json:"latency_max_ms"`
 	Duplicates       int64   `json:"duplicates"`
-	Error            string  `json:"error,omitempty"`
+	// DelayMs is how long the receiver waited before each answer (HEC far
+	// away); 0 for loopback rows.
+	DelayMs int64  `json:"hec_delay_ms,omitempty"`
+	Error   string `json:"error,omitempty"`
 	// Rounds are the throughput runs the medians above come from.
 	Rounds []round `json:"rounds,omitempty"`
 }
@@ -78,6 +81,8 @@ func main() {
 	rounds := flag.Int("rounds", 3, "throughput runs per configuration, interleaved across configurations; the table shows medians")
 	sngRoot := flag.String("syslog-ng", ".cache/bench/syslog-ng", "unpacked syslog-ng (scripts/setup-bench.sh)")
 	omhttp := flag.String("omhttp", "", "rsyslog's omhttp.so (default: the one scripts/build-omhttp.sh built in .cache/bench)")
+	delays := flag.String("delays", "10ms,50ms,200ms", "answer delays of the rows with HEC far away (\"\": none)")
+	distanceN := flag.Int("distance-n", 200000, "messages per throughput run of the rows with HEC far away")
 	baseline := flag.String("baseline", "", "a build directory of another version (omsplunkgo.so, libomsplunkgo.so): adds the row "+
 		"\"omsplunkgo, defaults, baseline build\" and an A/B line against this build, same run")
 	flag.Parse()
@@ -148,10 +153,22 @@ func main() {
 		fail("-rounds must be at least 1")
 	}
 	var chosen []shipper
-	candidates := shippers
+	candidates := slices.Clone(shippers)
 	if *baseline != "" {
-		candidates = append(slices.Clone(shippers), baselineShipper(*baseline))
+		candidates = append(candidates, baselineShipper(*baseline))
 	}
+	var ds []time.Duration
+	for _, v := range strings.Split(*delays, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			fail(fmt.Sprintf("-delays: %q is not a duration like 50ms", v))
+		}
+		ds = append(ds, d)
+	}
+	candidates = append(candidates, distanceShippers(ds)...)
 	for _, s := range candidates {
 		if *only == "" || slices.Contains(strings.Split(*only, ","), s.short) {
 			chosen = append(chosen, s)
@@ -170,16 +187,24 @@ func main() {
 			fmt.Printf("  %-36s ", s.name)
 			e := &env{port: freePort(), hecURL: recv.URL(), hecsURL: recvs.URL(), caFile: caFile, omhttp: *omhttp,
 				token: token, build: build, root: root, sngRoot: *sngRoot, format: f,
-				hecRequests: func() int64 { return recv.Stats().Requests + recvs.Stats().Requests }}
+				hecRequests: func() int64 { return recv.Stats().Requests + recvs.Stats().Requests },
+				setDelay: func(d time.Duration) {
+					recv.SetFaults(hecreceiver.Faults{Delay: d})
+					recvs.SetFaults(hecreceiver.Faults{Delay: d})
+				}}
 			e.dir = filepath.Join(scratch, fmt.Sprintf("%s-%d", s.short, k))
 			os.MkdirAll(e.dir, 0o755)
 			e.outFile = filepath.Join(e.dir, "out.fifo")
-			latency := k == *rounds-1
+			latency := k == *rounds-1 && s.delay == 0
 			c := *conns
 			if s.conns > 0 {
 				c = s.conns
 			}
-			r := run(s, e, &rt, f, *n, *latencyN, *rate, c, latency)
+			msgs := *n
+			if s.delay > 0 {
+				msgs = *distanceN
+			}
+			r := run(s, e, &rt, f, msgs, *latencyN, *rate, c, latency)
 			all[i] = append(all[i], r)
 			switch {
 			case r.Error != "":
@@ -212,7 +237,7 @@ func main() {
 func combine(rs []result) result {
 	last := rs[len(rs)-1]
 	r := result{Name: last.Name, Short: last.Short, Messages: last.Messages, Rate: last.Rate,
-		P50ms: last.P50ms, P99ms: last.P99ms, Maxms: last.Maxms}
+		P50ms: last.P50ms, P99ms: last.P99ms, Maxms: last.Maxms, DelayMs: last.DelayMs}
 	var tput, cpu, harness, perReq, secs []float64
 	for _, x := range rs {
 		r.Duplicates += x.Duplicates
@@ -241,7 +266,9 @@ func median(xs []float64) float64 {
 // run measures one configuration: warm-up, throughput, and with latency
 // the latency run.
 func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, conns int, latency bool) (r result) {
-	r = result{Name: s.name, Short: s.short, Messages: n, Rate: rate}
+	r = result{Name: s.name, Short: s.short, Messages: n, Rate: rate, DelayMs: s.delay.Milliseconds()}
+	e.setDelay(s.delay)
+	defer e.setDelay(0)
 	p, err := s.start(e)
 	if err != nil {
 		r.Error = err.Error()
@@ -350,6 +377,7 @@ func names() string {
 	for _, sh := range shippers {
 		s = append(s, sh.short)
 	}
+	s = append(s, "omsplunkgo-d<ms>", "omhttp-queue-d<ms>", "syslog-ng-tz-d<ms>")
 	return strings.Join(s, ",")
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,8 +26,12 @@ func printTable(w io.Writer, rs []result) {
 		if r.EventsPerRequest > 0 {
 			perReq = fmt.Sprintf("%.0f", r.EventsPerRequest)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.1f | %.1f / %.1f / %.1f | %s | %.2f |\n",
-			r.Name, r.MsgsPerSec, r.CPUPerMillion, r.PeakRSSMiB, r.P50ms, r.P99ms, r.Maxms, perReq, r.HarnessCPUPerMillion)
+		lat := fmt.Sprintf("%.1f / %.1f / %.1f", r.P50ms, r.P99ms, r.Maxms)
+		if r.DelayMs > 0 {
+			lat = fmt.Sprintf("- (%d msgs)", r.Messages)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.1f | %s | %s | %.2f |\n",
+			r.Name, r.MsgsPerSec, r.CPUPerMillion, r.PeakRSSMiB, lat, perReq, r.HarnessCPUPerMillion)
 	}
 }
 
@@ -99,6 +104,25 @@ func printTargets(w io.Writer, rs []result) {
 		d := tls.CPUPerMillion - osg.CPUPerMillion
 		check(d <= 0.5, "HTTPS + gzip costs %.2f CPU s per 1M msgs more than plain HTTP (target <= 0.5)", d)
 	}
+	printDistanceTargets(w, get, check)
+}
+
+// printDistanceTargets: with HEC far away, the defaults must not depend on
+// the distance the way a commit waiting for HEC's answer does.
+func printDistanceTargets(w io.Writer, get func(string) *result, check func(bool, string, ...any)) {
+	for _, t := range []struct {
+		ms   int
+		want float64
+	}{{50, 150000}, {200, 50000}} {
+		if r := get(fmt.Sprintf("omsplunkgo-d%d", t.ms)); r != nil {
+			check(r.MsgsPerSec >= t.want, "HEC %d ms away, defaults: %.0f msgs/s (target >= %.0f)", t.ms, r.MsgsPerSec, t.want)
+		}
+	}
+	a, b := get("omsplunkgo-d50"), get("omhttp-queue-d50")
+	if a != nil && b != nil {
+		x := a.MsgsPerSec / b.MsgsPerSec
+		check(x >= 8, "HEC 50 ms away: %.1f x omhttp with an action queue of 2 workers (target >= 8)%s", x, perRound(a, b, tput, 1, "%.1f"))
+	}
 }
 
 func tput(r round) float64 { return r.MsgsPerSec }
@@ -162,6 +186,9 @@ func plot(dir string, rs []result) error {
 	var dat strings.Builder
 	fmt.Fprintln(&dat, "# name msgs_per_sec cpu_per_million p50 p99 max peak_rss")
 	for _, r := range ok {
+		if r.DelayMs > 0 {
+			continue // distance.png
+		}
 		fmt.Fprintf(&dat, "%q %.1f %.3f %.3f %.3f %.3f %.1f\n", r.Short, r.MsgsPerSec, r.CPUPerMillion,
 			r.P50ms, r.P99ms, r.Maxms, r.PeakRSSMiB)
 	}
@@ -197,10 +224,75 @@ set yrange [0.01:*]
 set style histogram clustered gap 1
 plot "%[3]s" using 4:xtic(1) title "p50" lc rgb "#1b9e77", "" using 5 title "p99" lc rgb "#7570b3", "" using 6 title "max" lc rgb "#e7298a"
 `, dir, ok[0].Messages, datPath, ok[0].Rate)
+	if d, err := distancePlot(dir, ok); err != nil {
+		return err
+	} else {
+		script += d
+	}
 	cmd := exec.Command("gnuplot")
 	cmd.Stdin = strings.NewReader(script)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("gnuplot: %v: %s (install gnuplot-nox: scripts/setup-bench.sh)", err, out)
 	}
 	return nil
+}
+
+// distancePlot writes distance.dat (msgs/s per shipper and HEC delay) and
+// returns the gnuplot lines of distance.png, throughput against distance;
+// "" when no row had a delay.
+func distancePlot(dir string, rs []result) (string, error) {
+	families := []struct{ prefix, title string }{
+		{"omsplunkgo-d", "omsplunkgo, defaults"},
+		{"omhttp-queue-d", "omhttp, action queue, 2 workers"},
+		{"syslog-ng-tz-d", "syslog-ng http(), workers(4)"},
+	}
+	var delays []int64
+	by := map[string]float64{}
+	for _, r := range rs {
+		if r.DelayMs == 0 {
+			continue
+		}
+		if !slices.Contains(delays, r.DelayMs) {
+			delays = append(delays, r.DelayMs)
+		}
+		by[r.Short] = r.MsgsPerSec
+	}
+	if len(delays) == 0 {
+		return "", nil
+	}
+	slices.Sort(delays)
+	var dat strings.Builder
+	fmt.Fprintln(&dat, "# hec_delay_ms then msgs/s of: omsplunkgo omhttp-queue syslog-ng-tz (NaN: not run or failed)")
+	for _, d := range delays {
+		fmt.Fprintf(&dat, "%d", d)
+		for _, f := range families {
+			if v, ok := by[fmt.Sprintf("%s%d", f.prefix, d)]; ok {
+				fmt.Fprintf(&dat, " %.1f", v)
+			} else {
+				fmt.Fprint(&dat, " NaN")
+			}
+		}
+		fmt.Fprintln(&dat)
+	}
+	path := filepath.Join(dir, "distance.dat")
+	if err := os.WriteFile(path, []byte(dat.String()), 0o644); err != nil {
+		return "", err
+	}
+	var plots []string
+	for i, f := range families {
+		plots = append(plots, fmt.Sprintf("%q using 1:%d with linespoints lw 2 pt 7 title %q", path, i+2, f.title))
+	}
+	return fmt.Sprintf(`
+unset logscale
+unset style
+set output "%s/distance.png"
+set title "Throughput against HEC's distance (every answer delayed)"
+set xlabel "HEC answer delay, ms"
+set ylabel "messages per second (log scale)"
+set logscale y
+set yrange [*:*]
+set xtics autofreq norotate
+set key top right
+plot %s
+`, dir, strings.Join(plots, ", ")), nil
 }

@@ -24,7 +24,30 @@ type shipper struct {
 	// conns, when set, overrides -conns: how many TCP connections carry
 	// the throughput load.
 	conns int
+	// delay, when set, makes the receiver answer every request that much
+	// later (HEC far away); such rows send -distance-n messages and skip
+	// the latency run.
+	delay time.Duration
 	start func(e *env) (*proc, error)
+}
+
+// distanceShippers are the rows with HEC far away: omsplunkgo with its
+// defaults against omhttp and syslog-ng with their throughput settings
+// (an action queue with two workers; workers(4), batches of 500).
+func distanceShippers(delays []time.Duration) []shipper {
+	var rows []shipper
+	for _, d := range delays {
+		ms := d.Milliseconds()
+		rows = append(rows,
+			shipper{name: fmt.Sprintf("omsplunkgo, defaults, HEC %d ms away", ms), short: fmt.Sprintf("omsplunkgo-d%d", ms),
+				delay: d, start: func(e *env) (*proc, error) { return omsplunkgoAction(e, false, "") }},
+			shipper{name: fmt.Sprintf("omhttp, action queue, 2 workers, HEC %d ms away", ms), short: fmt.Sprintf("omhttp-queue-d%d", ms),
+				delay: d, start: func(e *env) (*proc, error) { return omhttpAction(e, false, actionQueue) }},
+			shipper{name: fmt.Sprintf("syslog-ng http(), TZ set, HEC %d ms away", ms), short: fmt.Sprintf("syslog-ng-tz-d%d", ms),
+				delay: d, start: func(e *env) (*proc, error) { return startSyslogNG(e, []string{"TZ=:/etc/localtime"}) }},
+		)
+	}
+	return rows
 }
 
 // env is what a shipper needs to start.
@@ -43,6 +66,8 @@ type env struct {
 	format  loadgen.Format
 	// hecRequests counts the requests the receiver has had so far.
 	hecRequests func() int64
+	// setDelay makes the receivers answer d later (0: at once).
+	setDelay func(d time.Duration)
 }
 
 // proc is a running shipper.
