@@ -288,12 +288,12 @@ func (s *Sender) Drain(stopping func() bool) error {
 	}
 }
 
-// Held is what the window holds.
-type Held struct{ events, bytes int }
+// heldNow is what the window holds.
+type heldNow struct{ events, bytes int }
 
-func (s *Sender) held() Held {
+func (s *Sender) held() heldNow {
 	e, b := s.win.held()
-	return Held{e, b}
+	return heldNow{e, b}
 }
 
 // whatRsyslogDoes says what rsyslog does with a batch the action hands

@@ -45,9 +45,11 @@ type window struct {
 	closed bool
 	// persist's scratch, apart from mu: senders release items while a
 	// commit writes.
-	pmu    sync.Mutex
-	recBuf []byte
-	recs   []segment.Record
+	pmu     sync.Mutex
+	recBuf  []byte
+	payBuf  []byte
+	payEnds []int
+	recs    []segment.Record
 }
 
 func newWindow(c *Config, log *segment.Log) *window {
@@ -98,9 +100,17 @@ func (w *window) persist(items []*item) error {
 	}
 	w.pmu.Lock()
 	defer w.pmu.Unlock()
-	w.recs = w.recs[:0]
+	// The payloads go into one scratch buffer; the records point into it
+	// once it has stopped growing.
+	w.payBuf, w.recs, w.payEnds = w.payBuf[:0], w.recs[:0], w.payEnds[:0]
 	for _, it := range items {
-		w.recs = append(w.recs, segment.Record{Payload: encodeItem(nil, it), Events: it.events()})
+		w.payBuf = encodeItem(w.payBuf, it)
+		w.payEnds = append(w.payEnds, len(w.payBuf))
+	}
+	start := 0
+	for i, it := range items {
+		w.recs = append(w.recs, segment.Record{Payload: w.payBuf[start:w.payEnds[i]], Events: it.events()})
+		start = w.payEnds[i]
 	}
 	sg, buf, err := w.log.Append(w.recBuf, w.recs)
 	w.recBuf = buf[:0]
@@ -176,7 +186,7 @@ func (w *window) oldest() (time.Time, int) {
 	return w.queue[0].queued, n
 }
 
-// done releases items HEC has taken, and their records.
+// done releases items HEC has taken, their records and their bodies.
 func (w *window) done(items []*item) {
 	w.mu.Lock()
 	for _, it := range items {
@@ -185,10 +195,11 @@ func (w *window) done(items []*item) {
 	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
-	if w.log != nil {
-		for _, it := range items {
+	for _, it := range items {
+		if w.log != nil {
 			w.log.Done(it.seg, 1)
 		}
+		it.free()
 	}
 }
 

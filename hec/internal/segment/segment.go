@@ -49,6 +49,13 @@ type Options struct {
 	// Sync makes Append return only once the records are on the disk
 	// (fdatasync), not just in the page cache: power-loss safe, slower.
 	Sync bool
+	// EmptyAt is the size from which a current segment whose records are
+	// all done is emptied in place (default 4 MiB). Below it the records
+	// delivered stay until the file is next emptied, rolled or closed
+	// (after a crash they are sent again: duplicates, bounded by this);
+	// emptying after every drained commit costs the kernel a page free
+	// and a page fault per page written.
+	EmptyAt int64
 }
 
 // Log appends records to the files of one window: dir/prefix.<time>-<n>.seg.
@@ -74,6 +81,9 @@ type Seg struct {
 func Open(dir, prefix string, opt Options) *Log {
 	if opt.SegmentBytes <= 0 {
 		opt.SegmentBytes = 32 << 20
+	}
+	if opt.EmptyAt <= 0 {
+		opt.EmptyAt = 4 << 20
 	}
 	return &Log{dir: dir, prefix: prefix, opt: opt}
 }
@@ -156,7 +166,8 @@ func (l *Log) sealLocked() {
 
 // Done reports n records of sg delivered. A sealed segment goes once
 // all its records are done; the current one is emptied in place (one
-// ftruncate), so a crash later replays nothing delivered before.
+// ftruncate) once it holds Options.EmptyAt, so a crash later replays little that
+// was delivered before.
 func (l *Log) Done(sg *Seg, n int) {
 	if sg == nil {
 		return
@@ -168,6 +179,9 @@ func (l *Log) Done(sg *Seg, n int) {
 		return
 	}
 	if sg == l.cur {
+		if sg.size < l.opt.EmptyAt {
+			return
+		}
 		if sg.f.Truncate(0) == nil {
 			sg.size = 0
 		} else {

@@ -60,7 +60,7 @@ func TestAppendReadDone(t *testing.T) {
 // is emptied in place once all its records are done.
 func TestPendingFilesStay(t *testing.T) {
 	dir := t.TempDir()
-	l := Open(dir, "p", Options{Sync: true})
+	l := Open(dir, "p", Options{Sync: true, EmptyAt: 1})
 	sg, _, err := l.Append(nil, payloads(3))
 	if err != nil {
 		t.Fatal(err)
