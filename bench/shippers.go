@@ -42,7 +42,7 @@ func distanceShippers(delays []time.Duration) []shipper {
 			shipper{name: fmt.Sprintf("omsplunkgo, defaults, HEC %d ms away", ms), short: fmt.Sprintf("omsplunkgo-d%d", ms),
 				delay: d, start: func(e *env) (*proc, error) { return omsplunkgoAction(e, false, "") }},
 			shipper{name: fmt.Sprintf("omhttp, action queue, 2 workers, HEC %d ms away", ms), short: fmt.Sprintf("omhttp-queue-d%d", ms),
-				delay: d, start: func(e *env) (*proc, error) { return omhttpAction(e, false, actionQueue) }},
+				delay: d, start: func(e *env) (*proc, error) { return omhttpAction(e, false, actionQueue+` batch.maxsize="500"`) }},
 			shipper{name: fmt.Sprintf("syslog-ng http(), TZ set, HEC %d ms away", ms), short: fmt.Sprintf("syslog-ng-tz-d%d", ms),
 				delay: d, start: func(e *env) (*proc, error) { return startSyslogNG(e, []string{"TZ=:/etc/localtime"}) }},
 		)
