@@ -30,7 +30,9 @@ func TestCommitsDoNotWaitForHEC(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(10000), nil)
-	if reqs := r.Stats().Requests; reqs > 40 {
+	// The first places (4) take one commit each; the commits that queued
+	// meanwhile go two to a request (batch.maxevents 500).
+	if reqs := r.Stats().Requests; reqs > 30 {
 		t.Fatalf("%d requests for 40 commits of 250: the senders join queued commits into requests", reqs)
 	}
 }
