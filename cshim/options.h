@@ -63,7 +63,7 @@
 	X("connections", eCmdHdlrInt, 0, 1, 256, GO, "64", \
 	  "most requests in flight per endpoint (and connections to it); under it each endpoint's limit adapts to its answers (see \"Delivery\")") \
 	X("retry.maxtime", eCmdHdlrInt, 0, 0, 3600000, GO, "30000 ms", \
-	  "how long HEC may fail a request before the action suspends: rsyslog then keeps new batches in its queue, while the events already in the window are tried again until HEC takes them (see \"Delivery\")") \
+	  "how long HEC may fail a request before the outage is logged as such; the request stays in the window and is tried again until HEC takes it, and the action suspends only once the window is full (see \"Delivery\")") \
 	X("window.maxevents", eCmdHdlrInt, 0, 1, 100000000, GO, "100000", \
 	  "most events the action holds that HEC has not taken yet (queued, on the wire, awaiting an ack)") \
 	X("window.maxbytes", eCmdHdlrSize, 0, 65536, 17179869184, GO, "64m", \

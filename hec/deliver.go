@@ -76,7 +76,7 @@ type Sender struct {
 	endpoints []*target
 	next      atomic.Uint32 // round-robin cursor over endpoints
 	// firstAnswer is closed once an endpoint answered its first health
-	// probe (setaside.go).
+	// probe (endpoints.go).
 	firstAnswer     chan struct{}
 	firstAnswerOnce sync.Once
 	firstProbes     atomic.Int32    // first probes not yet back
