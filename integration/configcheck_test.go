@@ -54,6 +54,9 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 		{"bad oversize mode", ok + ` event.oversize="drop"`, `event.oversize="drop" must be`},
 		{"zero event size", ok + ` event.maxbytes="0"`, "event.maxbytes=0 is out of range"},
 		{"ack timeout too short", ok + ` useack="on" ack.timeout="10"`, "ack.timeout=10 is out of range"},
+		{"empty window", ok + ` window.maxevents="0"`, "window.maxevents=0 is out of range"},
+		{"tiny window", ok + ` window.maxbytes="1k"`, "window.maxbytes=1024 is out of range"},
+		{"bad fsync switch", ok + ` window.fsync="sometimes"`, "window.fsync"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -165,6 +168,7 @@ func TestConfigCheckAcceptsAGoodAction(t *testing.T) {
 	  timeout="5000" connections="8" retry.maxtime="10000" tls.verify="off"
 	  event.maxbytes="64k" event.oversize="reject" errorfile="/tmp/omsplunkgo-rejects.json" spool.dir="/tmp"
 	  useack="on" ack.interval="200" ack.timeout="60000" endpoint="raw"
+	  window.maxevents="50000" window.maxbytes="32m" window.maxwait="500" window.fsync="on"
 	  index.template="RSYSLOG_FileFormat" source.template="RSYSLOG_FileFormat" sourcetype.template="RSYSLOG_ForwardFormat"
 	  host.template="RSYSLOG_ForwardFormat" fields.template="RSYSLOG_TraditionalFileFormat" name="splunk"`)
 	conf.ModuleParams = `gomaxprocs="2" gomemlimit="512m"`

@@ -64,12 +64,13 @@ func TestKillDuringBurstLosesNothing(t *testing.T) {
 
 // An outage with a small window: the window holds at most its bound (the
 // gauge says so), rsyslog's queue holds the rest, memory stays flat, and
-// everything arrives once HEC is back.
+// everything arrives once HEC is back. With window.fsync="on", so that the
+// fdatasync path runs under a real rsyslogd too.
 func TestOutageWithSmallWindow(t *testing.T) {
 	const n = 30000
 	r := startReceiver(t, hecreceiver.Config{Record: true})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
-	conf := newConfig(t, action(r, diskQueue+` name="to_splunk" window.maxevents="2000" window.maxwait="200" retry.maxtime="2000"`))
+	conf := newConfig(t, action(r, diskQueue+` name="to_splunk" window.maxevents="2000" window.maxwait="200" window.fsync="on" retry.maxtime="2000"`))
 	global, path := impstatsConfig(conf.Dir)
 	conf.Global = global
 	d := start(t, conf, false)
