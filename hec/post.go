@@ -11,10 +11,11 @@ import (
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 )
 
-// Stage 3 of Deliver, posting: a request goes to an endpoint (endpoints.go)
-// and is retried with backoff until HEC answers for its content; a partly
-// refused request is cut at the event HEC names (or halved) and the rest
-// sent again; with useack, the request counts once HEC acknowledges it.
+// Stage 5, posting, on a sender's goroutine: a request goes to an endpoint
+// (endpoints.go) and is retried with backoff until HEC answers for its
+// content; a partly refused request is cut at the event HEC names (or
+// halved) and the rest sent again; with useack, the request counts once
+// HEC acknowledges it.
 
 // send delivers the events in body (ends[i] marks the end of event i) with
 // the request query query (raw endpoint metadata). An event HEC refuses for

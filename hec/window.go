@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/segment"
@@ -21,7 +22,8 @@ import (
 // then hand the batch back to rsyslog as suspended: rsyslog's queue holds
 // the backlog, and memory stays bounded through an outage.
 
-// item is one request's worth of events in the window.
+// item is one request's worth of events in the window: a commit's
+// record, or part of one (of).
 type item struct {
 	query    string
 	body     []byte
@@ -29,9 +31,38 @@ type item struct {
 	seg      *segment.Seg // its record, nil in a memory-only window
 	replayed bool         // left by an earlier process
 	queued   time.Time
+	of       *whole // the record this item is part of; nil when it is all of it
 }
 
 func (it *item) events() int { return len(it.ends) }
+
+// whole is a record split over several requests, so that a request can be
+// filled to batch.maxevents from commits that do not add up to it. The
+// record is done, and its body goes back to the pool, once every part is.
+type whole struct {
+	parts atomic.Int32
+	body  []byte // the record's body, which the parts' bodies are slices of
+}
+
+// split cuts it after its first k events (0 < k < events).
+func (it *item) split(k int) (head, tail *item) {
+	w := it.of
+	if w == nil {
+		w = &whole{body: it.body}
+		w.parts.Store(1)
+	}
+	w.parts.Add(1)
+	cut := it.ends[k-1]
+	rest := make([]int, len(it.ends)-k)
+	for i, e := range it.ends[k:] {
+		rest[i] = e - cut
+	}
+	head = &item{query: it.query, body: it.body[:cut:cut], ends: it.ends[:k], seg: it.seg, replayed: it.replayed,
+		queued: it.queued, of: w}
+	tail = &item{query: it.query, body: it.body[cut:], ends: rest, seg: it.seg, replayed: it.replayed,
+		queued: it.queued, of: w}
+	return head, tail
+}
 
 // window holds what the action accepted and HEC has not yet taken.
 type window struct {
@@ -148,7 +179,9 @@ func (w *window) waitItems() bool {
 }
 
 // take removes the items of one request from the head of the queue: the
-// same query, at most maxEvents and maxBytes together (at least one).
+// same query, at most maxEvents and maxBytes together (at least one). When
+// the next item does not fit whole, its first events fill the request and
+// the rest stays at the head of the queue.
 func (w *window) take(maxEvents, maxBytes int) []*item {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -164,10 +197,18 @@ func (w *window) take(maxEvents, maxBytes int) []*item {
 		events += it.events()
 		bytes += len(it.body)
 	}
-	items := make([]*item, n)
+	items := make([]*item, n, n+1)
 	copy(items, w.queue[:n])
 	clear(w.queue[:n])
 	w.queue = w.queue[n:]
+	if len(w.queue) > 0 {
+		next, room := w.queue[0], maxEvents-events
+		if next.query == items[0].query && room > 0 && room < next.events() && bytes+next.ends[room-1] <= maxBytes {
+			head, tail := next.split(room)
+			items = append(items, head)
+			w.queue[0] = tail
+		}
+	}
 	return items
 }
 
@@ -196,6 +237,12 @@ func (w *window) done(items []*item) {
 	w.cond.Broadcast()
 	w.mu.Unlock()
 	for _, it := range items {
+		if it.of != nil {
+			if it.of.parts.Add(-1) > 0 {
+				continue // other parts of its record are not delivered yet
+			}
+			it.body = it.of.body
+		}
 		if w.log != nil {
 			w.log.Done(it.seg, 1)
 		}

@@ -21,19 +21,23 @@ func TestCommitsDoNotWaitForHEC(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{Delay: 200 * time.Millisecond})
 	s := newSender(t, r.URL(), nil)
+	// Commits of 256 (rsyslog's batches are of that order): two do not
+	// fit a request of batch.maxevents (500) whole.
 	for i := range 40 {
-		if err := s.Deliver(messagesFrom(i*250, 250), nil); err != nil {
+		if err := s.Deliver(messagesFrom(i*256, 256), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := s.Drain(nil); err != nil {
 		t.Fatal(err)
 	}
-	checkArrivals(t, r.Events(), messages(10000), nil)
+	checkArrivals(t, r.Events(), messages(40*256), nil)
 	// The first places (4) take one commit each; the commits that queued
-	// meanwhile go two to a request (batch.maxevents 500).
-	if reqs := r.Stats().Requests; reqs > 30 {
-		t.Fatalf("%d requests for 40 commits of 250: the senders join queued commits into requests", reqs)
+	// meanwhile fill requests of 500, a commit split where it must.
+	st := r.Stats()
+	if st.Requests > 30 || st.MaxEventsPerRequest != 500 {
+		t.Fatalf("%d requests for 40 commits of 256, at most %d events in one: the senders fill requests from queued commits",
+			st.Requests, st.MaxEventsPerRequest)
 	}
 }
 
