@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,8 @@ static int go_library_path(const modConfData_t *mc, char *buf, size_t len)
 	return 1;
 }
 
+static int start_go(const modConfData_t *mc, const char *path, char *err, size_t errlen);
+
 int load_go(const modConfData_t *mc)
 {
 	char path[PATH_MAX];
@@ -120,6 +123,30 @@ int load_go(const modConfData_t *mc)
 		LogError(0, RS_RET_ERR, MODULE_NAME ": cannot tell where " GO_LIBRARY " is; set module(library=...)");
 		return 0;
 	}
+	/* rsyslog wakes its main thread with signals sent to the process (HUP,
+	 * TERM, INT, CHLD, and TTOU for every internal message logged from a
+	 * thread of its own or ours): the kernel hands such a signal to any
+	 * thread that does not block it, and one caught on a Go thread does
+	 * not end the main thread's pselect, so the HUP, the stop or the log
+	 * line would wait for rsyslog's janitor (minutes). Go's threads take
+	 * the signal mask of the thread that starts the runtime, so they are
+	 * started with these blocked; this thread's mask is restored after. */
+	sigset_t block, saved;
+	sigemptyset(&block);
+	int process_signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGTTOU, SIGUSR1, SIGUSR2, SIGALRM };
+	for (size_t i = 0; i < sizeof(process_signals) / sizeof(process_signals[0]); i++)
+		sigaddset(&block, process_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &saved);
+	int ok = start_go(mc, path, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (ok)
+		go.loaded = 1;
+	return ok;
+}
+
+/* start_go loads the Go library at path and initializes it. */
+static int start_go(const modConfData_t *mc, const char *path, char *err, size_t errlen)
+{
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		LogError(0, RS_RET_ERR, MODULE_NAME ": cannot load the Go library: %s "
@@ -142,10 +169,9 @@ int load_go(const modConfData_t *mc)
 		return 0;
 	}
 	if (init(&host, mc ? mc->gomaxprocs : 0, mc ? mc->gomemlimit : 0, mc ? mc->pprof : NULL, err,
-		 sizeof(err)) != OMSG_OK) {
+		 (int)errlen) != OMSG_OK) {
 		LogError(0, RS_RET_ERR, MODULE_NAME ": %s: %s", path, err);
 		return 0;
 	}
-	go.loaded = 1;
 	return 1;
 }
