@@ -28,6 +28,10 @@ type Balancer struct {
 	requests atomic.Int64
 	moved    atomic.Int64
 	refused  atomic.Int64
+	renewed  atomic.Int64
+	flood    atomic.Int64
+	// maxCookie is the longest Cookie header a request brought.
+	maxCookie atomic.Int64
 }
 
 // BalancerConfig sets up a Balancer.
@@ -43,6 +47,13 @@ type BalancerConfig struct {
 	// the cookie to another indexer, with a new cookie: the stickiness
 	// moving as it does when an indexer leaves the target group.
 	MoveEvery int64
+	// RenewCookie gives the stickiness cookie a new value on every answer
+	// while it keeps naming the same indexer (an ALB may re-issue its
+	// cookie on each response).
+	RenewCookie bool
+	// FloodCookies sets that many cookies of new names on every answer,
+	// as a broken or hostile server might.
+	FloodCookies int
 }
 
 // StartBalancer listens on a free loopback port.
@@ -81,6 +92,7 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	data := strings.HasPrefix(path, "/services/collector/event") || strings.HasPrefix(path, "/services/collector/raw")
 	seq := b.requests.Add(1)
+	storeMax(&b.maxCookie, int64(len(ctx.Request.Header.Peek("Cookie"))))
 	idx, gen := -1, int64(0)
 	if v := string(ctx.Request.Header.Cookie(b.cfg.Cookie)); v != "" {
 		i, g, ok := strings.Cut(v, ".")
@@ -114,9 +126,21 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 }
 
 func (b *Balancer) setCookie(ctx *fasthttp.RequestCtx, idx int, gen int64) {
+	if b.cfg.RenewCookie {
+		gen = b.renewed.Add(1)
+	}
 	var c fasthttp.Cookie
 	c.SetKey(b.cfg.Cookie)
 	c.SetValue(fmt.Sprintf("%d.%d", idx, gen))
 	c.SetPath("/")
 	ctx.Response.Header.SetCookie(&c)
+	for range b.cfg.FloodCookies {
+		var f fasthttp.Cookie
+		f.SetKey(fmt.Sprintf("flood%d", b.flood.Add(1)))
+		f.SetValue(strings.Repeat("x", 64))
+		ctx.Response.Header.SetCookie(&f)
+	}
 }
+
+// MaxCookieHeader is the longest Cookie header a request brought.
+func (b *Balancer) MaxCookieHeader() int64 { return b.maxCookie.Load() }

@@ -97,6 +97,18 @@ type Faults struct {
 	// HealthCode, when 18, 19 or 20, answers health requests 503 with it
 	// (queues full, ack service unavailable, both).
 	HealthCode int
+	// Capacity, when > 0, answers event requests beyond that many at once
+	// 503 code 9 (an indexer with that many ingest slots).
+	Capacity int
+	// SlowAbove, when > 0, makes an event request that finds n > SlowAbove
+	// requests under way take Delay x (n/SlowAbove)^2 instead of Delay: an
+	// indexer that thrashes past its knee, taking less the more it is sent.
+	SlowAbove int
+	// Answer, when set, writes the success answer of an accepted request
+	// as valid HTTP that clients get wrong, then closes the connection:
+	// "trailer" (chunked, with a trailer), "barelf" (line ends without CR),
+	// "padded" (HEC's success object followed by 50 MB of spaces).
+	Answer string
 }
 
 // Config sets up a Receiver.
@@ -361,8 +373,17 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		return
 	}
 	f := r.faults.Load()
-	if f.Delay > 0 {
-		time.Sleep(f.Delay)
+	if d := f.Delay; d > 0 {
+		if f.SlowAbove > 0 && int(n) > f.SlowAbove {
+			x := float64(n) / float64(f.SlowAbove)
+			d = time.Duration(float64(d) * x * x)
+		}
+		time.Sleep(d)
+	}
+	if f.Capacity > 0 && int(n) > f.Capacity {
+		r.failed.Add(1)
+		reply(ctx, 503, 9, "Server is busy", "")
+		return
 	}
 	if f.DropRate > 0 && r.roll() < f.DropRate {
 		r.dropped.Add(1)
@@ -499,6 +520,10 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 	code, text := 0, "Success"
 	if f.CapacityWarning {
 		code, text = 24, "Success, HEC queue is approaching capacity"
+	}
+	if f.Answer != "" && !r.cfg.RequireAck {
+		writeOddly(ctx, f.Answer, fmt.Sprintf(`{"text":%q,"code":%d}`, text, code))
+		return
 	}
 	if r.cfg.RequireAck {
 		id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
@@ -832,4 +857,40 @@ func (s *Silent) Close() {
 	for _, c := range s.conns {
 		c.Close()
 	}
+}
+
+// writeOddly answers with body in one of the valid forms that Faults.Answer
+// names, on the raw connection, and closes it.
+func writeOddly(ctx *fasthttp.RequestCtx, how, body string) {
+	var out string
+	switch how {
+	case "trailer":
+		out = fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"+
+			"Trailer: X-Indexer\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\nX-Indexer: idx1\r\n\r\n", len(body), body)
+	case "barelf":
+		out = fmt.Sprintf("HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: %d\nConnection: close\n\n%s",
+			len(body), body)
+	case "padded":
+		const pad = 50 << 20
+		out = fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+			"Connection: close\r\n\r\n%s", len(body)+pad, body)
+	}
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		defer c.Close()
+		if _, err := io.WriteString(c, out); err != nil || how != "padded" {
+			return
+		}
+		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		io.Copy(c, io.LimitReader(spaces{}, 50<<20)) //nolint:errcheck // the client may hang up early
+	})
+}
+
+type spaces struct{}
+
+func (spaces) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
 }
