@@ -20,7 +20,7 @@
 /* Bumped whenever a signature or struct below changes; omsg_init refuses a
  * host with another version, so a shim and a Go library from different
  * builds fail loudly instead of corrupting memory. */
-#define OMSG_PLUGIN_ABI 7
+#define OMSG_PLUGIN_ABI 8
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
@@ -80,6 +80,8 @@ enum omsg_counter {
 	OMSG_CTR_ACK_TIMEOUTS,        /* requests sent again for want of an ack */
 	OMSG_CTR_RAW_LINEBREAKS,      /* raw endpoint: messages whose line breaks were escaped */
 	OMSG_CTR_ACK_CHANNEL_MOVES,   /* channels a load balancer moved while acks were pending */
+	OMSG_CTR_WINDOW_NOFILE,       /* events accepted while the window's files could not be written */
+	OMSG_CTR_PANICS,              /* internal errors (Go panics) recovered */
 	/* Gauges from here on: values now, set by Go, never reset. */
 	OMSG_CTR_INFLIGHT,            /* requests under way: posting, retrying, awaiting an ack */
 	OMSG_CTR_LIMIT,               /* the endpoints' adaptive limits on requests in flight, summed */

@@ -440,11 +440,17 @@ int request_templates(instanceData *pData, omodStringRequest_t **ppOMSR)
  * actions in config order. */
 char *stats_name(instanceData *pData)
 {
-	char buf[256];
+	char buf[64];
 	if (pData->name != NULL) {
-		snprintf(buf, sizeof(buf), MODULE_NAME "-%s", pData->name);
+		/* Sized to the name: a long one must not be cut (two names
+		 * sharing their first 250 bytes would share their files). */
+		size_t n = strlen(MODULE_NAME "-") + strlen(pData->name) + 1;
+		char *full = malloc(n);
+		if (full == NULL)
+			return NULL;
+		snprintf(full, n, MODULE_NAME "-%s", pData->name);
 		free(pData->name);
-		pData->name = strdup(buf);
+		pData->name = full;
 		return pData->name;
 	}
 	if (unnamed_actions++ == 0)

@@ -3,7 +3,10 @@
 package hec
 
 import (
+	"fmt"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 )
@@ -33,15 +36,26 @@ func (s *Sender) encodeParallel(msgs []Message) []*item {
 	size := (len(msgs) + chunks - 1) / chunks
 	parts := make([][]*item, chunks)
 	var wg sync.WaitGroup
+	var panicked atomic.Value
 	for c := 1; c < chunks; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic goes back to the commit, which hands the batch
+			// back to rsyslog (plugin), instead of ending the process.
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.Store(fmt.Sprintf("%v\n%s", p, debug.Stack()))
+				}
+			}()
 			parts[c] = s.encodeChunk(msgs[c*size : min((c+1)*size, len(msgs))])
 		}()
 	}
 	parts[0] = s.encodeChunk(msgs[:min(size, len(msgs))])
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(p)
+	}
 	var items []*item
 	for _, p := range parts {
 		items = append(items, p...)
@@ -64,9 +78,25 @@ func (s *Sender) encodeChunk(msgs []Message) []*item {
 	}
 	if len(r.ends) == 0 {
 		r.free()
-		return items
+		return fitItems(items)
 	}
-	return append(items, r)
+	return fitItems(append(items, r))
+}
+
+// fitItems gives the pool back the large buffers of small items: a
+// request of a few events must not hold a 64 KiB buffer while it waits in
+// the window, or memory would follow the number of requests, not the
+// window's bytes.
+func fitItems(items []*item) []*item {
+	for _, it := range items {
+		if c, n := cap(it.body), len(it.body); c > 2*n+4096 {
+			b := make([]byte, n)
+			copy(b, it.body)
+			it.free()
+			it.body = b
+		}
+	}
+	return items
 }
 
 // addEvent appends m to r. When that pushes r past batch.maxbytes and r

@@ -33,6 +33,8 @@ const (
 	CtrAckTimeouts     // requests sent again for want of an ack
 	CtrRawLineBreaks   // raw endpoint: messages whose line breaks were escaped
 	CtrAckChannelMoves // channels a load balancer moved while acks were pending (their requests went again)
+	CtrWindowNoFile    // events accepted while the window's files could not be written (kept in memory)
+	CtrPanics          // internal errors (Go panics) recovered
 	// Gauges: values now, not totals (set every second, never reset).
 	CtrInFlight     // requests under way: posting, retrying, awaiting an ack
 	CtrLimit        // the endpoints' adaptive limits on requests in flight, summed

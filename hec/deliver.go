@@ -91,17 +91,26 @@ type Sender struct {
 	rejects         *errorFile
 	summary         summary
 	spool           *spoolfile.Spool // nil without spool.dir
-	raw             *rawFormat       // nil unless endpoint="raw"
-	dataPath        string           // endpoint.PathEvent or endpoint.PathRaw
-	badFields       rateLog          // invalid fields renderings
-	diskErrors      rateLog          // the window's files not writable
+	locksMu         sync.Mutex
+	locks           []*spoolfile.Lock // this process's hold on the action's files
+	raw             *rawFormat        // nil unless endpoint="raw"
+	dataPath        string            // endpoint.PathEvent or endpoint.PathRaw
+	badFields       rateLog           // invalid fields renderings
 	stats           counters
 	// stopping is set once Close was called: from then on nothing is
 	// retried.
 	stopping atomic.Bool
-	haltedAt atomic.Int64  // unix nanoseconds when stopping turned true
 	haltCh   chan struct{} // closed when stopping turns true
 	haltOnce sync.Once
+	posting  sync.WaitGroup // posts under way; Close waits for them after the halt
+	postMu   sync.RWMutex   // beginPost (read) against halt (write)
+	// trouble is set by a failed try and cleared by an answer that HEC
+	// takes data; trying counts tries whose answer is not in yet (see
+	// window.gate).
+	trouble atomic.Bool
+	trying  atomic.Int32
+	disk    diskState // the window's files failing (windisk.go)
+	panics  panicState
 
 	tokenMu sync.Mutex // guards cfg.Token, which SetToken changes
 	moves   rateLog    // channels a load balancer moved
@@ -129,6 +138,11 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 			s.stats.add(CtrAckChannelMoves, 1)
 			s.noteMoved(ep.URL, channel)
 		}
+		s.acks.OnPanic = func(p any, stack []byte) {
+			s.stats.add(CtrPanics, 1)
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: internal error in the ack poller (a bug: please report it with this "+
+				"line): %v\n%s", p, stack))
+		}
 	}
 	for _, u := range cfg.Endpoints {
 		ep, err := newTarget(u, &cfg, s.abortWait)
@@ -155,6 +169,11 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 				"apply before the module starts): %v - the action's window is kept in memory only, so what it holds "+
 				"when rsyslogd stops or crashes is lost; give that user write access", OptSpoolDir, cfg.SpoolDir,
 				os.Getuid(), os.Getgid(), err))
+		} else if err := s.lockSpool(); err != nil {
+			log(SevErr, fmt.Sprintf("omsplunkgo: the window's files of this action in %s=%s are in use: %v. Two rsyslogd "+
+				"must not share an action's files (each would send and delete the other's): this one keeps its window "+
+				"in memory only and leaves those files alone; give each rsyslogd its own workDirectory or spool.dir",
+				OptSpoolDir, cfg.SpoolDir, err))
 		} else {
 			s.win.log = s.openWindowLog()
 			s.replayWindow()
@@ -166,7 +185,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	}
 	s.senders.Add(1)
 	go s.dispatch()
-	go s.publishGauges()
+	s.goSafe("gauges", s.publishGauges)
 	if cfg.ErrorFile != "" {
 		if err := s.rejects.check(); err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d): %v - events HEC "+
@@ -232,30 +251,38 @@ func (s *Sender) Deliver(msgs []Message, stopping func() bool) error {
 }
 
 // accept puts items in the window, waiting for room at most
-// window.maxwait.
+// window.maxwait; not at all while HEC takes nothing (a full window of a
+// dead destination would otherwise hold up every action rsyslog runs in
+// the same queue, one window.maxwait per commit).
 func (s *Sender) accept(items []*item, stopping func() bool) error {
+	if err := s.brokenErr(); err != nil {
+		freeItems(items)
+		return fmt.Errorf("%w: %w", ErrSuspend, err)
+	}
 	events, bytes := 0, 0
 	for _, it := range items {
 		events += it.events()
 		bytes += len(it.body)
 	}
-	if !s.win.room(events, bytes, s.cfg.WindowMaxWait, stopping) {
+	wait := s.cfg.WindowMaxWait
+	if s.trouble.Load() {
+		wait = 0
+	}
+	if !s.win.room(events, bytes, wait, stopping) {
 		if stopping != nil && stopping() {
 			return s.keepForNextStart(items)
 		}
 		freeItems(items)
+		h := s.held()
+		if wait == 0 {
+			return fmt.Errorf("%w: %w and HEC takes nothing now: %d events, %d bytes held (window.maxevents=%d, "+
+				"window.maxbytes=%d)", ErrSuspend, errWindowFull, h.events, h.bytes, s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes)
+		}
 		return fmt.Errorf("%w: %w: %d events, %d bytes held (window.maxevents=%d, window.maxbytes=%d), "+
-			"none released within window.maxwait=%dms", ErrSuspend, errWindowFull, s.held().events, s.held().bytes,
+			"none released within window.maxwait=%dms", ErrSuspend, errWindowFull, h.events, h.bytes,
 			s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes, s.cfg.WindowMaxWait.Milliseconds())
 	}
-	if err := s.win.persist(items); err != nil {
-		freeItems(items)
-		if ok, more := s.diskErrors.allow(); ok {
-			s.log(SevErr, fmt.Sprintf("omsplunkgo: the window's files in %s=%s cannot be written (%v); "+
-				"batches go back to rsyslog until they can%s", OptSpoolDir, s.cfg.SpoolDir, err, more))
-		}
-		return fmt.Errorf("%w: window file: %v", ErrSuspend, err)
-	}
+	s.keep(items) // windisk.go: the files, or memory while they fail
 	s.win.add(items)
 	return nil
 }

@@ -163,7 +163,12 @@ func (s *Sender) startProbe(ep *target) {
 	}
 	st.probing = true
 	st.mu.Unlock()
-	go func() {
+	s.goSafe("health prober", func() {
+		defer func() { // also after a panic: a later failure probes again
+			st.mu.Lock()
+			st.probing = false
+			st.mu.Unlock()
+		}()
 		wait := probeFirst
 		for first := true; ; first = false {
 			res := ep.Health()
@@ -199,12 +204,15 @@ func (s *Sender) startProbe(ep *target) {
 			}
 			wait = min(wait*2, probeMax)
 		}
-	}()
+	})
 }
 
 // Probe reports whether any endpoint says it is healthy; rsyslog's
 // tryResume uses it before giving the action new batches.
 func (s *Sender) Probe() error {
+	if err := s.brokenErr(); err != nil {
+		return fmt.Errorf("%w: %w", ErrSuspend, err)
+	}
 	if s.win.full() {
 		h := s.held()
 		return fmt.Errorf("%w: %w (%d events, %d bytes)", ErrSuspend, errWindowFull, h.events, h.bytes)
@@ -221,10 +229,15 @@ func (s *Sender) Probe() error {
 }
 
 // healthLog logs a failure cause once when it starts and once when sending
-// works again, instead of once per request.
+// works again, instead of once per request; each cause at most once a
+// minute (the returns held back are counted in the next), and a "works
+// again" line only after a cause line, so that an endpoint flapping
+// between busy and fine costs two lines a minute, not two per request.
 type healthLog struct {
 	mu       sync.Mutex
 	cause    string // "" while healthy
+	said     bool   // the current cause's line was logged
+	causes   map[string]*rateLog
 	log      Logger
 	noAcks   bool    // logged that HEC sends no ackIds
 	capacity rateLog // HEC's capacity warnings
@@ -239,9 +252,10 @@ func (s *Sender) noteMoved(url, channel string) {
 	if !ok {
 		return
 	}
-	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: the load balancer moved channel %s to another indexer (its cookie "+
-		"changed) while acks were pending: those requests go again on a fresh channel (duplicates possible); "+
-		"counted as ack.channel.moves%s", url, channel, more))
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: channel %s reached another indexer while acks were pending on it "+
+		"(an ackId that did not rise, or an ack poll answered \"invalid channel\"): the load balancer does not keep "+
+		"the channel on one indexer, or the indexer restarted; those requests go again on a fresh channel, at most "+
+		"once per ack.timeout each (duplicates possible, never a loss); counted as ack.channel.moves%s", url, channel, more))
 }
 
 // nearCapacity logs HEC's capacity warnings at most once a minute.
@@ -281,18 +295,36 @@ func (h *healthLog) report(res endpoint.Result) {
 	if cause == h.cause {
 		return
 	}
-	prev := h.cause
+	prev, said := h.cause, h.said
 	h.cause = cause
+	if cause == "" {
+		h.said = false
+		if said {
+			h.log(SevInfo, "omsplunkgo: HEC accepts events again (was: "+prev+")")
+		}
+		return
+	}
+	if h.causes == nil || len(h.causes) > 64 {
+		h.causes = map[string]*rateLog{}
+	}
+	rl := h.causes[cause]
+	if rl == nil {
+		rl = &rateLog{}
+		h.causes[cause] = rl
+	}
+	ok, more := rl.allow()
+	h.said = ok
+	if !ok {
+		return
+	}
 	switch {
-	case cause == "":
-		h.log(SevInfo, "omsplunkgo: HEC accepts events again (was: "+prev+")")
 	case res.Outcome == endpoint.Misconfigured:
 		h.log(SevErr, "omsplunkgo: "+res.Error()+" - check the action's token, server and TLS settings; "+
-			"retrying for up to retry.maxtime")
+			"the events stay in the window and are tried again"+more)
 	case res.Outcome == endpoint.Rejected:
-		h.log(SevErr, "omsplunkgo: "+res.Error()+h.rejectNote)
+		h.log(SevErr, "omsplunkgo: "+res.Error()+h.rejectNote+more)
 	default:
-		h.log(SevWarning, "omsplunkgo: "+res.Error()+" - retrying")
+		h.log(SevWarning, "omsplunkgo: "+res.Error()+" - retrying"+more)
 	}
 }
 

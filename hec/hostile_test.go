@@ -119,7 +119,7 @@ func TestShortAuthFailureIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(50), nil)
-	if rec.count("configuration error", "HEC code 4", "retrying for up to retry.maxtime") != 1 {
+	if rec.count("configuration error", "HEC code 4", "the events stay in the window and are tried again") != 1 {
 		t.Fatalf("log %q", rec.lines)
 	}
 }

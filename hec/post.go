@@ -17,12 +17,14 @@ import (
 // halved) and the rest sent again; with useack, the request counts once
 // HEC acknowledges it.
 
-// send delivers the events in body (ends[i] marks the end of event i) with
-// the request query query (raw endpoint metadata). An event HEC refuses for
+// send delivers r's events (r.ends[i] marks the end of event i in
+// r.body) with its query (raw endpoint metadata). An event HEC refuses for
 // good is set aside and the rest sent again: by the invalid-event-number
 // HEC names, or by halving the request when HEC names none (or says 413,
 // too large), until the culprit stands alone. An index refused without a
 // position is the request's own (raw endpoint): all its events go aside.
+// When HEC cannot take it now, send returns a *laterError: r waits in the
+// window, holding what is still to be sent.
 //
 // What a partly refused request means is what Splunk does with it,
 // measured on Splunk 10.4 and Cloud 10.5: the objects before the one
@@ -31,25 +33,22 @@ import (
 // naming object 0, so a request of several events answered so is split
 // before event 0 is called bad; on an ack token the indexed prefix counts
 // once its ackId is acknowledged.
-//
-// g, if not nil, is the place the first try goes out on; later tries wait
-// for places of their own.
-func (s *Sender) send(g *grant, query string, body []byte, ends []int) error {
-	deadline := time.Now().Add(s.cfg.RetryMaxTime)
-	for len(ends) > 0 {
-		res, err := s.postRetrying(g, query, body, deadline)
-		g = nil
+func (s *Sender) send(r *request, tried *bool) error {
+	for len(r.ends) > 0 {
+		res, err := s.post(r, tried)
 		if err != nil {
 			return err
 		}
 		if res.Outcome == endpoint.Delivered {
-			if s.acks != nil && !s.acknowledged(res) {
-				if err := s.sendAgain(res, &deadline); err != nil {
+			if s.acks != nil {
+				if err := s.awaitAck(r, res); err != nil {
 					return err
 				}
-				continue
+				if !r.acked {
+					continue
+				}
 			}
-			s.stats.add(CtrDelivered, int64(len(ends)))
+			s.stats.add(CtrDelivered, int64(len(r.ends)))
 			return nil
 		}
 		k := res.Reply.InvalidEvent
@@ -57,48 +56,45 @@ func (s *Sender) send(g *grant, query string, body []byte, ends []int) error {
 			k-- // Splunk's code 7 names the object after the bad one
 		}
 		switch {
-		case len(ends) == 1:
-			s.rejectEvent(query, body, res)
+		case len(r.ends) == 1:
+			s.rejectEvent(r.query, r.body, res)
 			return nil
-		case k < 0 && res.Reply.Code == endpoint.CodeIncorrectIndex && s.raw != nil && query != viaEvent:
+		case k < 0 && res.Reply.Code == endpoint.CodeIncorrectIndex && s.raw != nil && r.query != viaEvent:
 			start := 0
-			for _, e := range ends {
-				s.rejectEvent(query, body[start:e], res)
+			for _, e := range r.ends {
+				s.rejectEvent(r.query, r.body[start:e], res)
 				start = e
 			}
 			return nil
 		case k == 0 && res.Reply.Code == endpoint.CodeInvalidFormat:
 			// Event 0 may be bad, or the body over Splunk Cloud's cap:
 			// halving tells them apart without losing a good event.
-			if err := s.sendHalves(query, &body, &ends); err != nil {
+			if err := s.sendHalves(r, tried); err != nil {
 				return err
 			}
-		case k >= 0 && k < len(ends) && res.Status != 413:
+		case k >= 0 && k < len(r.ends) && res.Status != 413:
 			start := 0
 			if k > 0 {
-				start = ends[k-1]
+				start = r.ends[k-1]
 			}
 			// On an ack token the indexed prefix has an ackId; until HEC
 			// acknowledges it, the prefix is not safe: send it all again.
-			if k > 0 && s.acks != nil && res.Reply.AckID >= 0 && !s.acknowledged(res) {
-				if err := s.sendAgain(res, &deadline); err != nil {
+			if k > 0 && s.acks != nil && res.Reply.AckID >= 0 {
+				if err := s.awaitAck(r, res); err != nil {
 					return err
 				}
-				continue
+				if !r.acked {
+					continue
+				}
 			}
 			// HEC reads a request's events in order: it indexed the k
 			// before the one it names, and none after. Only those after
 			// are sent again.
 			s.stats.add(CtrDelivered, int64(k))
-			s.rejectEvent(query, body[start:ends[k]], res)
-			cut := ends[k]
-			restEnds := make([]int, 0, len(ends)-k-1)
-			for _, e := range ends[k+1:] {
-				restEnds = append(restEnds, e-cut)
-			}
-			body, ends = body[cut:], restEnds
+			s.rejectEvent(r.query, r.body[start:r.ends[k]], res)
+			r.cut(k + 1)
 		default:
-			if err := s.sendHalves(query, &body, &ends); err != nil {
+			if err := s.sendHalves(r, tried); err != nil {
 				return err
 			}
 		}
@@ -106,117 +102,166 @@ func (s *Sender) send(g *grant, query string, body []byte, ends []int) error {
 	return nil
 }
 
-// sendAgain is what follows an ack that did not come: HEC is up but may
-// have lost the events, so they go again with a fresh retry budget, unless
-// the sender is stopping.
-func (s *Sender) sendAgain(res endpoint.Result, deadline *time.Time) error {
-	if s.stopping.Load() {
-		return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
+// cut drops r's first k events (sent or set aside).
+func (r *request) cut(k int) {
+	cut := r.ends[k-1]
+	rest := make([]int, 0, len(r.ends)-k)
+	for _, e := range r.ends[k:] {
+		rest = append(rest, e-cut)
 	}
-	*deadline = time.Now().Add(s.cfg.RetryMaxTime)
-	return nil
+	r.body, r.ends = r.body[cut:], rest
 }
 
-// sendHalves sends the first half of the request on its own and leaves the
-// second half in body and ends, for send's loop to go on with.
-func (s *Sender) sendHalves(query string, body *[]byte, ends *[]int) error {
-	h := len(*ends) / 2
-	mid := (*ends)[h-1]
-	if err := s.send(nil, query, (*body)[:mid], (*ends)[:h]); err != nil {
+// sendHalves sends the first half of r on its own and leaves the second
+// half in r, for send's loop to go on with. When the first half must
+// wait, all of r waits.
+func (s *Sender) sendHalves(r *request, tried *bool) error {
+	h := len(r.ends) / 2
+	half := &request{query: r.query, body: r.body[:r.ends[h-1]], ends: r.ends[:h],
+		deadline: r.deadline, backoff: r.backoff, pause: r.pause, resentAt: r.resentAt}
+	if err := s.send(half, tried); err != nil {
+		r.deadline, r.backoff, r.pause = half.deadline, half.backoff, half.pause
 		return err
 	}
-	second := make([]int, len(*ends)-h)
-	for i, e := range (*ends)[h:] {
-		second[i] = e - mid
-	}
-	*body, *ends = (*body)[mid:], second
+	r.cut(h)
 	return nil
 }
 
-// acknowledged waits for HEC's ack of a delivered request.
-func (s *Sender) acknowledged(res endpoint.Result) bool {
+// awaitAck waits for HEC's ack of a delivered request and sets r.acked.
+// Not acknowledged in ack.timeout, the request goes again; a load
+// balancer that moved its channel (ackIds that only another indexer can
+// have given) makes it go again at once, but never more than once per
+// ack.timeout. Past retry.maxtime without an ack, the outage is logged
+// like any other.
+func (s *Sender) awaitAck(r *request, res endpoint.Result) error {
+	r.acked = false
 	if res.Reply.AckID < 0 {
 		s.health.noAck(res)
-		return true // this token has acks off: the 200 is all HEC will say
+		r.acked = true // this token has acks off: the 200 is all HEC will say
+		return nil
 	}
-	if s.acks.Wait(res, s.cfg.AckTimeout, s.haltCh) {
-		return true
+	switch s.acks.Wait(res, s.cfg.AckTimeout, s.haltCh) {
+	case endpoint.Acked:
+		r.acked = true
+		return nil
+	case endpoint.AckStopped:
+		return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
+	case endpoint.AckMoved:
+		now := time.Now()
+		if !r.resentAt.IsZero() && now.Sub(r.resentAt) < s.cfg.AckTimeout {
+			// Moved again so soon: no second resend within ack.timeout.
+			return &laterError{wait: s.cfg.AckTimeout - now.Sub(r.resentAt),
+				err: fmt.Errorf("%s: channel moved again within %s", res.URL, OptAckTimeout)}
+		}
+		r.resentAt = now
+	default: // timed out
+		s.stats.add(CtrAckTimeouts, 1)
+		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; sending the request again",
+			res.URL, res.Reply.AckID, res.Channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
+		r.resentAt = time.Now()
 	}
-	if s.stopping.Load() {
-		return false
+	// HEC answers but does not acknowledge: that counts toward
+	// retry.maxtime like a failed try, so an ack that never comes is an
+	// outage, logged, not a silent resend loop.
+	now := time.Now()
+	if r.deadline.IsZero() {
+		r.deadline = now.Add(s.cfg.RetryMaxTime)
+	} else if now.After(r.deadline) {
+		s.failing.begin(s, fmt.Errorf("%s: HEC took the request but did not acknowledge it", res.URL), len(r.ends))
 	}
-	s.stats.add(CtrAckTimeouts, 1)
-	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; sending the request again",
-		res.URL, res.Reply.AckID, res.Channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
-	return false
+	return nil
 }
 
-// postRetrying posts body until HEC answers for its content (Delivered or
-// Rejected), retrying transient failures with backoff until deadline. Each
-// try takes a place on an endpoint (g for the first, when given) and gives
-// it back with the answer; a pause between tries holds none, so an outage
-// slows nothing but this request. The error wraps ErrSuspend.
-func (s *Sender) postRetrying(g *grant, query string, body []byte, deadline time.Time) (endpoint.Result, error) {
-	payload := body
+// post makes one try of r on an endpoint: the place r holds, or one it
+// waits for. An answer about the content (Delivered or Rejected) comes
+// back with a nil error; otherwise r must wait (*laterError), or the
+// sender is stopping.
+func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
+	g := r.g
+	r.g = nil
+	if g == nil {
+		if g = s.acquire(); g == nil {
+			return endpoint.Result{}, fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+		}
+	}
+	if !s.beginPost() {
+		s.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+		return endpoint.Result{}, fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
+	}
+	injectFault("post")
+	payload := r.body
 	if s.cfg.Compress {
 		z := bodyPool.Get().(*[]byte)
-		*z = event.AppendGzip((*z)[:0], body, s.cfg.CompressLevel)
+		*z = event.AppendGzip((*z)[:0], r.body, s.cfg.CompressLevel)
 		payload = *z
 		defer bodyPool.Put(z)
 	}
-	backoff := 100 * time.Millisecond
-	for {
-		if g == nil {
-			if g = s.acquire(); g == nil {
-				return endpoint.Result{}, fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
-			}
-		}
-		ep, channel := g.ep, g.ep.Channel(g.slot)
-		path, q := s.dataPath, query
-		if query == viaEvent {
-			path, q = endpoint.PathEvent, ""
-		}
-		res := ep.Post(path, q, payload, s.cfg.Compress, channel)
-		if res.Moved && s.acks != nil {
-			// The balancer moved this channel: its pending acks may be
-			// asked of an indexer that never heard of them.
-			s.acks.Moved(ep.Endpoint, channel)
-		}
-		s.release(g, &res)
-		g = nil
-		s.countAnswer(&res, len(payload))
-		s.judge(ep, &res)
-		if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.PerMessageIndex {
-			// The index came from the message: the event is at fault, not
-			// the action, and must not hold up the rest.
-			res.Outcome = endpoint.Rejected
-		}
-		s.health.report(res)
-		if res.Outcome == endpoint.Delivered || res.Outcome == endpoint.Rejected {
-			if res.Busy {
-				// Taken with a capacity warning: the endpoint's limit
-				// eases off (release counted it as back-pressure).
-				s.health.nearCapacity(res)
-			}
-			return res, nil
-		}
-		// Transient and configuration failures alike are tried again until
-		// retry.maxtime: a token being rotated or a load balancer misrouting
-		// during a deploy heals by itself, and rsyslog may drop a batch
-		// handed back. Back off with jitter, so that many senders
-		// recovering at once do not hit HEC in lockstep.
-		s.stats.add(CtrRequestsRetried, 1)
-		sleep := backoff/2 + rand.N(backoff)
-		if res.RetryAfter > sleep {
-			sleep = res.RetryAfter // HEC (or its proxy) said when to come back
-		}
-		if time.Now().Add(sleep).After(deadline) {
-			return res, fmt.Errorf("%w: %s (gave up: the next try, in %v, would be past retry.maxtime=%dms)",
-				ErrSuspend, res.Error(), sleep.Round(time.Millisecond), s.cfg.RetryMaxTime.Milliseconds())
-		}
-		if !s.sleepUnlessStopping(sleep) {
-			return res, fmt.Errorf("%w: %w: %s", ErrSuspend, ErrStopping, res.Error())
-		}
-		backoff = min(backoff*2, 5*time.Second)
+	ep, channel := g.ep, g.ep.Channel(g.slot)
+	path, q := s.dataPath, r.query
+	if r.query == viaEvent {
+		path, q = endpoint.PathEvent, ""
 	}
+	res := ep.Post(path, q, payload, s.cfg.Compress, channel)
+	s.endPost()
+	if res.Moved && s.acks != nil {
+		// The acks themselves show the channel on another indexer: its
+		// pending acks may be asked of one that never heard of them.
+		s.acks.Moved(ep.Endpoint, channel)
+	}
+	s.release(g, &res)
+	if !*tried {
+		*tried = true
+		s.tried()
+	}
+	s.countAnswer(&res, len(payload))
+	s.judge(ep, &res)
+	if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.PerMessageIndex {
+		// The index came from the message: the event is at fault, not
+		// the action, and must not hold up the rest.
+		res.Outcome = endpoint.Rejected
+	}
+	s.health.report(res)
+	if res.Outcome == endpoint.Delivered || res.Outcome == endpoint.Rejected {
+		if s.trouble.CompareAndSwap(true, false) {
+			s.win.hurry() // HEC takes data: the waiting requests go now
+		}
+		r.deadline, r.backoff, r.pause = time.Time{}, 0, 0
+		if res.Busy {
+			// Taken with a capacity warning: the endpoint's limit
+			// eases off (release counted it as back-pressure).
+			s.health.nearCapacity(res)
+		}
+		return res, nil
+	}
+	// Transient and configuration failures alike are tried again: a token
+	// being rotated or a load balancer misrouting during a deploy heals
+	// by itself, and rsyslog may drop a batch handed back. A busy HEC is
+	// the adaptive limit's business; anything else puts the sender in
+	// trouble, where one try at a time finds out when HEC is back.
+	s.stats.add(CtrRequestsRetried, 1)
+	if !res.Busy {
+		s.trouble.Store(true)
+	}
+	return res, s.later(r, res)
+}
+
+// later is how long r waits after a failed try: backoff with jitter from
+// 100 ms up to 5 s within retry.maxtime (so that senders recovering at
+// once do not hit HEC in lockstep; a Retry-After HEC or its proxy sent is
+// honoured), then, the outage logged, pauses growing to retryPauseMax.
+func (s *Sender) later(r *request, res endpoint.Result) error {
+	now := time.Now()
+	if r.deadline.IsZero() {
+		r.deadline, r.backoff = now.Add(s.cfg.RetryMaxTime), 100*time.Millisecond
+	}
+	wait := r.backoff/2 + rand.N(r.backoff)
+	r.backoff = min(r.backoff*2, 5*time.Second)
+	wait = max(wait, res.RetryAfter)
+	if now.Add(wait).After(r.deadline) {
+		err := fmt.Errorf("%s (for %s=%dms)", res.Error(), OptRetryMaxTime, s.cfg.RetryMaxTime.Milliseconds())
+		s.failing.begin(s, err, len(r.ends))
+		r.pause = min(max(r.pause*2, time.Second), retryPauseMax)
+		wait = max(r.pause/2+rand.N(r.pause), res.RetryAfter)
+	}
+	return &laterError{wait: wait, err: fmt.Errorf("%w: %s", ErrSuspend, res.Error())}
 }

@@ -5,7 +5,6 @@ package hec
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -149,15 +148,19 @@ func loadSignal(res *endpoint.Result) aimd.Outcome {
 	}
 }
 
-// dispatch runs for the sender's life: as soon as an item waits and an
-// endpoint has a place, the items of one request go out. Items that queue
-// while every place is taken fill the next request.
+// dispatch runs for the sender's life: as soon as a request can start
+// (a waiting one is due, or items are queued) and an endpoint has a
+// place, it goes out on a goroutine of its own, which ends with the try:
+// a request that HEC cannot take now waits in the window as data, so
+// goroutines follow the requests on the wire, not the window's size.
+// Items that queue while every place is taken fill the next request.
 func (s *Sender) dispatch() {
 	defer s.senders.Done()
-	for s.win.waitItems() {
+	defer s.recoverPanic("dispatcher", func() { s.restart(s.dispatch) })
+	for s.win.waitWork(s.gate) {
 		if d := s.cfg.BatchMaxDelay; d > 0 {
 			// Let a request fill for up to batch.maxdelay.
-			if since, n := s.win.oldest(); n < s.cfg.BatchMaxEvents && time.Since(since) < d {
+			if since, n := s.win.oldest(); n > 0 && n < s.cfg.BatchMaxEvents && time.Since(since) < d {
 				if !s.sleepUnlessStopping(d - time.Since(since)) {
 					return
 				}
@@ -167,53 +170,82 @@ func (s *Sender) dispatch() {
 		if g == nil {
 			return
 		}
-		items := s.win.take(s.cfg.BatchMaxEvents, s.cfg.BatchMaxBytes)
-		if items == nil {
+		r := s.win.next(s.cfg.BatchMaxEvents, s.cfg.BatchMaxBytes, s.trouble.Load())
+		if r == nil {
 			s.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
 			continue
 		}
+		r.g = g
+		s.trying.Add(1)
 		s.senders.Add(1)
-		go s.deliverItems(g, items)
+		go s.deliver(r)
 	}
 }
 
-// deliverItems posts items as one request until HEC has taken it, then
-// releases them from the window.
-func (s *Sender) deliverItems(g *grant, items []*item) {
+// gate is what the window asks before a request starts (see window.gate).
+func (s *Sender) gate() (bool, int) { return s.trouble.Load(), int(s.trying.Load()) }
+
+// deliver tries r once: done, waiting in the window for its next try, or,
+// when the sender halts, left in the window (its files) for the next start.
+func (s *Sender) deliver(r *request) {
 	defer s.senders.Done()
-	query, body, ends := joinItems(items)
 	s.inFlight.Add(1)
-	pause := time.Second
-	for {
-		err := s.send(g, query, body, ends)
-		g = nil
-		if err == nil {
-			break
+	defer s.inFlight.Add(-1)
+	tried := false
+	defer func() {
+		if !tried {
+			s.tried()
 		}
-		if s.stopping.Load() {
-			s.inFlight.Add(-1)
-			return // the items stay in the window's files
+	}()
+	defer s.recoverPanic("request", func() {
+		// The events stay the window's: the request waits, and goes
+		// again after a pause.
+		if r.g != nil {
+			s.release(r.g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+			r.g = nil
 		}
-		s.failing.begin(s, err, len(ends))
-		if !s.sleepUnlessStopping(pause/2 + rand.N(pause)) {
-			s.inFlight.Add(-1)
-			return
+		r.due = time.Now().Add(time.Second)
+		s.win.wait(r)
+	})
+	err := s.send(r, &tried)
+	var later *laterError
+	switch {
+	case err == nil:
+		s.failing.end(s)
+		replayed := 0
+		for _, it := range r.items {
+			if it.replayed {
+				replayed += it.events()
+			}
 		}
-		pause = min(pause*2, retryPauseMax)
+		if replayed > 0 {
+			s.stats.add(CtrReplayed, int64(replayed))
+		}
+		s.win.done(r.items)
+	case errors.As(err, &later):
+		r.due = time.Now().Add(later.wait)
+		s.win.wait(r)
+	default: // stopping: the request stays in the window, and its files
+		r.due = time.Now().Add(time.Hour)
+		s.win.wait(r)
 	}
-	s.inFlight.Add(-1)
-	s.failing.end(s)
-	replayed := 0
-	for _, it := range items {
-		if it.replayed {
-			replayed += it.events()
-		}
-	}
-	if replayed > 0 {
-		s.stats.add(CtrReplayed, int64(replayed))
-	}
-	s.win.done(items)
 }
+
+// tried ends a request's try (its answer is in, or it never went out):
+// the gate lets the next one start.
+func (s *Sender) tried() {
+	s.trying.Add(-1)
+	s.win.poke()
+}
+
+// laterError says a request waits in the window for its next try.
+type laterError struct {
+	wait time.Duration
+	err  error
+}
+
+func (e *laterError) Error() string { return e.err.Error() }
+func (e *laterError) Unwrap() error { return e.err }
 
 // joinItems makes one request body of items (the same query).
 func joinItems(items []*item) (string, []byte, []int) {

@@ -4,6 +4,7 @@ package hec
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,37 @@ func claimSpool(c *Config) *spoolfile.Spool {
 	return spoolfile.Claim(c.SpoolDir, c.ActionID, append(dest, c.Token, c.Index)...)
 }
 
+// lockSpool takes this process's hold on the action's files (and on the
+// files an earlier release named after its destination): nothing of them
+// is read, sent or removed without it.
+func (s *Sender) lockSpool() error {
+	l, err := spoolfile.TakeLock(s.spool.Dir, s.spool.Prefix)
+	if err != nil {
+		return err
+	}
+	s.locksMu.Lock()
+	defer s.locksMu.Unlock()
+	s.locks = append(s.locks, l)
+	if s.spool.Legacy() != "" {
+		if l, err := spoolfile.TakeLock(s.spool.Dir, s.spool.Legacy()); err == nil {
+			s.locks = append(s.locks, l)
+		} else {
+			s.spool.DropLegacy() // another process's: leave them alone
+		}
+	}
+	return nil
+}
+
+// unlockSpool lets another process have the action's files.
+func (s *Sender) unlockSpool() {
+	s.locksMu.Lock()
+	defer s.locksMu.Unlock()
+	for _, l := range s.locks {
+		l.Release()
+	}
+	s.locks = nil
+}
+
 // openWindowLog opens the action's segment files.
 func (s *Sender) openWindowLog() *segment.Log {
 	return segment.Open(s.cfg.SpoolDir, s.spool.Prefix, segment.Options{Sync: s.cfg.WindowFsync})
@@ -40,10 +72,24 @@ func (s *Sender) openWindowLog() *segment.Log {
 
 // replayWindow puts what an earlier run left in the window.
 func (s *Sender) replayWindow() {
-	segs, err := segment.Files(s.spool.Dir, s.spool.Prefix)
+	s.replayPrefix(s.spool.Prefix)
+	if s.spool.Old != "" {
+		registerOldClaim(s)
+	}
+}
+
+// replayPrefix puts the segment files of prefix, and the spool files of
+// releases before the window, in the window.
+func (s *Sender) replayPrefix(prefix string) {
+	segs, odd, err := segment.Files(s.spool.Dir, prefix)
 	if err != nil {
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s: %v", OptSpoolDir, s.spool.Dir, err))
 		return
+	}
+	for _, f := range odd {
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: %s has the name of one of this action's window files but is no regular "+
+			"file (a symbolic link or a directory): not read, not removed; remove it, or, if it holds a window file, "+
+			"copy that file in its place", f))
 	}
 	var items []*item
 	files := 0
@@ -59,7 +105,11 @@ func (s *Sender) replayWindow() {
 		}
 		items = append(items, its...)
 	}
-	legacy, _ := s.spool.Pending()
+	sp := s.spool
+	if prefix != s.spool.Prefix {
+		sp = &spoolfile.Spool{Dir: s.spool.Dir, Prefix: prefix}
+	}
+	legacy, _ := sp.Pending()
 	for _, f := range legacy {
 		its := s.readLegacy(f)
 		if len(its) == 0 {
@@ -79,14 +129,68 @@ func (s *Sender) replayWindow() {
 	for _, it := range items {
 		events += it.events()
 	}
-	s.log(SevInfo, fmt.Sprintf("omsplunkgo: sending %d events an earlier run left in the window (%d files in %s)",
-		events, files, s.spool.Dir))
+	s.log(SevInfo, fmt.Sprintf("omsplunkgo: sending %d events an earlier run left in the window (%d files %s.* in %s)",
+		events, files, prefix, s.spool.Dir))
 	s.win.add(items)
 }
 
-// readSegment reads the items of a segment file. A damaged stretch goes
-// to a .bad file beside it for a human to look at; an empty or wholly
-// damaged file is removed once set aside.
+// Files that releases before 0.7 named after a named action: their naming
+// gave "a.b" and "a_b" one name, so they go to an action only when it is
+// the one action of the process with that old name, decided once every
+// action has started (the unclaimed-files pass).
+var oldClaims = struct {
+	sync.Mutex
+	m map[string][]*Sender // dir NUL old prefix
+}{m: map[string][]*Sender{}}
+
+func registerOldClaim(s *Sender) {
+	oldClaims.Lock()
+	defer oldClaims.Unlock()
+	k := s.spool.Dir + "\x00" + s.spool.Old
+	oldClaims.m[k] = append(oldClaims.m[k], s)
+}
+
+// adoptOld hands the old-named files in dir to their one claimant each.
+func adoptOld(dir string) {
+	oldClaims.Lock()
+	var single []*Sender
+	for k, ss := range oldClaims.m {
+		if strings.HasPrefix(k, dir+"\x00") {
+			if len(ss) == 1 {
+				single = append(single, ss[0])
+			} else {
+				for _, s := range ss {
+					s.log(SevWarning, fmt.Sprintf("omsplunkgo: window files named %s.* (an older release's name) could "+
+						"belong to %d actions of this configuration; none sends them (see the unclaimed-files line)",
+						s.spool.Old, len(ss)))
+				}
+			}
+			delete(oldClaims.m, k)
+		}
+	}
+	oldClaims.Unlock()
+	for _, s := range single {
+		s.locksMu.Lock()
+		if s.stopping.Load() || s.locks == nil {
+			s.locksMu.Unlock()
+			continue
+		}
+		l, err := spoolfile.TakeLock(s.spool.Dir, s.spool.Old)
+		if err != nil {
+			s.locksMu.Unlock()
+			continue
+		}
+		s.locks = append(s.locks, l)
+		s.locksMu.Unlock()
+		spoolfile.ClaimExtra(s.spool.Old)
+		s.replayPrefix(s.spool.Old)
+	}
+}
+
+// readSegment reads the items of a segment file. Every record is checked
+// before use; a damaged stretch, or a record that does not hold a request
+// this action can send, goes to a .bad file beside it for a human to look
+// at; an empty or wholly damaged file is removed once set aside.
 func (s *Sender) readSegment(f string) []*item {
 	recs, dmg, data, err := segment.Read(f)
 	if err != nil {
@@ -94,26 +198,34 @@ func (s *Sender) readSegment(f string) []*item {
 		return nil
 	}
 	var items []*item
+	var bad []byte
+	unusable := 0
 	for _, r := range recs {
-		it, err := decodeItem(r.Payload)
+		it, err := recordItem(r, s.raw != nil)
 		if err != nil {
-			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s: %v; skipped", f, err))
+			unusable++
+			bad = append(bad, r.Raw...)
+			if unusable == 1 {
+				s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s: %v; set aside", f, err))
+			}
 			continue
 		}
 		items = append(items, it)
 	}
-	if len(dmg) > 0 {
-		var bad []byte
-		for _, d := range dmg {
-			bad = append(bad, data[d.Offset:d.Offset+d.Length]...)
-		}
-		badPath := strings.TrimSuffix(f, segment.Ext) + ".bad"
-		if werr := os.WriteFile(badPath, bad, 0o600); werr != nil {
-			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged (%d bytes) and the damaged part could not be "+
-				"set aside (%v); the file stays until its intact events are delivered", f, len(bad), werr))
+	for _, d := range dmg {
+		bad = append(bad, data[d.Offset:d.Offset+d.Length]...)
+	}
+	if len(bad) > 0 {
+		if badPath, werr := spoolfile.WriteBad(f, segment.Ext, bad); werr != nil {
+			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged (%d bytes, %d unusable records) and the damaged "+
+				"part could not be set aside (%v); the file stays until its intact events are delivered",
+				f, len(bad), unusable, werr))
+			if len(items) == 0 {
+				return nil // keep it: the damaged part is nowhere else
+			}
 		} else {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged: sending its %d intact requests; the %d "+
-				"damaged bytes are in %s", f, len(items), len(bad), badPath))
+				"damaged bytes (%d unusable records) are in %s", f, len(items), len(bad), unusable, badPath))
 		}
 	}
 	if len(items) == 0 {
@@ -122,10 +234,27 @@ func (s *Sender) readSegment(f string) []*item {
 	return items
 }
 
+// recordItem is the request a window record holds, checked in full: its
+// payload, its event count against the header's, and its endpoint
+// against the action's (raw: the action posts to the raw endpoint).
+func recordItem(r segment.Record, raw bool) (*item, error) {
+	it, err := decodeItem(r.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if r.Events != it.events() {
+		return nil, fmt.Errorf("record says %d events and holds %d", r.Events, it.events())
+	}
+	if it.query != viaEvent && (it.query != "") != raw {
+		return nil, fmt.Errorf("record of the other endpoint than the action's (query %q)", it.query)
+	}
+	return it, nil
+}
+
 // readLegacy reads a spool file of a release before the window (event
 // objects, as the event endpoint takes them) into items.
 func (s *Sender) readLegacy(f string) []*item {
-	body, err := os.ReadFile(f)
+	body, err := readRegular(f)
 	if err != nil {
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s: %v; left in place", f, err))
 		return nil
@@ -137,8 +266,8 @@ func (s *Sender) readLegacy(f string) []*item {
 			good = ends[len(ends)-1]
 		}
 		base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "."), ".tmp")
-		bad := filepath.Join(filepath.Dir(f), base+".bad")
-		if werr := os.WriteFile(bad, body[good:], 0o600); werr != nil {
+		bad, werr := spoolfile.WriteBad(filepath.Join(filepath.Dir(f), base), "", body[good:])
+		if werr != nil {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v) and its damaged part could not be "+
 				"set aside (%v); left in place", f, err, werr))
 			return nil
@@ -198,6 +327,7 @@ func (s *Sender) scheduleUnclaimedReport() {
 	}
 	dir, example := s.spool.Dir, s.spool.Prefix
 	time.AfterFunc(unclaimedDelay, func() {
+		adoptOld(dir)
 		reportUnclaimed(dir, example, s.log)
 		unclaimedReports.Delete(dir)
 	})
@@ -260,4 +390,15 @@ func (s *Sender) spoolParts(body []byte, ends []int) []requestPart {
 		parts = append(parts, p)
 	}
 	return parts
+}
+
+// readRegular reads a file the module wrote: never through a symbolic
+// link, never anything but a regular file.
+func readRegular(path string) ([]byte, error) {
+	f, err := spoolfile.OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 1<<30))
 }

@@ -28,6 +28,7 @@ func (s *Sender) Close() {
 		time.Sleep(5 * time.Millisecond)
 	}
 	s.halt()
+	s.keepUnsent()
 	if events, _ := s.win.held(); events > 0 {
 		s.stats.add(CtrSpooled, int64(events))
 		if s.win.log != nil {
@@ -41,6 +42,7 @@ func (s *Sender) Close() {
 	if s.win.log != nil {
 		s.win.log.Close()
 	}
+	s.unlockSpool()
 	s.stats.ext.Store(nil)
 	s.summary.flush()
 	if s.spool != nil {
@@ -48,15 +50,36 @@ func (s *Sender) Close() {
 	}
 }
 
-// halt stops all retrying and waiting for good.
+// halt stops all retrying and waiting for good, and waits for the posts
+// under way (they end at once: their waits ask abortWait): once it
+// returns, no request goes out any more, so that whatever reads the
+// window's files next (the next start, a replay) is not sending what this
+// sender is still sending.
 func (s *Sender) halt() {
 	s.haltOnce.Do(func() {
-		s.haltedAt.Store(time.Now().UnixNano())
+		s.postMu.Lock()
 		s.stopping.Store(true)
 		close(s.haltCh)
+		s.postMu.Unlock()
 		s.wakePlaces()
+		s.win.poke()
 	})
+	s.posting.Wait()
 }
+
+// beginPost registers a post about to go out; false once the sender
+// halted (then nothing may go out).
+func (s *Sender) beginPost() bool {
+	s.postMu.RLock()
+	defer s.postMu.RUnlock()
+	if s.stopping.Load() {
+		return false
+	}
+	s.posting.Add(1)
+	return true
+}
+
+func (s *Sender) endPost() { s.posting.Done() }
 
 // abortWait is what a connection asks when its wait for HEC is
 // interrupted (a signal, or a poll slice passing): true ends the wait.

@@ -64,16 +64,36 @@ func (it *item) split(k int) (head, tail *item) {
 	return head, tail
 }
 
+// request is one request's events on their way: taken from the queue,
+// posted, and, while HEC cannot take it, waiting in the window as data
+// (no goroutine waits for it) until its next try is due.
+type request struct {
+	items []*item
+	query string
+	body  []byte // what is still to be sent (a refused prefix is cut off)
+	ends  []int
+	// The current run of failures: retry.maxtime counts from its first;
+	// backoff is the next pause within it, pause the next past it.
+	deadline time.Time
+	backoff  time.Duration
+	pause    time.Duration
+	due      time.Time // a waiting request's next try
+	resentAt time.Time // last sent again for want of an ack
+	acked    bool      // its last delivered try was acknowledged
+	g        *grant    // the place its next try goes out on, if it has one
+}
+
 // window holds what the action accepted and HEC has not yet taken.
 type window struct {
-	mu     sync.Mutex
-	cond   *sync.Cond // queue grew, room freed, or the sender halted
-	queue  []*item
-	events int // held: queued, on the wire, awaiting an ack
-	bytes  int
-	max    struct{ events, bytes int }
-	log    *segment.Log // nil: memory only (no spool.dir)
-	closed bool
+	mu      sync.Mutex
+	cond    *sync.Cond // queue grew, room freed, a request waits, or the sender halted
+	queue   []*item
+	waiting []*request // tried and failed: each waits for its due time
+	events  int        // held: queued, on the wire, awaiting an ack
+	bytes   int
+	max     struct{ events, bytes int }
+	log     *segment.Log // nil: memory only (no spool.dir)
+	closed  bool
 	// persist's scratch, apart from mu: senders release items while a
 	// commit writes.
 	pmu     sync.Mutex
@@ -168,16 +188,6 @@ func (w *window) add(items []*item) {
 	w.mu.Unlock()
 }
 
-// waitItems waits until an item is queued; false once the window closed.
-func (w *window) waitItems() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for len(w.queue) == 0 && !w.closed {
-		w.cond.Wait()
-	}
-	return !w.closed
-}
-
 // take removes the items of one request from the head of the queue: the
 // same query, at most maxEvents and maxBytes together (at least one). When
 // the next item does not fit whole, its first events fill the request and
@@ -266,6 +276,106 @@ func (w *window) close() {
 	w.mu.Unlock()
 }
 
+// wait puts r back in the window until r.due.
+func (w *window) wait(r *request) {
+	w.mu.Lock()
+	due := r.due
+	w.waiting = append(w.waiting, r)
+	w.cond.Broadcast()
+	w.mu.Unlock()
+	if d := time.Until(due); d > 0 {
+		time.AfterFunc(d, w.poke)
+	}
+}
+
+// poke wakes the dispatcher to look again (a due time came, the
+// endpoints' state changed).
+func (w *window) poke() {
+	w.mu.Lock()
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// hurry makes every waiting request due now: HEC takes data again.
+func (w *window) hurry() {
+	w.mu.Lock()
+	for _, r := range w.waiting {
+		r.due = time.Time{}
+	}
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// dueLocked is the index of the waiting request due first, and whether
+// it is due now.
+func (w *window) dueLocked(now time.Time) (int, bool) {
+	best := -1
+	for i, r := range w.waiting {
+		if best < 0 || r.due.Before(w.waiting[best].due) {
+			best = i
+		}
+	}
+	return best, best >= 0 && !w.waiting[best].due.After(now)
+}
+
+// gate says whether the dispatcher may start a request now: in trouble
+// (the last try failed and no answer since said HEC takes data) only one
+// try is under way at a time, and a request that waits goes before new
+// ones, so that an outage costs one request per backoff, not one per item.
+type gate func() (trouble bool, trying int)
+
+// waitWork waits until a request can start: a waiting request is due, or
+// new items are queued (unless in trouble with requests waiting). False
+// once the window closed.
+func (w *window) waitWork(g gate) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for !w.closed {
+		trouble, trying := g()
+		_, due := w.dueLocked(time.Now())
+		if !(trouble && trying > 0) && (due || len(w.queue) > 0 && !(trouble && len(w.waiting) > 0)) {
+			return true
+		}
+		w.cond.Wait()
+	}
+	return false
+}
+
+// next is the request to start: a due waiting one first, else one made of
+// queued items; nil when neither is there after all.
+func (w *window) next(maxEvents, maxBytes int, trouble bool) *request {
+	w.mu.Lock()
+	i, due := w.dueLocked(time.Now())
+	if due {
+		r := w.waiting[i]
+		w.waiting = append(w.waiting[:i], w.waiting[i+1:]...)
+		w.mu.Unlock()
+		return r
+	}
+	blocked := trouble && len(w.waiting) > 0
+	w.mu.Unlock()
+	if blocked {
+		return nil
+	}
+	items := w.take(maxEvents, maxBytes)
+	if items == nil {
+		return nil
+	}
+	query, body, ends := joinItems(items)
+	return &request{items: items, query: query, body: body, ends: ends}
+}
+
+// unsent is every item held that is not on the wire: queued or waiting.
+func (w *window) unsent() []*item {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	items := append([]*item(nil), w.queue...)
+	for _, r := range w.waiting {
+		items = append(items, r.items...)
+	}
+	return items
+}
+
 // encodeItem appends it's record payload to dst: the query, the event
 // ends and the body, so that a later start rebuilds the request as it was.
 func encodeItem(dst []byte, it *item) []byte {
@@ -280,35 +390,60 @@ func encodeItem(dst []byte, it *item) []byte {
 	return append(dst, it.body...)
 }
 
-// decodeItem reads a record payload back.
+// decodeItem reads a record payload back, checking everything a request
+// is made of: a record whose checksum holds may still have been crafted
+// or written by a broken build, and must never crash the reader or go out
+// as something else.
 func decodeItem(p []byte) (*item, error) {
-	bad := fmt.Errorf("record of %d bytes does not hold a request", len(p))
+	size := len(p)
+	bad := func(why string) error { return fmt.Errorf("record of %d bytes does not hold a request: %s", size, why) }
 	n, k := binary.Uvarint(p)
 	if k <= 0 || n > uint64(len(p)-k) {
-		return nil, bad
+		return nil, bad("query length")
 	}
 	p = p[k:]
-	it := &item{query: string(p[:n])}
+	query := string(p[:n])
+	if !validQuery(query) {
+		return nil, bad("query is no URL query")
+	}
 	p = p[n:]
 	count, k := binary.Uvarint(p)
-	if k <= 0 || count > uint64(len(p)) {
-		return nil, bad
+	if k <= 0 || count == 0 || count > uint64(len(p)) {
+		return nil, bad("event count")
 	}
 	p = p[k:]
-	it.ends = make([]int, 0, count)
-	end := 0
+	ends := make([]int, 0, count)
+	end := uint64(0)
 	for range count {
 		d, k := binary.Uvarint(p)
-		if k <= 0 || d == 0 {
-			return nil, bad
+		// Each event is at least one byte and all end within the body:
+		// the ends rise strictly and none passes what is left.
+		if k <= 0 || d == 0 || d > uint64(len(p)) {
+			return nil, bad("event ends")
 		}
 		p = p[k:]
-		end += int(d)
-		it.ends = append(it.ends, end)
+		end += d
+		if end > uint64(len(p)) {
+			return nil, bad("event ends past the body")
+		}
+		ends = append(ends, int(end))
 	}
-	if end != len(p) {
-		return nil, bad
+	if end != uint64(len(p)) {
+		return nil, bad("event ends do not cover the body")
 	}
-	it.body = append([]byte(nil), p...)
-	return it, nil
+	return &item{query: query, ends: ends, body: append([]byte(nil), p...)}, nil
+}
+
+// validQuery: empty, the event-endpoint mark, or printable ASCII without
+// space or '#' (what event.RawQuery writes).
+func validQuery(q string) bool {
+	if q == viaEvent {
+		return true
+	}
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c <= ' ' || c >= 0x7f || c == '#' {
+			return false
+		}
+	}
+	return true
 }

@@ -43,7 +43,7 @@ func TestSplitRecordIsDoneWhenAllPartsAre(t *testing.T) {
 	if ev, _ := w.held(); ev != 100 {
 		t.Fatalf("window holds %d events, want 100", ev)
 	}
-	files, _ := segment.Files(dir, "p")
+	files, _, _ := segment.Files(dir, "p")
 	recs, _, _, _ := segment.Read(files[0])
 	w.log.Close() // as at a stop: the file keeps b's record
 	if _, err := os.Stat(files[0]); err != nil || len(recs) != 2 {

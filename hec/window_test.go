@@ -55,9 +55,11 @@ func TestFullWindowSuspends(t *testing.T) {
 	if err := s.Deliver(messages(100), nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the gauges show the window held and a request under way", func() bool {
+	// A request HEC cannot take waits in the window as data: at most the
+	// one try is in flight.
+	eventually(t, "the gauges show the window held and at most one request under way", func() bool {
 		return atomic.LoadUint64(&ctrs[hec.CtrWindowEvents]) == 100 && atomic.LoadUint64(&ctrs[hec.CtrWindowBytes]) > 100*12 &&
-			atomic.LoadUint64(&ctrs[hec.CtrInFlight]) == 1 && atomic.LoadUint64(&ctrs[hec.CtrLimit]) >= 1
+			atomic.LoadUint64(&ctrs[hec.CtrInFlight]) <= 1 && atomic.LoadUint64(&ctrs[hec.CtrLimit]) >= 1
 	})
 	start := time.Now()
 	err := s.Deliver(messagesFrom(100, 50), nil)

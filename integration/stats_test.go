@@ -109,6 +109,8 @@ func TestImpstatsCountersMatchTheReceiver(t *testing.T) {
 		"ack.timeouts":      0,
 		"raw.linebreaks":    0,
 		"ack.channel.moves": 0,
+		"window.nofile":     0,
+		"panics":            0,
 		"inflight":          0, // gauges, once all is delivered
 		"window.events":     0,
 		"window.bytes":      0,

@@ -111,7 +111,13 @@ func omsg_action_new(names, values **C.char, n C.int, counters *C.uint64_t, errB
 }
 
 //export omsg_worker_new
-func omsg_worker_new(action C.uint64_t) C.uint64_t {
+func omsg_worker_new(action C.uint64_t) (handle C.uint64_t) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(hec.SevErr, "omsplunkgo: internal error creating a worker: %v\n%s", p, debug.Stack())
+			handle = 0
+		}
+	}()
 	a := actions.get(uint64(action))
 	if a == nil {
 		return 0
@@ -152,7 +158,7 @@ func omsg_action_commit(handle C.uint64_t, params *C.omsg_str_t, nmsgs, ntpls C.
 func omsg_action_probe(handle C.uint64_t) (rc C.int) {
 	defer func() {
 		if p := recover(); p != nil {
-			logf(hec.SevErr, "omsplunkgo: internal error in health probe: %v", p)
+			logf(hec.SevErr, "omsplunkgo: internal error in health probe: %v\n%s", p, debug.Stack())
 			rc = C.OMSG_SUSPEND
 		}
 	}()
@@ -177,6 +183,12 @@ func omsg_action_set_token(handle C.uint64_t, token *C.char) {
 
 //export omsg_action_free
 func omsg_action_free(handle C.uint64_t) {
+	defer func() {
+		if p := recover(); p != nil {
+			// What the window holds stays in its files for the next start.
+			logf(hec.SevErr, "omsplunkgo: internal error stopping the action: %v\n%s", p, debug.Stack())
+		}
+	}()
 	if a := actions.get(uint64(handle)); a != nil {
 		a.sender.Close()
 	}

@@ -1,15 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package aimd bounds the requests in flight to one endpoint with a limit
-// that follows the endpoint's answers: it grows while the limit is what
-// holds throughput back and answer times stay flat, and shrinks by a tenth
-// on back-pressure (busy, throttled, timed out) or when answer times rise
-// clearly above their smoothed past. The ideas are those of Vector's
-// adaptive request concurrency (a decision at most once per smoothed
-// round trip, an RTT baseline with a deviation band, growth only when the
-// limit was reached), plus a slow start: the limit doubles per round trip
-// until the first sign of trouble, so that a 200 ms endpoint reaches a
-// useful depth within a second. It knows nothing of HEC and never logs.
+// that follows the endpoint's answers, and finds the knee of a struggling
+// endpoint instead of pushing it. It knows nothing of HEC and never logs.
+//
+// A decision is taken at most once per smoothed round trip (a window), as
+// in Vector's adaptive request concurrency, from what the window's answers
+// said:
+//
+//   - Back-pressure (busy, throttled, timed out): the limit shrinks by
+//     the share of answers that were not back-pressure, between a half and
+//     nine tenths. An endpoint that takes 8 of 64 requests and refuses the
+//     rest is at 8 within three windows, not twenty.
+//   - Answer times against the no-load time (the lowest window mean of the
+//     last few hundred windows, as Netflix's Vegas and gradient limiters
+//     keep it): beyond a band above it the limit holds; beyond two bands it
+//     shrinks in proportion (a gradient), so that an endpoint whose answers
+//     slow as concurrency rises is held near the concurrency where they
+//     start to slow. The band is a quarter of the no-load time, at least
+//     2 ms. Back-pressure from requests sent before the last cut does not
+//     cut again (one cut per round trip, as TCP's recovery).
+//   - Otherwise, if the limit was reached, it grows: doubling per window
+//     until the first sign of trouble (slow start), then by log2 of the
+//     limit, and near the limit of the last back-pressure (the ceiling)
+//     by one only every few windows, the pause doubling each time the
+//     ceiling pushes back again: a capacity limit is probed rarely.
 package aimd
 
 import (
@@ -18,16 +33,17 @@ import (
 	"time"
 )
 
-// Tuning. Vector's defaults for the band and smoothing; the decrease as
-// Vector's and Netflix's AIMD (a halving was judged too aggressive).
+// Tuning.
 const (
-	alpha         = 0.4  // weight of a new window in the RTT baseline
-	deviations    = 2.5  // band above the baseline before RTT counts as rising
-	decrease      = 0.9  // factor on back-pressure
-	minBand       = 0.25 // the band is at least this share of the baseline...
+	alpha         = 0.4  // weight of a new window in the smoothed RTT (Vector's)
+	minBand       = 0.25 // the band is at least this share of the no-load time...
 	minBandAbs    = 2 * time.Millisecond
 	minWindow     = 10 * time.Millisecond // ...and decisions at most this often
 	minWindowDone = 4                     // answers a window needs before a decision
+	maxCut        = 0.5                   // the most one decision takes away
+	minCut        = 0.9                   // the least a back-pressure decision takes away
+	floorWindows  = 128                   // no-load time: the lowest mean of the last 128-256 windows
+	maxHold       = 64                    // windows between probes of a ceiling, at most
 )
 
 // Limiter is one endpoint's limit on requests in flight.
@@ -38,19 +54,27 @@ type Limiter struct {
 	inFlight  int
 	slowStart bool
 	// The window under way.
-	winEnd   time.Time
-	winRTT   time.Duration
-	winN     int
-	reached  bool
-	backoff  bool
-	baseMean float64 // seconds; 0 before the first window
+	winEnd  time.Time
+	winRTT  time.Duration
+	winN    int // answers that measured the endpoint
+	winBP   int // back-pressure answers
+	reached bool
+	// Past windows.
+	baseMean float64 // smoothed window mean, seconds; 0 before the first window
 	baseVar  float64
+	floor    [2]float64 // lowest window mean: this run of windows and the last
+	floorN   int        // windows in this run
+	ceiling  float64    // the limit at the last back-pressure; 0: none yet
+	hold     int        // windows between probes near the ceiling
+	held     int        // windows since the last growth near the ceiling
+	lastCut  time.Time
+	nearKnee bool // this run of windows held or cut for answer times
 }
 
 // New returns a limiter starting at initial, never above max.
 func New(initial, maxLimit int) *Limiter {
 	maxLimit = max(maxLimit, 1)
-	return &Limiter{limit: float64(min(max(initial, 1), maxLimit)), max: maxLimit, slowStart: true}
+	return &Limiter{limit: float64(min(max(initial, 1), maxLimit)), max: maxLimit, slowStart: true, hold: 1}
 }
 
 // TryAcquire takes a place for one request if the limit allows.
@@ -89,17 +113,22 @@ func (l *Limiter) Release(o Outcome, rtt time.Duration, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inFlight--
+	// A request sent before the last cut measured the old limit: one
+	// cut per round trip, as TCP's recovery.
+	if now.Add(-rtt).Before(l.lastCut) {
+		o = Ignored
+	}
 	switch o {
 	case Answered:
 		l.winRTT += rtt
 		l.winN++
 	case BackPressure:
-		l.backoff = true
+		l.winBP++
 	}
 	if l.winEnd.IsZero() {
 		l.winEnd = now.Add(minWindow)
 	}
-	if now.Before(l.winEnd) || l.winN < minWindowDone && !l.backoff {
+	if now.Before(l.winEnd) || l.winN+l.winBP < minWindowDone {
 		return
 	}
 	l.decideLocked(now)
@@ -111,35 +140,110 @@ func (l *Limiter) decideLocked(now time.Time) {
 	if l.winN > 0 {
 		mean = (l.winRTT / time.Duration(l.winN)).Seconds()
 	}
-	rising := false
-	if l.baseMean > 0 && l.winN > 0 {
-		band := math.Max(deviations*math.Sqrt(l.baseVar), math.Max(minBand*l.baseMean, minBandAbs.Seconds()))
-		rising = mean >= l.baseMean+band
-	}
+	noLoad := l.noLoad()
+	// The band is not widened by the smoothed deviation: after a jump in
+	// answer times the deviation is large exactly when the limit must
+	// come down.
+	band := math.Max(minBand*noLoad, minBandAbs.Seconds())
 	switch {
-	case l.backoff || rising:
-		l.limit = math.Max(1, math.Floor(l.limit*decrease))
-		l.slowStart = false
-	case l.reached && int(l.limit) < l.max:
-		if l.slowStart {
-			l.limit *= 2
-		} else {
-			l.limit += math.Max(1, math.Floor(math.Log2(l.limit)))
+	case l.winBP > 0:
+		f := minCut // probing a known ceiling: a tenth, as Vector
+		if near := math.Max(2, math.Log2(l.ceiling)); l.ceiling == 0 || math.Abs(l.limit-l.ceiling) > near {
+			// A fresh overload: down by the share that got through.
+			f = math.Min(minCut, math.Max(maxCut, float64(l.winN)/float64(l.winN+l.winBP)))
 		}
-		l.limit = math.Min(l.limit, float64(l.max))
+		l.ceiling = l.limit
+		l.cut(f, now)
+		l.hold = min(l.hold*2, maxHold)
+	case noLoad > 0 && l.winN > 0 && mean >= noLoad+2*band:
+		// Answers slow as concurrency rises: back to where they did not.
+		l.ceiling = l.limit
+		l.cut(math.Max(maxCut, (noLoad+band)/mean), now)
+		l.hold = min(l.hold*2, maxHold)
+		l.nearKnee = true
+	case noLoad > 0 && l.winN > 0 && mean > noLoad+band:
+		l.slowStart = false // hold: near the knee
+		l.nearKnee = true
+	case l.reached && int(l.limit) < l.max:
+		l.grow()
 	}
 	if l.winN > 0 {
-		if l.baseMean == 0 {
-			l.baseMean = mean
-		} else {
-			d := mean - l.baseMean
-			l.baseMean += alpha * d
-			l.baseVar = (1 - alpha) * (l.baseVar + alpha*d*d)
-		}
+		l.note(mean, now)
 	}
 	// The next decision comes after one smoothed round trip.
 	l.winEnd = now.Add(max(minWindow, time.Duration(l.baseMean*float64(time.Second))))
-	l.winRTT, l.winN, l.reached, l.backoff = 0, 0, int(l.limit) <= l.inFlight, false
+	l.winRTT, l.winN, l.winBP, l.reached = 0, 0, 0, int(l.limit) <= l.inFlight
+}
+
+// cut takes the limit down by factor f, ending slow start.
+func (l *Limiter) cut(f float64, now time.Time) {
+	l.lastCut = now
+	l.limit = math.Max(1, math.Floor(l.limit*f))
+	l.slowStart = false
+	l.held = 0
+}
+
+// grow raises the limit: doubling in slow start; by log2(limit) away from
+// the ceiling; near it by one every hold windows.
+func (l *Limiter) grow() {
+	switch {
+	case l.slowStart:
+		l.limit *= 2
+	case l.ceiling > 0 && l.limit+math.Log2(l.limit) >= l.ceiling:
+		l.held++
+		if l.held < l.hold {
+			return
+		}
+		l.held = 0
+		l.limit++
+		if l.limit > l.ceiling+math.Max(2, math.Log2(l.ceiling)) {
+			// Well past the old ceiling without trouble: forget it.
+			l.ceiling, l.hold = 0, 1
+		}
+	default:
+		l.limit += math.Max(1, math.Floor(math.Log2(l.limit)))
+	}
+	l.limit = math.Min(l.limit, float64(l.max))
+}
+
+// note folds a window's mean into the smoothed RTT and the no-load time.
+// A run of windows spent near a knee ends with a probe: one window at
+// half the limit measures the no-load time afresh, so that it does not
+// drift up with the knee's own answer times (Vegas and Envoy re-measure
+// theirs likewise).
+func (l *Limiter) note(mean float64, now time.Time) {
+	if l.baseMean == 0 {
+		l.baseMean = mean
+	} else {
+		d := mean - l.baseMean
+		l.baseMean += alpha * d
+		l.baseVar = (1 - alpha) * (l.baseVar + alpha*d*d)
+	}
+	if l.floor[0] == 0 || mean < l.floor[0] {
+		l.floor[0] = mean
+	}
+	if l.floorN++; l.floorN >= floorWindows {
+		// A new run: a route that got slower for good is the new normal
+		// after at most two runs.
+		l.floor[1], l.floor[0], l.floorN = l.floor[0], 0, 0
+		if l.nearKnee {
+			l.nearKnee = false
+			l.limit = math.Max(1, math.Floor(l.limit/2))
+			l.lastCut = now
+		}
+	}
+}
+
+// noLoad is the lowest window mean of the last runs, 0 before any.
+func (l *Limiter) noLoad() float64 {
+	switch {
+	case l.floor[1] == 0:
+		return l.floor[0]
+	case l.floor[0] == 0:
+		return l.floor[1]
+	default:
+		return math.Min(l.floor[0], l.floor[1])
+	}
 }
 
 // Limit is the current limit.

@@ -3,6 +3,7 @@
 package aimd
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -43,13 +44,25 @@ func TestSlowStartReachesMax(t *testing.T) {
 	}
 }
 
-// Back-pressure shrinks the limit by a tenth per round trip, never below 1.
+// Back-pressure on every answer halves the limit per round trip, never
+// below 1; on a few answers it takes a tenth.
 func TestBackPressureShrinks(t *testing.T) {
 	l := New(64, 64)
 	limits := run(l, 40, flat(0), func(int) Outcome { return BackPressure })
 	// The first round trip opens the first window; decisions follow.
-	if limits[1] != 57 || limits[2] != 51 || limits[len(limits)-1] != 1 {
+	if limits[1] != 32 || limits[2] != 16 || limits[len(limits)-1] != 1 {
 		t.Fatalf("limits %v", limits)
+	}
+	l = New(64, 64)
+	n := 0
+	limits = run(l, 2, flat(0), func(int) Outcome {
+		if n++; n%20 == 0 {
+			return BackPressure
+		}
+		return Answered
+	})
+	if limits[1] != 57 {
+		t.Fatalf("limits %v: one answer in 20 pushing back takes a tenth", limits)
 	}
 }
 
@@ -89,5 +102,142 @@ func TestIgnoredHolds(t *testing.T) {
 	limits := run(l, 10, flat(0), func(int) Outcome { return Ignored })
 	if limits[len(limits)-1] != 8 {
 		t.Fatalf("limits %v", limits)
+	}
+}
+
+// server models an endpoint: what a request started with n in flight
+// comes to.
+type server func(n int) (rtt time.Duration, pushBack bool)
+
+type limiter interface {
+	TryAcquire() bool
+	Release(Outcome, time.Duration, time.Time)
+}
+
+// fixed is a limit that never moves, the setting an admin would tune.
+type fixed struct{ n, limit int }
+
+func (f *fixed) TryAcquire() bool {
+	if f.n >= f.limit {
+		return false
+	}
+	f.n++
+	return true
+}
+func (f *fixed) Release(Outcome, time.Duration, time.Time) { f.n-- }
+
+// simulate drives l with a client that always has a request ready, for d
+// of simulated time; it returns requests taken per second and the share
+// of answers that pushed back, over the second half (after the ramp).
+func simulate(l limiter, srv server, d time.Duration) (perSec, pushBackShare float64) {
+	type done struct {
+		at       time.Duration
+		rtt      time.Duration
+		pushBack bool
+	}
+	var pending []done // kept sorted by at
+	n, ok, bp := 0, 0, 0
+	for now := time.Duration(0); now < d; {
+		for l.TryAcquire() {
+			n++
+			rtt, pb := srv(n)
+			d := done{now + rtt, rtt, pb}
+			i := len(pending)
+			for i > 0 && pending[i-1].at > d.at {
+				i--
+			}
+			pending = append(pending, done{})
+			copy(pending[i+1:], pending[i:])
+			pending[i] = d
+		}
+		next := pending[0]
+		pending = pending[1:]
+		now = next.at
+		n--
+		o := Answered
+		if next.pushBack {
+			o = BackPressure
+		}
+		l.Release(o, next.rtt, time.Unix(0, 0).Add(now))
+		if now > d/2 {
+			if next.pushBack {
+				bp++
+			} else {
+				ok++
+			}
+		}
+	}
+	return float64(ok) / (d / 2).Seconds(), float64(bp) / float64(max(1, ok+bp))
+}
+
+// bestFixed is the best throughput any fixed limit from 1 to 64 gets.
+func bestFixed(srv server, d time.Duration) (float64, int) {
+	best, at := 0.0, 0
+	for lim := 1; lim <= 64; lim++ {
+		if got, _ := simulate(&fixed{limit: lim}, srv, d); got > best {
+			best, at = got, lim
+		}
+	}
+	return best, at
+}
+
+// An indexer that answers 503 above 8 requests in flight: the adaptive
+// limit settles near 8, with few 503s, and ships nearly what the best
+// fixed setting ships.
+func TestKneeOfBusyAnswers(t *testing.T) {
+	srv := func(n int) (time.Duration, bool) {
+		if n > 8 {
+			return 50 * time.Millisecond, true
+		}
+		return 60 * time.Millisecond, false
+	}
+	best, at := bestFixed(srv, time.Minute)
+	got, share := simulate(New(4, 64), srv, time.Minute)
+	t.Logf("adaptive %.0f/s (503s %.1f%%), best fixed %.0f/s at %d", got, 100*share, best, at)
+	if got < 0.8*best || share > 0.05 {
+		t.Fatalf("adaptive %.0f requests/s with %.1f%% 503s; the best fixed limit (%d) takes %.0f/s",
+			got, 100*share, at, best)
+	}
+}
+
+// An indexer whose answers slow as concurrency rises past 8 (and whose
+// throughput falls with it): the limit stays near 8 instead of climbing
+// to the maximum.
+func TestKneeOfSlowingAnswers(t *testing.T) {
+	srv := func(n int) (time.Duration, bool) {
+		f := max(1, float64(n)/8)
+		return time.Duration(float64(50*time.Millisecond) * f * f), false
+	}
+	best, at := bestFixed(srv, 2*time.Minute)
+	l := New(4, 64)
+	got, _ := simulate(l, srv, 2*time.Minute)
+	t.Logf("adaptive %.0f/s (limit %d at the end), best fixed %.0f/s at %d", got, l.Limit(), best, at)
+	if got < 0.8*best {
+		t.Fatalf("adaptive %.0f requests/s (limit %d); the best fixed limit (%d) takes %.0f/s", got, l.Limit(), at, best)
+	}
+}
+
+// A far endpoint with flat answer times still gets the whole limit.
+func TestFarEndpointReachesMax(t *testing.T) {
+	srv := func(int) (time.Duration, bool) { return 200 * time.Millisecond, false }
+	l := New(4, 64)
+	simulate(l, srv, 30*time.Second)
+	if l.Limit() != 64 {
+		t.Fatalf("limit %d with flat answer times, want 64", l.Limit())
+	}
+}
+
+// Answer times that jitter (40-80 ms, whatever the load) are not a knee:
+// the limit still grows to the maximum.
+func TestJitterIsNoKnee(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	srv := func(int) (time.Duration, bool) {
+		return 40*time.Millisecond + time.Duration(rng.Int64N(int64(40*time.Millisecond))), false
+	}
+	l := New(4, 64)
+	got, _ := simulate(l, srv, time.Minute)
+	if got < 0.9*64/0.06 {
+		t.Fatalf("%.0f requests/s, limit %d at the end: jitter held the limit down (64 in flight take %.0f/s)",
+			got, l.Limit(), 64/0.06)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -40,6 +41,9 @@ type Acker struct {
 	// OnMoved, when set, hears of a channel a load balancer moved while
 	// acks were pending on it (the pending ones have been failed).
 	OnMoved func(ep *Endpoint, channel string)
+	// OnPanic, when set, hears of a panic in the poller (which stops; the
+	// next Wait starts another, and the waits under way time out).
+	OnPanic func(p any, stack []byte)
 
 	mu      sync.Mutex
 	waiting map[ackKey]*waiter
@@ -51,6 +55,7 @@ type Acker struct {
 type waiter struct {
 	done  chan struct{}
 	acked bool
+	moved bool
 }
 
 // NewAcker polls every interval while acks are outstanding.
@@ -58,26 +63,37 @@ func NewAcker(interval time.Duration) *Acker {
 	return &Acker{interval: interval, waiting: map[ackKey]*waiter{}}
 }
 
+// AckState is what became of a wait for an ack.
+type AckState int
+
+const (
+	Acked      AckState = iota // HEC acknowledged it
+	AckTimeout                 // not within the timeout
+	AckMoved                   // the channel turned out to be on another indexer
+	AckStopped                 // the wait was stopped
+)
+
 // Wait blocks until HEC acknowledges the ackId of res (a delivered
-// request's Result), timeout passes or stop closes; it reports whether the
-// ack came.
-func (a *Acker) Wait(res Result, timeout time.Duration, stop <-chan struct{}) bool {
+// request's Result), timeout passes, the channel moved or stop closes.
+func (a *Acker) Wait(res Result, timeout time.Duration, stop <-chan struct{}) AckState {
 	k := ackKey{res.Via, res.Channel, res.Reply.AckID}
 	w := &waiter{done: make(chan struct{})}
 	a.mu.Lock()
 	a.waiting[k] = w
 	if !a.running {
 		a.running = true
-		go a.poll()
+		go a.pollSafe()
 	}
 	a.mu.Unlock()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	state := AckTimeout
 	select {
 	case <-w.done:
-		return w.acked
+		return w.state()
 	case <-t.C:
 	case <-stop:
+		state = AckStopped
 	}
 	a.mu.Lock()
 	if a.waiting[k] == w {
@@ -86,10 +102,36 @@ func (a *Acker) Wait(res Result, timeout time.Duration, stop <-chan struct{}) bo
 	a.mu.Unlock()
 	select { // the answer may have come just now
 	case <-w.done:
-		return w.acked
+		return w.state()
 	default:
-		return false
+		return state
 	}
+}
+
+func (w *waiter) state() AckState {
+	switch {
+	case w.acked:
+		return Acked
+	case w.moved:
+		return AckMoved
+	default:
+		return AckTimeout
+	}
+}
+
+// pollSafe runs poll, recovering from a panic in it.
+func (a *Acker) pollSafe() {
+	defer func() {
+		if p := recover(); p != nil {
+			a.mu.Lock()
+			a.running = false
+			a.mu.Unlock()
+			if a.OnPanic != nil {
+				a.OnPanic(p, debug.Stack())
+			}
+		}
+	}()
+	a.poll()
 }
 
 // poll runs while acks are outstanding.
@@ -144,7 +186,8 @@ func (a *Acker) Moved(ep *Endpoint, channel string) {
 	for k, w := range a.waiting {
 		if k.ep == ep && k.channel == channel {
 			delete(a.waiting, k)
-			close(w.done) // acked stays false: the request goes again
+			w.moved = true
+			close(w.done) // the request goes again
 		}
 	}
 	a.mu.Unlock()
@@ -174,8 +217,13 @@ func (e *Endpoint) queryAcks(channel string, ids []int64) (acked []int64, moved 
 	if err := e.client.DoTimeout(req, resp, e.timeout); err != nil {
 		return nil, false, err
 	}
-	if e.keepCookies(resp, channel) {
-		return nil, true, nil
+	e.keepCookies(resp, channel)
+	if resp.StatusCode() == 400 {
+		// The indexer this poll reached does not know the channel: it is
+		// not the one that gave the ackIds.
+		if r, err := ParseReply(resp.Body()); err == nil && r.Code == CodeChannelInvalid {
+			return nil, true, nil
+		}
 	}
 	if resp.StatusCode() != 200 {
 		return nil, false, fmt.Errorf("ack query: HTTP %d: %s", resp.StatusCode(), printable(resp.Body(), 200))

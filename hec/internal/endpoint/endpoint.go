@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/lenient"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/threadconn"
 	"github.com/valyala/fasthttp"
 )
@@ -74,9 +75,9 @@ type Result struct {
 	Foreign string
 	// RetryAfter is what a 429 or 503 asked for in Retry-After, else 0.
 	RetryAfter time.Duration
-	// Moved says a load balancer moved the request's channel to another
-	// indexer (a cookie it had set changed): the channel's pending acks
-	// may never come (the sender renews the channel, see sticky.go).
+	// Moved says the request's channel reached another indexer (its
+	// ackId did not rise): the channel's pending acks may never come (the
+	// sender renews the channel, see sticky.go).
 	Moved bool
 	// Busy says HEC is near or at capacity: a 429 or 503, or a 2xx that
 	// took the events with a capacity warning (codes 24, 25). The sender
@@ -146,10 +147,22 @@ func New(u *url.URL, o Options) *Endpoint {
 		// A POST may have reached HEC before the connection broke; never
 		// let the transport resend it behind our back (we decide retries).
 		MaxIdemponentCallAttempts: 1,
-		// Requests are mostly posted from rsyslog's worker thread, which
-		// then waits for the answer; see threadConn.
+		// Answers are read leniently (internal/lenient: bare LF line
+		// ends, a 2xx body bounded), so TLS is spoken here, under that
+		// reader, not by the client.
 		Dial: func(addr string) (net.Conn, error) {
-			return threadconn.Dial(addr, o.Timeout, o.Abort)
+			c, err := threadconn.Dial(addr, o.Timeout, o.Abort)
+			if err != nil || o.TLS == nil {
+				return lenient.Wrap(c, maxReplyBody), err
+			}
+			tc := tls.Client(c, o.TLS)
+			tc.SetDeadline(time.Now().Add(o.Timeout))
+			if err := tc.Handshake(); err != nil {
+				c.Close()
+				return nil, err
+			}
+			tc.SetDeadline(time.Time{})
+			return lenient.WrapTLS(tc, maxReplyBody), nil
 		},
 		TLSConfig: o.TLS,
 	}
@@ -199,8 +212,9 @@ func (e *Endpoint) Post(path, query string, body []byte, gzipped bool, channel s
 	err := e.client.DoTimeout(req, resp, e.timeout)
 	res := classify(e.URL, err, resp)
 	res.Via, res.Channel = e, channel
-	if err == nil && e.keepCookies(resp, channel) {
-		res.Moved = true
+	if err == nil {
+		e.keepCookies(resp, channel)
+		res.Moved = e.ackIDMoved(channel, res.Reply.AckID)
 	}
 	return res
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,6 +36,9 @@ const (
 	// maxRecord bounds a payload length read back, so that damage cannot
 	// make the reader allocate gigabytes.
 	maxRecord = 256 << 20
+	// maxFile bounds a file read back: a segment is rolled at
+	// Options.SegmentBytes (at most 32 MiB by default) plus one commit.
+	maxFile = 1 << 30
 )
 
 var (
@@ -66,7 +70,21 @@ type Log struct {
 	cur         *Seg
 	seq         uint64
 	closed      bool
+	sized       bool  // the options were fitted to the filesystem's size
+	unchecked   int64 // bytes written since the free space was last asked
+	free        int64 // free bytes then, less the reserve
+	// Syncs counts fdatasync calls (Options.Sync), for tests.
+	Syncs int64
 }
+
+// ErrNoSpace says the filesystem keeps too little free space for the
+// window: what is left is for the rest of the system (rsyslog's own disk
+// queues live in the same work directory).
+var ErrNoSpace = errors.New("the filesystem is (nearly) full")
+
+// spaceEvery is how many bytes may be written between two looks at the
+// free space.
+const spaceEvery = 1 << 20
 
 // Seg is one segment file; records point to it until they are done.
 type Seg struct {
@@ -88,23 +106,19 @@ func Open(dir, prefix string, opt Options) *Log {
 	return &Log{dir: dir, prefix: prefix, opt: opt}
 }
 
-// Record is one payload with the number of events it holds.
+// Record is one payload with the number of events it holds. Raw is the
+// whole record as read back (header and payload), for setting aside a
+// record whose payload its user cannot use.
 type Record struct {
 	Payload []byte
 	Events  int
+	Raw     []byte
 }
 
 // Append writes recs with one write(2) into the current segment and
 // returns it; each record must later be reported done with Done.
 func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
-	buf = buf[:0]
-	for _, r := range recs {
-		buf = binary.LittleEndian.AppendUint32(buf, magic)
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(r.Payload)))
-		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(r.Payload, castagnoli))
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(r.Events))
-		buf = append(buf, r.Payload...)
-	}
+	buf = Frame(buf[:0], recs)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -115,11 +129,17 @@ func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
 			return nil, buf, err
 		}
 	}
+	if err := l.roomLocked(int64(len(buf))); err != nil {
+		return nil, buf, err
+	}
 	sg := l.cur
 	n, err := sg.f.Write(buf)
 	sg.size += int64(n)
+	l.unchecked += int64(n)
+	l.free -= int64(n)
 	if err == nil && l.opt.Sync {
 		err = syscall.Fdatasync(int(sg.f.Fd()))
+		l.Syncs++
 	}
 	if err != nil {
 		// A short write leaves a torn record that readers skip; the
@@ -131,14 +151,66 @@ func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
 	return sg, buf, nil
 }
 
+// roomLocked refuses a write that would leave the filesystem less free
+// space than its reserve: a full disk is the window's back-pressure, not
+// an error on every write. The free space is asked every spaceEvery bytes.
+func (l *Log) roomLocked(n int64) error {
+	if l.unchecked >= spaceEvery || l.free < n {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(l.dir, &st); err != nil {
+			return nil // no answer: the write itself will tell
+		}
+		total, avail := int64(st.Blocks)*st.Bsize, int64(st.Bavail)*st.Bsize
+		l.free, l.unchecked = avail-reserve(total), 0
+		if l.free < n {
+			return fmt.Errorf("%w: %d bytes free of %d in %s, and the window leaves %d to the rest of the system",
+				ErrNoSpace, avail, total, l.dir, reserve(total))
+		}
+	}
+	return nil
+}
+
+// reserve is the free space the window leaves to others: 5 % of the
+// filesystem, at most 256 MiB.
+func reserve(total int64) int64 { return min(total/20, 256<<20) }
+
+// fitLocked sizes segments to the filesystem: on a small one a segment
+// is emptied and rolled early, or delivered records would fill it.
+func (l *Log) fitLocked() {
+	if l.sized {
+		return
+	}
+	l.sized = true
+	var st syscall.Statfs_t
+	if syscall.Statfs(l.dir, &st) != nil {
+		return
+	}
+	total := int64(st.Blocks) * st.Bsize
+	l.opt.EmptyAt = min(l.opt.EmptyAt, max(total/32, 16<<10))
+	l.opt.SegmentBytes = min(l.opt.SegmentBytes, max(total/8, 64<<10))
+}
+
+// Frame appends recs to buf as they are written to a file.
+func Frame(buf []byte, recs []Record) []byte {
+	for _, r := range recs {
+		buf = binary.LittleEndian.AppendUint32(buf, magic)
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(r.Payload)))
+		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(r.Payload, castagnoli))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(r.Events))
+		buf = append(buf, r.Payload...)
+	}
+	return buf
+}
+
 // rollLocked starts a new segment file; the old one is kept until its
 // records are done.
 func (l *Log) rollLocked() error {
 	l.sealLocked()
+	l.fitLocked()
 	l.seq++
 	name := fmt.Sprintf("%s.%d-%d%s", l.prefix, time.Now().UnixNano(), l.seq, Ext)
 	path := filepath.Join(l.dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -210,21 +282,27 @@ func (l *Log) Close() {
 }
 
 // Files lists the segment files in dir that start with prefix, oldest
-// first: what an earlier process left.
-func Files(dir, prefix string) ([]string, error) {
+// first: what an earlier process left. odd are entries with such a name
+// that are no regular file (a symbolic link, a directory): never read,
+// for the caller to report.
+func Files(dir, prefix string) (files, odd []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var files []string
 	for _, e := range entries {
 		n := e.Name()
-		if e.Type().IsRegular() && strings.HasPrefix(n, prefix+".") && strings.HasSuffix(n, Ext) {
+		if !strings.HasPrefix(n, prefix+".") || !strings.HasSuffix(n, Ext) {
+			continue
+		}
+		if e.Type().IsRegular() {
 			files = append(files, filepath.Join(dir, n))
+		} else {
+			odd = append(odd, filepath.Join(dir, n))
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return order(files[i]) < order(files[j]) })
-	return files, nil
+	return files, odd, nil
 }
 
 // order is a file's creation time and number, as a sortable string.
@@ -243,7 +321,25 @@ type Damage struct {
 // Read returns the intact records of a segment file and the stretches
 // between them that are damaged.
 func Read(path string) ([]Record, []Damage, []byte, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			err = fmt.Errorf("%s is a symbolic link, not a file this module wrote", path)
+		}
+		return nil, nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	}
+	if st.Size() > maxFile {
+		return nil, nil, nil, fmt.Errorf("%s has %d bytes, more than a window file ever holds (%d)", path, st.Size(), int64(maxFile))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFile))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -297,7 +393,7 @@ func recordAt(data []byte, off int) (Record, int, bool) {
 	if crc32.Checksum(p, castagnoli) != sum {
 		return Record{}, 0, false
 	}
-	return Record{Payload: p, Events: int(events)}, headerLen + int(n), true
+	return Record{Payload: p, Events: int(events), Raw: data[off : off+headerLen+int(n)]}, headerLen + int(n), true
 }
 
 // CountEvents is the number of events in the intact records of a file.

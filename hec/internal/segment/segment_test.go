@@ -30,7 +30,7 @@ func TestAppendReadDone(t *testing.T) {
 		}
 		segs = append(segs, sg)
 	}
-	files, _ := Files(dir, "p")
+	files, _, _ := Files(dir, "p")
 	if len(files) < 2 {
 		t.Fatalf("%d files: a segment past SegmentBytes must roll", len(files))
 	}
@@ -51,7 +51,7 @@ func TestAppendReadDone(t *testing.T) {
 		l.Done(sg, 1)
 	}
 	l.Close()
-	if files, _ := Files(dir, "p"); len(files) != 0 {
+	if files, _, _ := Files(dir, "p"); len(files) != 0 {
 		t.Fatalf("files left after every record was done: %v", files)
 	}
 }
@@ -133,7 +133,7 @@ func TestFilesOrder(t *testing.T) {
 	for _, n := range []string{"p.20-1.seg", "p.100-2.seg", "p.100-10.seg", "q.1-1.seg", "p.5-3.hec"} {
 		os.WriteFile(filepath.Join(dir, n), nil, 0o600)
 	}
-	files, _ := Files(dir, "p")
+	files, _, _ := Files(dir, "p")
 	var names []string
 	for _, f := range files {
 		names = append(names, filepath.Base(f))

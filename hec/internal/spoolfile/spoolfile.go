@@ -9,6 +9,7 @@ package spoolfile
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +20,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // Spool keeps request bodies that a shutdown stranded, one file each,
@@ -33,7 +32,12 @@ type Spool struct {
 	// legacy is the prefix an earlier release named this destination's
 	// files with (a hash of servers, token and index); they are sent too.
 	legacy string
-	seq    atomic.Uint64
+	// Old is the prefix releases before 0.7 named this action's files with,
+	// when it differs from Prefix: the old naming mapped several names to
+	// one, so those files go to this action only when no other action of
+	// the process has the same old name (decided once every action has
+	// started; see OldClaimants).
+	Old string
 }
 
 // spoolsInUse makes two actions of one process with the same destination
@@ -59,15 +63,17 @@ func Claim(dir, actionID string, destination ...string) *Spool {
 		h.Write([]byte(part))
 	}
 	legacy := fmt.Sprintf("omsplunkgo-%016x", h.Sum64())
-	base := legacy
+	base, sep := legacy, "-"
 	if actionID != "" {
-		base = "omsplunkgo-spool-" + safeName(actionID)
+		// "+" never stands in an escaped name: "x" twice is "x" and
+		// "x+2", never the name of an action called "x-2".
+		base, sep = Name(actionID), "+"
 	}
 	spoolsInUse.Lock()
 	defer spoolsInUse.Unlock()
 	prefix := base
 	for n := 2; spoolsInUse.m[prefix]; n++ {
-		prefix = fmt.Sprintf("%s-%d", base, n)
+		prefix = fmt.Sprintf("%s%s%d", base, sep, n)
 	}
 	spoolsInUse.m[prefix] = true
 	spoolsInUse.m[legacy] = true
@@ -75,19 +81,68 @@ func Claim(dir, actionID string, destination ...string) *Spool {
 	if legacy != prefix {
 		sp.legacy = legacy
 	}
+	if actionID != "" {
+		if old := oldName(actionID); old != prefix {
+			sp.Old = old
+		}
+	}
 	return sp
 }
 
-// safeName keeps an action name usable in a file name.
-func safeName(s string) string {
-	b := []byte(s)
+// Name is the file name prefix of a named action's window files. It is
+// injective: every byte outside [A-Za-z0-9-] is escaped as _XX (hex), so
+// "a.b" and "a_b" get names of their own; a name whose escaped form would
+// pass maxNameLen keeps its first part and ends in "~" and a hash of the
+// whole name, so that every file name stays under the filesystem's 255
+// bytes.
+func Name(actionID string) string {
+	var b strings.Builder
+	for i := 0; i < len(actionID); i++ {
+		c := actionID[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "_%02X", c)
+		}
+	}
+	esc := b.String()
+	if len(esc) > maxNameLen {
+		cut := maxNameLen - 17
+		// Never cut an escape in two: "_" only ever starts one.
+		if i := strings.LastIndexByte(esc[:cut], '_'); i >= 0 && i > cut-3 {
+			cut = i
+		}
+		sum := sha256.Sum256([]byte(actionID))
+		esc = fmt.Sprintf("%s~%x", esc[:cut], sum[:8])
+	}
+	return "omsplunkgo-spool-" + esc
+}
+
+// maxNameLen bounds an escaped action name: with the prefix, a segment's
+// time and number and the longest ending (".bad.NN"), a file name stays
+// far below 255 bytes.
+const maxNameLen = 120
+
+// oldName is the prefix releases before 0.7 gave a named action's files:
+// each byte outside [A-Za-z0-9_-] replaced by "_", so that "a.b" and
+// "a_b" shared one name. Such files are claimed directly only where that
+// is unambiguous (see Spool.Old).
+func oldName(actionID string) string {
+	b := []byte(actionID)
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			b[i] = '_'
 		}
 	}
-	return string(b)
+	return "omsplunkgo-spool-" + string(b)
 }
+
+// Legacy is the prefix releases before 0.5 gave this destination's files
+// ("" when it is Prefix itself).
+func (sp *Spool) Legacy() string { return sp.legacy }
+
+// DropLegacy stops claiming the legacy files (another process holds them).
+func (sp *Spool) DropLegacy() { sp.legacy = "" }
 
 // Release gives the spool's names back (the action is gone).
 func (sp *Spool) Release() {
@@ -100,35 +155,6 @@ func (sp *Spool) Release() {
 }
 
 const spoolExt = ".hec"
-
-// Save writes body durably as a new spool file.
-func (sp *Spool) Save(body []byte) error {
-	name := fmt.Sprintf("%s.%d-%d%s", sp.Prefix, time.Now().UnixNano(), sp.seq.Add(1), spoolExt)
-	tmp := filepath.Join(sp.Dir, "."+name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(sp.Dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(sp.Dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
 
 // Pending lists the spool's files, oldest first, with the temporary files
 // a crash left behind while saving (what they hold was never reported
@@ -231,6 +257,9 @@ func Unclaimed(dir, otherExt string, countOther func(path string) int) (names []
 		if claimed {
 			continue
 		}
+		if prefix, _, ok := strings.Cut(strings.TrimPrefix(n, "."), "."); ok && Locked(dir, prefix) {
+			continue // another live process's files: not ours to report
+		}
 		names = append(names, n)
 		if strings.HasSuffix(n, otherExt) {
 			events += countOther(filepath.Join(dir, n))
@@ -240,4 +269,12 @@ func Unclaimed(dir, otherExt string, countOther func(path string) int) (names []
 		}
 	}
 	return names, events
+}
+
+// ClaimExtra marks prefix as claimed by this process too (files of an
+// older naming an action took over).
+func ClaimExtra(prefix string) {
+	spoolsInUse.Lock()
+	defer spoolsInUse.Unlock()
+	spoolsInUse.m[prefix] = true
 }

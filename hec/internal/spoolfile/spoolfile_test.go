@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package spoolfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every action name gets a file name of its own, within the filesystem's
+// limits, and never one that another name's files could start with.
+func TestNamesAreInjectiveAndShort(t *testing.T) {
+	long := strings.Repeat("x", 230)
+	names := []string{"a.b", "a_b", "a-b", "a b", "a/b", "a%2Eb", "a_2Eb", "a", "a.", "A", "ä", "..", "",
+		long, long + "y", strings.Repeat("é", 200), strings.Repeat(".", 200), strings.Repeat(".", 201)}
+	seen := map[string]string{}
+	for _, n := range names {
+		p := Name(n)
+		if other, dup := seen[p]; dup {
+			t.Fatalf("%q and %q share the name %q", n, other, p)
+		}
+		seen[p] = n
+		// The longest file of a prefix: prefix.<unix nanos>-<seq>.seg.bad.99
+		if l := len(p + ".1765000000000000000-18446744073709551615.seg.bad.99"); l > 255 {
+			t.Fatalf("%q: a file name of %d bytes", n, l)
+		}
+		if strings.ContainsAny(p, "./\x00+") {
+			t.Fatalf("%q: name %q holds a character that separates names", n, p)
+		}
+	}
+	for p := range seen {
+		for q := range seen {
+			if p != q && strings.HasPrefix(p, q+".") {
+				t.Fatalf("%q's files would be taken for %q's", p, q)
+			}
+		}
+	}
+	// Names of the characters that the old naming kept are what they were.
+	for _, n := range []string{"splunk", "Splunk-2", "a1"} {
+		if Name(n) != oldName(n) {
+			t.Fatalf("%q: %q, the old naming gave %q", n, Name(n), oldName(n))
+		}
+	}
+}
+
+// The same action twice in one process gets a second name that no other
+// action's name can be.
+func TestClaimTwice(t *testing.T) {
+	dir := t.TempDir()
+	a, b := Claim(dir, "x"), Claim(dir, "x")
+	c := Claim(dir, "x-2")
+	defer a.Release()
+	defer b.Release()
+	defer c.Release()
+	if a.Prefix == b.Prefix || b.Prefix == c.Prefix || a.Prefix == c.Prefix {
+		t.Fatalf("prefixes %q %q %q", a.Prefix, b.Prefix, c.Prefix)
+	}
+}
+
+// A lock is one process's, released when it lets go (or ends).
+func TestLock(t *testing.T) {
+	dir := t.TempDir()
+	l, err := TakeLock(dir, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = TakeLock(dir, "p")
+	var held *HeldError
+	if !errors.As(err, &held) || held.PID != os.Getpid() {
+		t.Fatalf("second lock: %v", err)
+	}
+	if !Locked(dir, "p") {
+		t.Fatal("Locked says no")
+	}
+	l.Release()
+	if Locked(dir, "p") {
+		t.Fatal("still locked after Release")
+	}
+	l2, err := TakeLock(dir, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2.Release()
+}
+
+// A .bad file never follows a planted symbolic link nor overwrites.
+func TestWriteBadIsSafe(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(outside, []byte("keep"), 0o600)
+	os.Symlink(outside, filepath.Join(dir, "f.bad"))
+	os.WriteFile(filepath.Join(dir, "f.bad.2"), []byte("earlier"), 0o600)
+	got, err := WriteBad(filepath.Join(dir, "f.seg"), ".seg", []byte("damaged"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != filepath.Join(dir, "f.bad.3") {
+		t.Fatalf("written to %s", got)
+	}
+	for f, want := range map[string]string{outside: "keep", filepath.Join(dir, "f.bad.2"): "earlier", got: "damaged"} {
+		if b, _ := os.ReadFile(f); string(b) != want {
+			t.Fatalf("%s holds %q, want %q", f, b, want)
+		}
+	}
+	if _, err := OpenRegular(filepath.Join(dir, "f.bad")); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("OpenRegular through a link: %v", err)
+	}
+}
