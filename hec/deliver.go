@@ -109,11 +109,14 @@ type Sender struct {
 	// window.gate).
 	trouble atomic.Bool
 	trying  atomic.Int32
-	disk    diskState // the window's files failing (windisk.go)
+	refused atomic.Uint64 // the last batch the window had no room for: events<<32 | bytes
+	taken   atomic.Int64  // unix nanoseconds of HEC's last answer that took (or refused) events
+	disk    diskState     // the window's files failing (windisk.go)
 	panics  panicState
 
 	tokenMu sync.Mutex // guards cfg.Token, which SetToken changes
 	moves   rateLog    // channels a load balancer moved
+	ackLog  rateLog    // acks that did not come in time
 }
 
 // NewSender validates cfg, prepares a client per endpoint and starts the
@@ -265,7 +268,7 @@ func (s *Sender) accept(items []*item, stopping func() bool) error {
 		bytes += len(it.body)
 	}
 	wait := s.cfg.WindowMaxWait
-	if s.trouble.Load() {
+	if s.takesNothing() {
 		wait = 0
 	}
 	if !s.win.room(events, bytes, wait, stopping) {
@@ -273,6 +276,7 @@ func (s *Sender) accept(items []*item, stopping func() bool) error {
 			return s.keepForNextStart(items)
 		}
 		freeItems(items)
+		s.refused.Store(uint64(events)<<32 | uint64(min(bytes, 1<<32-1)))
 		h := s.held()
 		if wait == 0 {
 			return fmt.Errorf("%w: %w and HEC takes nothing now: %d events, %d bytes held (window.maxevents=%d, "+
@@ -282,9 +286,23 @@ func (s *Sender) accept(items []*item, stopping func() bool) error {
 			"none released within window.maxwait=%dms", ErrSuspend, errWindowFull, h.events, h.bytes,
 			s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes, s.cfg.WindowMaxWait.Milliseconds())
 	}
+	s.refused.Store(0)
 	s.keep(items) // windisk.go: the files, or memory while they fail
 	s.win.add(items)
 	return nil
+}
+
+// takesNothing reports whether HEC has taken nothing for window.maxwait
+// while tries fail: a commit would wait for room in vain. A busy answer
+// among answers that take data is not that: there the commit waits.
+func (s *Sender) takesNothing() bool {
+	return s.trouble.Load() && time.Since(time.Unix(0, s.taken.Load())) > s.cfg.WindowMaxWait
+}
+
+// lastRefused is the size of the last batch handed back for want of room.
+func (s *Sender) lastRefused() (events, bytes int) {
+	v := s.refused.Load()
+	return int(v >> 32), int(v & (1<<32 - 1))
 }
 
 func freeItems(items []*item) {

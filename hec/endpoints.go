@@ -189,6 +189,9 @@ func (s *Sender) startProbe(ep *target) {
 				s.firstAnswerOnce.Do(func() { close(s.firstAnswer) })
 			}
 			if alive {
+				if s.trouble.Load() {
+					s.win.hurry()
+				}
 				if logBack {
 					s.log(SevInfo, fmt.Sprintf("omsplunkgo: %s answers its health endpoint again and gets traffic again", ep.URL))
 				}
@@ -213,19 +216,30 @@ func (s *Sender) Probe() error {
 	if err := s.brokenErr(); err != nil {
 		return fmt.Errorf("%w: %w", ErrSuspend, err)
 	}
-	if s.win.full() {
-		h := s.held()
-		return fmt.Errorf("%w: %w (%d events, %d bytes)", ErrSuspend, errWindowFull, h.events, h.bytes)
-	}
 	var errs []error
+	healthy := false
 	for _, ep := range s.endpoints {
 		res := ep.Health()
 		if res.Outcome == endpoint.Delivered {
-			return nil
+			healthy = true
+			break
 		}
 		errs = append(errs, errors.New(res.Error()))
 	}
-	return fmt.Errorf("%w: %v", ErrSuspend, errors.Join(errs...))
+	if !healthy {
+		return fmt.Errorf("%w: %v", ErrSuspend, errors.Join(errs...))
+	}
+	if s.trouble.Load() {
+		s.win.hurry() // HEC says it is back: the waiting requests go now, not at their pause's end
+	}
+	// rsyslog commits the batch it holds next: resuming into a window that
+	// has no room for it would only suspend again at once.
+	ev, by := s.lastRefused()
+	if s.win.full() || !s.win.fits(ev, by) {
+		h := s.held()
+		return fmt.Errorf("%w: %w (%d events, %d bytes)", ErrSuspend, errWindowFull, h.events, h.bytes)
+	}
+	return nil
 }
 
 // healthLog logs a failure cause once when it starts and once when sending

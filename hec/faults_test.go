@@ -367,3 +367,44 @@ func TestRejectedTotalsAreLoggedOnClose(t *testing.T) {
 	}
 	t.Fatalf("no summary of the 10 rejected events in the log: %q", lines)
 }
+
+// rsyslog's own order (action.c actionCommit): after a failed batch each
+// message is tried alone; those that failed alone are committed again as a
+// batch. When the folded batch went out on a later single commit, the
+// earlier singles' batch is not sent again.
+func TestWorkerRecommitOfEarlierSinglesIsNotResent(t *testing.T) {
+	r := receiver(t, hecreceiver.Config{})
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	s := newSender(t, r.URL(), func(c *hec.Config) {
+		c.RetryMaxTime, c.WindowMaxEvents, c.WindowMaxWait = 200*time.Millisecond, 10, 100*time.Millisecond
+	})
+	w := s.NewWorker()
+	first := messagesFrom(1000, 10)
+	if err := deliver(s, first, nil); !errors.Is(err, hec.ErrSuspend) {
+		t.Fatalf("first batch: %v", err)
+	}
+	batch := messages(100)
+	if err := w.Deliver(batch, nil); !errors.Is(err, hec.ErrSuspend) {
+		t.Fatalf("commit into a full window: %v", err)
+	}
+	for i := range 5 { // tried alone while the window is still full
+		if err := w.Deliver(messages(100)[i:i+1], nil); !errors.Is(err, hec.ErrSuspend) {
+			t.Fatalf("single %d into a full window: %v", i, err)
+		}
+	}
+	r.SetFaults(hecreceiver.Faults{})
+	eventually(t, "the first batch is delivered", func() bool { return s.Drain(nil) == nil })
+	for i := 5; i < 100; i++ {
+		if err := w.Deliver(messages(100)[i:i+1], nil); err != nil {
+			t.Fatalf("single %d: %v", i, err)
+		}
+	}
+	if err := w.Deliver(messages(5), nil); err != nil { // the retry loop's batch
+		t.Fatalf("retry batch: %v", err)
+	}
+	if err := s.Drain(nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	checkArrivals(t, r.Events(), append(batch, first...), nil)
+}

@@ -156,8 +156,11 @@ func (s *Sender) awaitAck(r *request, res endpoint.Result) error {
 		r.resentAt = now
 	default: // timed out
 		s.stats.add(CtrAckTimeouts, 1)
-		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; sending the request again",
-			res.URL, res.Reply.AckID, res.Channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds()))
+		if ok, more := s.ackLog.allow(); ok {
+			s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; "+
+				"sending the request again (counted as ack.timeouts; logged at most once a minute)%s",
+				res.URL, res.Reply.AckID, res.Channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds(), more))
+		}
 		r.resentAt = time.Now()
 	}
 	// HEC answers but does not acknowledge: that counts toward
@@ -188,6 +191,13 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 		s.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
 		return endpoint.Result{}, fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
 	}
+	posting := true
+	defer func() { // also when a panic unwinds: halt waits for posts to end
+		if posting {
+			s.endPost()
+		}
+	}()
+	r.g = g // a panic from here on gives the place back (deliver)
 	injectFault("post")
 	payload := r.body
 	if s.cfg.Compress {
@@ -202,7 +212,9 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 		path, q = endpoint.PathEvent, ""
 	}
 	res := ep.Post(path, q, payload, s.cfg.Compress, channel)
+	posting = false
 	s.endPost()
+	r.g = nil
 	if res.Moved && s.acks != nil {
 		// The acks themselves show the channel on another indexer: its
 		// pending acks may be asked of one that never heard of them.
@@ -222,10 +234,16 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 	}
 	s.health.report(res)
 	if res.Outcome == endpoint.Delivered || res.Outcome == endpoint.Rejected {
-		if s.trouble.CompareAndSwap(true, false) {
-			s.win.hurry() // HEC takes data: the waiting requests go now
+		last := time.Unix(0, s.taken.Swap(time.Now().UnixNano()))
+		if s.trouble.CompareAndSwap(true, false) && time.Since(last) > time.Second {
+			// HEC takes data again after an outage: the waiting requests
+			// go now, not at their pauses' end. After a busy moment they
+			// keep their backoff (the adaptive limit sets the pace).
+			s.win.hurry()
 		}
-		r.deadline, r.backoff, r.pause = time.Time{}, 0, 0
+		// retry.maxtime keeps counting from the first failure: an ack
+		// that never comes follows answers that take the request.
+		r.backoff, r.pause = 0, 0
 		if res.Busy {
 			// Taken with a capacity warning: the endpoint's limit
 			// eases off (release counted it as back-pressure).
@@ -235,13 +253,11 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 	}
 	// Transient and configuration failures alike are tried again: a token
 	// being rotated or a load balancer misrouting during a deploy heals
-	// by itself, and rsyslog may drop a batch handed back. A busy HEC is
-	// the adaptive limit's business; anything else puts the sender in
-	// trouble, where one try at a time finds out when HEC is back.
+	// by itself, and rsyslog may drop a batch handed back. Any of them
+	// puts the sender in trouble, where one try at a time finds out when
+	// HEC takes data again (the requests under way go on).
 	s.stats.add(CtrRequestsRetried, 1)
-	if !res.Busy {
-		s.trouble.Store(true)
-	}
+	s.trouble.Store(true)
 	return res, s.later(r, res)
 }
 

@@ -33,14 +33,30 @@ func (s *Sender) NewWorker() *Worker {
 }
 
 // Deliver is Sender.Deliver with rsyslog's re-commit pattern folded into
-// one request.
+// one request. rsyslog 8.2302 (action.c actionCommit) tries each message of
+// a failed batch alone, then commits the ones that failed alone again as a
+// batch until they go: a message whose batch was delivered on behalf of an
+// earlier single commit has credit, and leaves every later commit, single
+// or not, without being sent again.
 func (w *Worker) Deliver(msgs []Message, stopping func() bool) error {
-	if len(msgs) == 1 && (w.credit != nil || w.failed != nil) {
-		h := w.hash(&msgs[0])
-		if w.credit[h] > 0 {
-			w.credit[h]--
+	if w.credit != nil {
+		rest, hashes := w.uncredited(msgs)
+		if len(rest) == len(msgs) {
+			w.credit = nil // nothing of the sequence: it ended
+		} else {
+			if len(rest) > 0 {
+				if err := w.s.Deliver(rest, stopping); err != nil {
+					return err
+				}
+			}
+			for _, h := range hashes {
+				w.credit[h]--
+			}
 			return nil
 		}
+	}
+	if len(msgs) == 1 && w.failed != nil {
+		h := w.hash(&msgs[0])
 		if w.indexOfFailed(h) >= 0 {
 			err := w.s.Deliver(w.failed, stopping)
 			if err != nil {
@@ -56,13 +72,33 @@ func (w *Worker) Deliver(msgs []Message, stopping func() bool) error {
 		}
 	}
 	// Anything else ends a re-commit sequence.
-	w.credit = nil
 	w.forgetFailed()
 	err := w.s.Deliver(msgs, stopping)
 	if err != nil && len(msgs) > 1 && (stopping == nil || !stopping()) {
 		w.rememberFailed(msgs)
 	}
 	return err
+}
+
+// uncredited is msgs without those that have credit, and the hashes of
+// those that have (each credit used once).
+func (w *Worker) uncredited(msgs []Message) ([]Message, []uint64) {
+	var rest []Message
+	var used []uint64
+	left := map[uint64]int{}
+	for i := range msgs {
+		h := w.hash(&msgs[i])
+		if w.credit[h]-left[h] > 0 {
+			left[h]++
+			used = append(used, h)
+			continue
+		}
+		rest = append(rest, msgs[i])
+	}
+	if len(used) == 0 {
+		return msgs, nil
+	}
+	return rest, used
 }
 
 // hash identifies a message across commits. It reads the text only up to

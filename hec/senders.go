@@ -158,6 +158,9 @@ func (s *Sender) dispatch() {
 	defer s.senders.Done()
 	defer s.recoverPanic("dispatcher", func() { s.restart(s.dispatch) })
 	for s.win.waitWork(s.gate) {
+		if s.brokenErr() != nil {
+			return // the action gave up after repeated internal errors
+		}
 		if d := s.cfg.BatchMaxDelay; d > 0 {
 			// Let a request fill for up to batch.maxdelay.
 			if since, n := s.win.oldest(); n > 0 && n < s.cfg.BatchMaxEvents && time.Since(since) < d {

@@ -11,7 +11,9 @@ import (
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/segment"
 )
 
-// Disk trouble degrades, it never stops shipping. When the window's files
+// Disk trouble degrades, it never stops shipping. A filesystem short of
+// space is back-pressure first: the commit waits, at most window.maxwait,
+// for delivered records to free some. When the window's files still
 // cannot be written (a full disk, an I/O error, a quota, too little free
 // space left for the rest of the system), the window goes on in memory
 // within its bounds: the batch is accepted all the same, said once, and
@@ -44,9 +46,20 @@ func (s *Sender) keep(items []*item) {
 	d.mu.Unlock()
 	var err error
 	if !skip {
-		if err = s.win.persist(items); err == nil {
-			s.diskBack()
-			return
+		// A filesystem short of space is back-pressure first, like a full
+		// window: while HEC takes data, delivered records free their
+		// space within moments; only if none frees within window.maxwait
+		// (or HEC takes nothing) does the window go on in memory.
+		deadline := time.Now().Add(s.cfg.WindowMaxWait)
+		for {
+			if err = s.win.persist(items); err == nil {
+				s.diskBack()
+				return
+			}
+			if !errors.Is(err, segment.ErrNoSpace) || s.takesNothing() || time.Now().After(deadline) ||
+				!s.win.awaitDone(time.Until(deadline)) {
+				break
+			}
 		}
 	}
 	events := 0

@@ -89,11 +89,13 @@ type window struct {
 	cond    *sync.Cond // queue grew, room freed, a request waits, or the sender halted
 	queue   []*item
 	waiting []*request // tried and failed: each waits for its due time
-	events  int        // held: queued, on the wire, awaiting an ack
-	bytes   int
-	max     struct{ events, bytes int }
-	log     *segment.Log // nil: memory only (no spool.dir)
-	closed  bool
+	// released counts done calls, for a commit waiting for disk space.
+	released uint64
+	events   int // held: queued, on the wire, awaiting an ack
+	bytes    int
+	max      struct{ events, bytes int }
+	log      *segment.Log // nil: memory only (no spool.dir)
+	closed   bool
 	// persist's scratch, apart from mu: senders release items while a
 	// commit writes.
 	pmu     sync.Mutex
@@ -134,6 +136,33 @@ func (w *window) room(events, bytes int, wait time.Duration, stopping func() boo
 		t.Stop()
 	}
 	return true
+}
+
+// fits reports whether the window has room for events/bytes more now
+// (an empty window takes any batch).
+func (w *window) fits(events, bytes int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.events == 0 || w.events+events <= w.max.events && w.bytes+bytes <= w.max.bytes
+}
+
+// awaitDone waits at most d for items to be released (done); false when
+// none was, or the window closed.
+func (w *window) awaitDone(d time.Duration) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.released
+	t := time.AfterFunc(d, func() {
+		w.mu.Lock()
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	})
+	defer t.Stop()
+	deadline := time.Now().Add(d)
+	for w.released == n && !w.closed && time.Now().Before(deadline) {
+		w.cond.Wait()
+	}
+	return w.released != n
 }
 
 // full reports whether the window holds its maximum.
@@ -244,6 +273,7 @@ func (w *window) done(items []*item) {
 		w.events -= it.events()
 		w.bytes -= len(it.body)
 	}
+	w.released++
 	w.cond.Broadcast()
 	w.mu.Unlock()
 	for _, it := range items {

@@ -41,9 +41,11 @@ func TestCommitsDoNotWaitForHEC(t *testing.T) {
 	}
 }
 
-// A full window makes a commit wait window.maxwait and then suspend; Probe
-// says so too. Memory stays bounded; once HEC is back everything held
-// arrives and commits are taken again.
+// A full window while HEC takes nothing hands the commit back at once (a
+// dead destination must not hold up rsyslog's queue one window.maxwait per
+// commit); Probe says so too. Memory stays bounded; once HEC is back
+// everything held arrives and commits are taken again. A full window of a
+// HEC that takes data, only slower, makes the commit wait window.maxwait.
 func TestFullWindowSuspends(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
@@ -63,8 +65,8 @@ func TestFullWindowSuspends(t *testing.T) {
 	})
 	start := time.Now()
 	err := s.Deliver(messagesFrom(100, 50), nil)
-	if !errors.Is(err, hec.ErrSuspend) || time.Since(start) < 200*time.Millisecond {
-		t.Fatalf("commit into a full window: %v after %v", err, time.Since(start))
+	if !errors.Is(err, hec.ErrSuspend) || time.Since(start) > 100*time.Millisecond {
+		t.Fatalf("commit into a full window of a HEC that takes nothing: %v after %v", err, time.Since(start))
 	}
 	if err := s.Probe(); !errors.Is(err, hec.ErrSuspend) {
 		t.Fatalf("Probe with a full window: %v", err)
@@ -77,6 +79,16 @@ func TestFullWindowSuspends(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkArrivals(t, r.Events(), messages(150), nil)
+	// Slow, not down: the commit waits for room.
+	r.SetFaults(hecreceiver.Faults{Delay: time.Second})
+	if err := s.Deliver(messagesFrom(150, 100), nil); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	err = s.Deliver(messagesFrom(250, 50), nil)
+	if !errors.Is(err, hec.ErrSuspend) || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("commit into a full window of a slow HEC: %v after %v", err, time.Since(start))
+	}
 }
 
 // When rsyslog stops while a commit waits for room, the batch goes to the

@@ -22,9 +22,10 @@
 //     cut again (one cut per round trip, as TCP's recovery).
 //   - Otherwise, if the limit was reached, it grows: doubling per window
 //     until the first sign of trouble (slow start), then by log2 of the
-//     limit, and near the limit of the last back-pressure (the ceiling)
-//     by one only every few windows, the pause doubling each time the
-//     ceiling pushes back again: a capacity limit is probed rarely.
+//     limit, and above half the limit of the last back-pressure (the
+//     ceiling) by one only every few windows, the pause doubling each
+//     time the ceiling pushes back again: a capacity limit is probed
+//     rarely.
 package aimd
 
 import (
@@ -154,12 +155,12 @@ func (l *Limiter) decideLocked(now time.Time) {
 		}
 		l.ceiling = l.limit
 		l.cut(f, now)
-		l.hold = min(l.hold*2, maxHold)
+		l.hold = min(max(l.hold*2, 4), maxHold)
 	case noLoad > 0 && l.winN > 0 && mean >= noLoad+2*band:
 		// Answers slow as concurrency rises: back to where they did not.
 		l.ceiling = l.limit
 		l.cut(math.Max(maxCut, (noLoad+band)/mean), now)
-		l.hold = min(l.hold*2, maxHold)
+		l.hold = min(max(l.hold*2, 4), maxHold)
 		l.nearKnee = true
 	case noLoad > 0 && l.winN > 0 && mean > noLoad+band:
 		l.slowStart = false // hold: near the knee
@@ -183,13 +184,13 @@ func (l *Limiter) cut(f float64, now time.Time) {
 	l.held = 0
 }
 
-// grow raises the limit: doubling in slow start; by log2(limit) away from
-// the ceiling; near it by one every hold windows.
+// grow raises the limit: doubling in slow start; by log2(limit) below
+// half the ceiling; above that by one every hold windows.
 func (l *Limiter) grow() {
 	switch {
 	case l.slowStart:
 		l.limit *= 2
-	case l.ceiling > 0 && l.limit+math.Log2(l.limit) >= l.ceiling:
+	case l.ceiling > 0 && 2*l.limit >= l.ceiling:
 		l.held++
 		if l.held < l.hold {
 			return

@@ -79,6 +79,13 @@ func (a *Acker) Wait(res Result, timeout time.Duration, stop <-chan struct{}) Ac
 	k := ackKey{res.Via, res.Channel, res.Reply.AckID}
 	w := &waiter{done: make(chan struct{})}
 	a.mu.Lock()
+	if _, taken := a.waiting[k]; taken {
+		// Two requests pending under one ackId of one channel: two
+		// indexers gave it. Neither answer could be trusted.
+		a.mu.Unlock()
+		a.Moved(res.Via, res.Channel)
+		return AckMoved
+	}
 	a.waiting[k] = w
 	if !a.running {
 		a.running = true

@@ -144,6 +144,9 @@ func New(u *url.URL, o Options) *Endpoint {
 		// HEC's answers are a few dozen bytes; a larger one is not read
 		// into memory (a proxy's error page, or a hostile endpoint).
 		MaxResponseBodySize: maxReplyBody,
+		// Room for the headers of a server that sets many cookies (the
+		// jar keeps a bounded few; see sticky.go).
+		ReadBufferSize: 16 << 10,
 		// A POST may have reached HEC before the connection broke; never
 		// let the transport resend it behind our back (we decide retries).
 		MaxIdemponentCallAttempts: 1,
