@@ -39,7 +39,7 @@ SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/pem.c cshim/gohost.c csh
 # coordinator at the deadline and fails with "context deadline exceeded"
 # and no crasher (golang/go#75804, unfixed in Go 1.26).
 FUZZTIME ?= 150000x
-FUZZ_TARGETS := event:FuzzAppendEvent event:FuzzValidFields endpoint:FuzzParseReply
+FUZZ_TARGETS := internal/event:FuzzAppendEvent internal/event:FuzzValidFields internal/endpoint:FuzzParseReply .:FuzzWindowFile
 
 .PHONY: dist deb-chroot options-doc all install uninstall check lint unit shim-test fuzz abi-check integration clean demo bench deb rpm packages versions container
 
@@ -55,6 +55,13 @@ $(BUILD)/libomsplunkgo.so: $(GO_SOURCES)
 	@mkdir -p $(BUILD)
 	$(GO) build -buildmode=c-shared -trimpath -buildvcs=false -ldflags=-buildid= -o $@ ./plugin
 	@rm -f $(BUILD)/libomsplunkgo.h
+
+# The Go library with fault injection (hec/fault_on.go), for the tests that
+# check a panic stays in its action; never installed.
+$(BUILD)/faults/libomsplunkgo.so: $(GO_SOURCES)
+	@mkdir -p $(BUILD)/faults
+	$(GO) build -buildmode=c-shared -tags omsplunkgo_faults -trimpath -buildvcs=false -o $@ ./plugin
+	@rm -f $(BUILD)/faults/libomsplunkgo.h
 
 $(BUILD)/hecreceiver: $(wildcard internal/hecreceiver/*.go cmd/hecreceiver/*.go) go.mod go.sum
 	@mkdir -p $(BUILD)
@@ -180,7 +187,7 @@ fuzz:
 	@for pt in $(FUZZ_TARGETS); do \
 		p=$${pt%%:*} t=$${pt#*:}; \
 		echo "fuzz: $$t ($$p) for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./hec/internal/$$p/; \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./hec/$$p/; \
 	done
 
 # Compares cshim/rsyslog_abi.h with the headers of the installed rsyslog's
@@ -192,7 +199,7 @@ abi-check:
 # The package tests install and purge the .deb, and read the .rpm, that
 # `make packages` built; the container tests run the image `make
 # container` built.
-integration: all
+integration: all $(BUILD)/faults/libomsplunkgo.so
 	OMSPLUNKGO_BUILD=$(CURDIR)/$(BUILD) OMSPLUNKGO_PKGDIR=$(CURDIR)/$(PKGDIR) OMSPLUNKGO_IMAGE=$(IMAGE) \
 		$(GO) test -count=1 -race -timeout 25m ./integration/
 

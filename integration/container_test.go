@@ -124,3 +124,41 @@ func TestContainerLogsErrorsWhileHECIsDown(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// After a kill -9 (an OOM kill, a power cut) the container starts again on
+// its volume (no pid file strands it) and delivers what its window held.
+func TestContainerComesBackAfterKill(t *testing.T) {
+	const n = 3000
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	c := runContainer(t, r.URL())
+	if _, err := loadgen.Send(loadgen.Options{Addr: "127.0.0.1:" + c.port, Format: loadgen.RFC5424, Count: n, Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // in the window's files on the volume
+	podman := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(repoScript("container.sh"), append([]string{"podman"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("podman %v: %v\n%s", args, err, out)
+		}
+	}
+	podman("kill", "-s", "KILL", c.name)
+	podman("wait", c.name)
+	r.SetFaults(hecreceiver.Faults{})
+	podman("start", c.name)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+c.port, time.Second)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container did not come back after kill -9: %v\n%s", err, c.logs())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	waitFor(t, r, n, time.Minute)
+	checkExactlyOnce(t, r.Events(), 0, n)
+	podman("healthcheck", "run", c.name)
+}

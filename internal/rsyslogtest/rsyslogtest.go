@@ -98,9 +98,18 @@ type Config struct {
 	// Module is what module(load=...) names; the built omsplunkgo.so in
 	// BuildDir unless set (e.g. "omsplunkgo", as installed by a package).
 	Module string
+	// WorkDir is rsyslog's global workDirectory (where the module keeps
+	// its window files); Dir unless set: two instances may share one, as
+	// a container volume mounted twice makes them.
+	WorkDir string
+	// Wrap, when set, starts rsyslogd through it: Wrap followed by
+	// rsyslogd's command line, e.g. a shell that mounts a small
+	// filesystem in a private mount namespace and then execs rsyslogd
+	// (which keeps the PID).
+	Wrap []string
 }
 
-const confTemplate = `global(workDirectory="{{.Dir}}" maxMessageSize="2m" processInternalMessages="on")
+const confTemplate = `global(workDirectory="{{if .WorkDir}}{{.WorkDir}}{{else}}{{.Dir}}{{end}}" maxMessageSize="2m" processInternalMessages="on")
 {{if not .NoModule}}module(load="{{if .Module}}{{.Module}}{{else}}{{.BuildDir}}/omsplunkgo.so{{end}}"{{if .ModuleParams}} {{.ModuleParams}}{{end}}){{end}}
 module(load="imptcp")
 {{.Global}}
@@ -173,6 +182,9 @@ func Start(c *Config, fork bool) (*Daemon, error) {
 	}
 	defer out.Close()
 	cmd := exec.Command(bin, args...)
+	if len(c.Wrap) > 0 {
+		cmd = exec.Command(c.Wrap[0], append(append(c.Wrap[1:len(c.Wrap):len(c.Wrap)], bin), args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err
