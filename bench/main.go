@@ -57,8 +57,11 @@ type result struct {
 	Duplicates       int64   `json:"duplicates"`
 	// DelayMs is how long the receiver waited before each answer (HEC far
 	// away); 0 for loopback rows.
-	DelayMs int64  `json:"hec_delay_ms,omitempty"`
-	Error   string `json:"error,omitempty"`
+	DelayMs int64 `json:"hec_delay_ms,omitempty"`
+	// BusyShare is the share of requests the receiver answered 503 (the
+	// capacity rows).
+	BusyShare float64 `json:"busy_share,omitempty"`
+	Error     string  `json:"error,omitempty"`
 	// Rounds are the throughput runs the medians above come from.
 	Rounds []round `json:"rounds,omitempty"`
 }
@@ -83,6 +86,8 @@ func main() {
 	omhttp := flag.String("omhttp", "", "rsyslog's omhttp.so (default: the one scripts/build-omhttp.sh built in .cache/bench)")
 	delays := flag.String("delays", "10ms,50ms,200ms", "answer delays of the rows with HEC far away (\"\": none)")
 	distanceN := flag.Int("distance-n", 200000, "messages per throughput run of the rows with HEC far away")
+	capacityN := flag.Int("capacity-n", 800000, "messages per throughput run of the rows with an indexer at capacity (long enough to settle)")
+	capacity := flag.Bool("capacity", true, "rows with an indexer at its capacity (adaptive limit against fixed connections)")
 	baseline := flag.String("baseline", "", "a build directory of another version (omsplunkgo.so, libomsplunkgo.so): adds the row "+
 		"\"omsplunkgo, defaults, baseline build\" and an A/B line against this build, same run")
 	flag.Parse()
@@ -169,6 +174,9 @@ func main() {
 		ds = append(ds, d)
 	}
 	candidates = append(candidates, distanceShippers(ds)...)
+	if *capacity {
+		candidates = append(candidates, capacityShippers()...)
+	}
 	for _, s := range candidates {
 		if *only == "" || slices.Contains(strings.Split(*only, ","), s.short) {
 			chosen = append(chosen, s)
@@ -188,14 +196,15 @@ func main() {
 			e := &env{port: freePort(), hecURL: recv.URL(), hecsURL: recvs.URL(), caFile: caFile, omhttp: *omhttp,
 				token: token, build: build, root: root, sngRoot: *sngRoot, format: f,
 				hecRequests: func() int64 { return recv.Stats().Requests + recvs.Stats().Requests },
-				setDelay: func(d time.Duration) {
-					recv.SetFaults(hecreceiver.Faults{Delay: d})
-					recvs.SetFaults(hecreceiver.Faults{Delay: d})
+				hecFailed:   func() int64 { return recv.Stats().Failed + recvs.Stats().Failed },
+				setFaults: func(f hecreceiver.Faults) {
+					recv.SetFaults(f)
+					recvs.SetFaults(f)
 				}}
 			e.dir = filepath.Join(scratch, fmt.Sprintf("%s-%d", s.short, k))
 			os.MkdirAll(e.dir, 0o755)
 			e.outFile = filepath.Join(e.dir, "out.fifo")
-			latency := k == *rounds-1 && s.delay == 0
+			latency := k == *rounds-1 && s.delay == 0 && s.faults == nil
 			c := *conns
 			if s.conns > 0 {
 				c = s.conns
@@ -203,6 +212,9 @@ func main() {
 			msgs := *n
 			if s.delay > 0 {
 				msgs = *distanceN
+			}
+			if s.faults != nil {
+				msgs = *capacityN
 			}
 			r := run(s, e, &rt, f, msgs, *latencyN, *rate, c, latency)
 			all[i] = append(all[i], r)
@@ -238,7 +250,7 @@ func combine(rs []result) result {
 	last := rs[len(rs)-1]
 	r := result{Name: last.Name, Short: last.Short, Messages: last.Messages, Rate: last.Rate,
 		P50ms: last.P50ms, P99ms: last.P99ms, Maxms: last.Maxms, DelayMs: last.DelayMs}
-	var tput, cpu, harness, perReq, secs []float64
+	var tput, cpu, harness, perReq, secs, busy []float64
 	for _, x := range rs {
 		r.Duplicates += x.Duplicates
 		r.PeakRSSMiB = max(r.PeakRSSMiB, x.PeakRSSMiB)
@@ -247,10 +259,11 @@ func combine(rs []result) result {
 		}
 		tput, cpu, harness = append(tput, x.MsgsPerSec), append(cpu, x.CPUPerMillion), append(harness, x.HarnessCPUPerMillion)
 		perReq, secs = append(perReq, x.EventsPerRequest), append(secs, x.Seconds)
+		busy = append(busy, x.BusyShare)
 		r.Rounds = append(r.Rounds, round{x.MsgsPerSec, x.CPUPerMillion, x.HarnessCPUPerMillion})
 	}
 	r.MsgsPerSec, r.CPUPerMillion, r.HarnessCPUPerMillion = median(tput), median(cpu), median(harness)
-	r.EventsPerRequest, r.Seconds = median(perReq), median(secs)
+	r.EventsPerRequest, r.Seconds, r.BusyShare = median(perReq), median(secs), median(busy)
 	return r
 }
 
@@ -267,8 +280,14 @@ func median(xs []float64) float64 {
 // the latency run.
 func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, conns int, latency bool) (r result) {
 	r = result{Name: s.name, Short: s.short, Messages: n, Rate: rate, DelayMs: s.delay.Milliseconds()}
-	e.setDelay(s.delay)
-	defer e.setDelay(0)
+	switch {
+	case s.faults != nil:
+		e.setFaults(*s.faults)
+		r.DelayMs = s.faults.Delay.Milliseconds()
+	default:
+		e.setFaults(hecreceiver.Faults{Delay: s.delay})
+	}
+	defer e.setFaults(hecreceiver.Faults{})
 	p, err := s.start(e)
 	if err != nil {
 		r.Error = err.Error()
@@ -306,11 +325,11 @@ func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, con
 	rt.set(t)
 	var before usage
 	var harnessBefore float64
-	var requestsBefore int64
+	var requestsBefore, failedBefore int64
 	limit := 2*time.Minute + time.Duration(n/1000)*time.Second
 	sent, err := loadgen.Send(loadgen.Options{Addr: addr, Format: f, First: seqThroughput, Count: n, Timeout: limit, Conns: conns,
 		Rendered: func() {
-			before, harnessBefore, requestsBefore = sample(p.pid), ownCPUSeconds(), e.hecRequests()
+			before, harnessBefore, requestsBefore, failedBefore = sample(p.pid), ownCPUSeconds(), e.hecRequests(), e.hecFailed()
 		}})
 	if err != nil {
 		r.Error = "sending: " + err.Error()
@@ -324,6 +343,7 @@ func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, con
 	after, harnessAfter := sample(p.pid), ownCPUSeconds()
 	if reqs := e.hecRequests() - requestsBefore; reqs > 0 && !s.toFile {
 		r.EventsPerRequest = float64(n) / float64(reqs)
+		r.BusyShare = float64(e.hecFailed()-failedBefore) / float64(reqs)
 	}
 	r.Seconds = float64(t.doneAt.Load()-start.UnixNano()) / 1e9
 	r.MsgsPerSec = float64(n) / r.Seconds

@@ -15,11 +15,11 @@ import (
 )
 
 func printTable(w io.Writer, rs []result) {
-	fmt.Fprintf(w, "| configuration | msgs/s | CPU s per 1M msgs | peak RSS MiB | latency p50 / p99 / max ms at %d/s | events per HEC request | bench harness CPU s per 1M msgs |\n", rateOf(rs))
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "| configuration | msgs/s | CPU s per 1M msgs | peak RSS MiB | latency p50 / p99 / max ms at %d/s | events per HEC request | bench harness CPU s per 1M msgs | 503s |\n", rateOf(rs))
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		if r.Error != "" {
-			fmt.Fprintf(w, "| %s | failed: %s | | | | | |\n", r.Name, firstLine(r.Error))
+			fmt.Fprintf(w, "| %s | failed: %s | | | | | | |\n", r.Name, firstLine(r.Error))
 			continue
 		}
 		perReq := "-"
@@ -30,8 +30,12 @@ func printTable(w io.Writer, rs []result) {
 		if r.DelayMs > 0 {
 			lat = fmt.Sprintf("- (%d msgs)", r.Messages)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.1f | %s | %s | %.2f |\n",
-			r.Name, r.MsgsPerSec, r.CPUPerMillion, r.PeakRSSMiB, lat, perReq, r.HarnessCPUPerMillion)
+		busy := "-"
+		if r.BusyShare > 0 {
+			busy = fmt.Sprintf("%.1f%%", 100*r.BusyShare)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.1f | %s | %s | %.2f | %s |\n",
+			r.Name, r.MsgsPerSec, r.CPUPerMillion, r.PeakRSSMiB, lat, perReq, r.HarnessCPUPerMillion, busy)
 	}
 }
 
@@ -105,6 +109,30 @@ func printTargets(w io.Writer, rs []result) {
 		check(d <= 0.5, "HTTPS + gzip costs %.2f CPU s per 1M msgs more than plain HTTP (target <= 0.5)", d)
 	}
 	printDistanceTargets(w, get, check)
+	printCapacityTargets(get, check)
+}
+
+// printCapacityTargets: against an indexer at its capacity the adaptive
+// limit settles near the best fixed connections setting, with few 503s.
+func printCapacityTargets(get func(string) *result, check func(bool, string, ...any)) {
+	for _, k := range []struct{ short, label string }{{"cap503", "503 above 8 at once"}, {"capslow", "slower past 8 at once"}} {
+		a := get(k.short + "-adaptive")
+		if a == nil {
+			continue
+		}
+		var best *result
+		for _, c := range []int{8, 16} {
+			if r := get(fmt.Sprintf("%s-c%d", k.short, c)); r != nil && (best == nil || r.MsgsPerSec > best.MsgsPerSec) {
+				best = r
+			}
+		}
+		if best == nil {
+			continue
+		}
+		x := a.MsgsPerSec / best.MsgsPerSec
+		check(x >= 0.8, "indexer %s: adaptive %.2f x the best fixed setting (%s) (target >= 0.8)", k.label, x, best.Name)
+		check(a.BusyShare <= 0.05, "indexer %s: %.1f%% of requests answered 503 (target <= 5%%)", k.label, 100*a.BusyShare)
+	}
 }
 
 // printDistanceTargets: with HEC far away, the defaults must not depend on

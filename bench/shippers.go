@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,39 @@ type shipper struct {
 	// later (HEC far away); such rows send -distance-n messages and skip
 	// the latency run.
 	delay time.Duration
-	start func(e *env) (*proc, error)
+	// faults, when set, make the receiver a struggling indexer (the
+	// capacity rows); such rows send -distance-n messages and skip the
+	// latency run.
+	faults *hecreceiver.Faults
+	start  func(e *env) (*proc, error)
+}
+
+// capacityShippers are the rows with an indexer at its capacity, 50 ms
+// away: one that answers 503 above 8 requests at once, and one whose
+// answers slow with the square of the overload past 8 (it takes less the
+// more it is sent). omsplunkgo's adaptive limit against the limit an admin
+// would tune by hand (connections).
+func capacityShippers() []shipper {
+	kinds := []struct {
+		name, short string
+		f           hecreceiver.Faults
+	}{
+		{"503 above 8 at once", "cap503", hecreceiver.Faults{Delay: 50 * time.Millisecond, Capacity: 8}},
+		{"slower past 8 at once", "capslow", hecreceiver.Faults{Delay: 50 * time.Millisecond, SlowAbove: 8}},
+	}
+	var rows []shipper
+	for _, k := range kinds {
+		f := k.f
+		rows = append(rows, shipper{name: fmt.Sprintf("omsplunkgo, defaults (adaptive), indexer %s", k.name),
+			short: k.short + "-adaptive", faults: &f,
+			start: func(e *env) (*proc, error) { return omsplunkgoAction(e, false, "") }})
+		for _, c := range []int{8, 16} {
+			rows = append(rows, shipper{name: fmt.Sprintf("omsplunkgo, connections=%d, indexer %s", c, k.name),
+				short: fmt.Sprintf("%s-c%d", k.short, c), faults: &f,
+				start: func(e *env) (*proc, error) { return omsplunkgoAction(e, false, fmt.Sprintf(`connections="%d"`, c)) }})
+		}
+	}
+	return rows
 }
 
 // distanceShippers are the rows with HEC far away: omsplunkgo with its
@@ -66,8 +99,10 @@ type env struct {
 	format  loadgen.Format
 	// hecRequests counts the requests the receiver has had so far.
 	hecRequests func() int64
-	// setDelay makes the receivers answer d later (0: at once).
-	setDelay func(d time.Duration)
+	// setFaults sets the receivers' faults (the zero value: none).
+	setFaults func(f hecreceiver.Faults)
+	// hecFailed counts the requests the receiver answered 503 so far.
+	hecFailed func() int64
 }
 
 // proc is a running shipper.
