@@ -8,16 +8,21 @@ package hec
 //	shape.go     event.maxbytes, fields check, raw endpoint grouping
 //	batch.go     encoding into requests (internal/event: the wire format)
 //	window.go    the batch made durable in the action's window (internal/
-//	             segment: the files); Deliver returns here
+//	             segment: the files); Deliver returns here. Requests HEC
+//	             cannot take now wait there too, as data
+//	windisk.go   the window's files failing: back-pressure, then memory
 //	senders.go   requests taken from the window as endpoints have places
 //	             (internal/aimd: each endpoint's adaptive limit)
 //	post.go      retries, partial failures, acks (internal/endpoint: one
-//	             endpoint's requests, answers and ack polls)
+//	             endpoint's requests, answers and ack polls; internal/
+//	             lenient: answers read as RFC 9112 allows)
 //	endpoints.go endpoint standing: set-aside and health probes
 //	refused.go   the one path of an event that will not be delivered
 //	stop.go      what a stop ends, and what it leaves in the window
-//	spool.go     the window's files at a start: claiming, replaying, and
-//	             reporting files of no action (internal/spoolfile)
+//	spool.go     the window's files at a start: claiming and locking,
+//	             checking and replaying, reporting files of no action
+//	             (internal/spoolfile)
+//	panics.go    a panic on any goroutine stays in the action
 //	counters.go  running totals and gauges for impstats and the log
 //	recommit.go  rsyslog's one-at-a-time re-commits folded into one batch
 

@@ -386,7 +386,10 @@ func recordAt(data []byte, off int) (Record, int, bool) {
 	n := binary.LittleEndian.Uint32(data[off+4:])
 	sum := binary.LittleEndian.Uint32(data[off+8:])
 	events := binary.LittleEndian.Uint32(data[off+12:])
-	if n > maxRecord || int(n) > len(data)-off-headerLen {
+	// A record is never empty and holds an event at least: an empty one
+	// would pass its checksum (CRC-32C of nothing is 0), so a stray
+	// zeroed header could swallow the next record's start.
+	if n == 0 || events == 0 || n > maxRecord || int(n) > len(data)-off-headerLen {
 		return Record{}, 0, false
 	}
 	p := data[off+headerLen : off+headerLen+int(n)]
