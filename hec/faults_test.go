@@ -238,16 +238,17 @@ func TestStoppingWithoutSpoolSaysWhatIsLost(t *testing.T) {
 	}
 }
 
-// rsyslog re-commits a failed batch one message at a time; the Worker
-// turns that into one request, not one per message.
-func TestWorkerFoldsOneAtATimeRecommits(t *testing.T) {
+// failedBatch makes a Worker whose commit of 100 messages came back
+// suspended: a first batch of 10 (1000..1009) fills the window while HEC
+// refuses (the receiver still refuses when it returns).
+func failedBatch(t *testing.T) (*hecreceiver.Receiver, *hec.Sender, *hec.Worker, []hec.Message, []hec.Message) {
+	t.Helper()
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	s := newSender(t, r.URL(), func(c *hec.Config) {
 		c.RetryMaxTime, c.WindowMaxEvents, c.WindowMaxWait = 200*time.Millisecond, 10, 100*time.Millisecond
 	})
 	w := s.NewWorker()
-	// A first batch fills the window; the next commit comes back.
 	first := messagesFrom(1000, 10)
 	if err := deliver(s, first, nil); !errors.Is(err, hec.ErrSuspend) {
 		t.Fatalf("first batch: %v", err)
@@ -256,6 +257,13 @@ func TestWorkerFoldsOneAtATimeRecommits(t *testing.T) {
 	if err := w.Deliver(batch, nil); !errors.Is(err, hec.ErrSuspend) {
 		t.Fatalf("commit into a full window: %v", err)
 	}
+	return r, s, w, first, batch
+}
+
+// rsyslog re-commits a failed batch one message at a time; the Worker
+// turns that into one request, not one per message.
+func TestWorkerFoldsOneAtATimeRecommits(t *testing.T) {
+	r, s, w, first, batch := failedBatch(t)
 	r.SetFaults(hecreceiver.Faults{})
 	eventually(t, "the first batch is delivered", func() bool { return s.Drain(nil) == nil })
 	before := r.Stats().Requests
@@ -373,20 +381,7 @@ func TestRejectedTotalsAreLoggedOnClose(t *testing.T) {
 // batch. When the folded batch went out on a later single commit, the
 // earlier singles' batch is not sent again.
 func TestWorkerRecommitOfEarlierSinglesIsNotResent(t *testing.T) {
-	r := receiver(t, hecreceiver.Config{})
-	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
-	s := newSender(t, r.URL(), func(c *hec.Config) {
-		c.RetryMaxTime, c.WindowMaxEvents, c.WindowMaxWait = 200*time.Millisecond, 10, 100*time.Millisecond
-	})
-	w := s.NewWorker()
-	first := messagesFrom(1000, 10)
-	if err := deliver(s, first, nil); !errors.Is(err, hec.ErrSuspend) {
-		t.Fatalf("first batch: %v", err)
-	}
-	batch := messages(100)
-	if err := w.Deliver(batch, nil); !errors.Is(err, hec.ErrSuspend) {
-		t.Fatalf("commit into a full window: %v", err)
-	}
+	r, s, w, first, batch := failedBatch(t)
 	for i := range 5 { // tried alone while the window is still full
 		if err := w.Deliver(messages(100)[i:i+1], nil); !errors.Is(err, hec.ErrSuspend) {
 			t.Fatalf("single %d into a full window: %v", i, err)

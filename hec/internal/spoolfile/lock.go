@@ -59,14 +59,18 @@ func TakeLock(dir, prefix string) (*Lock, error) {
 }
 
 // Locked reports whether another process holds prefix's lock in dir now.
+// It creates no lock file: where there is none, nobody holds one.
 func Locked(dir, prefix string) bool {
-	l, err := TakeLock(dir, prefix)
+	f, err := os.OpenFile(filepath.Join(dir, prefix+".lock"), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		var held *HeldError
-		return errors.As(err, &held)
+		return false
 	}
-	l.f.Close() // no Release: the file stays, another may be about to lock it
-	return false
+	defer f.Close()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	if err == nil {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}
+	return errors.Is(err, syscall.EWOULDBLOCK)
 }
 
 // Release lets another process have the files. The lock file stays:
