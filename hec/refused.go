@@ -137,7 +137,10 @@ func (m *summary) changed() {
 		return
 	}
 	m.pending = true
-	time.AfterFunc(summaryEvery, m.flush)
+	time.AfterFunc(summaryEvery, func() {
+		defer m.s.recoverPanic("summary", nil)
+		m.flush()
+	})
 }
 
 func (m *summary) flush() {

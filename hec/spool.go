@@ -327,6 +327,7 @@ func (s *Sender) scheduleUnclaimedReport() {
 	}
 	dir, example := s.spool.Dir, s.spool.Prefix
 	time.AfterFunc(unclaimedDelay, func() {
+		defer s.recoverPanic("unclaimed-files report", nil)
 		adoptOld(dir)
 		reportUnclaimed(dir, example, s.log)
 		unclaimedReports.Delete(dir)

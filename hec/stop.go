@@ -28,6 +28,7 @@ func (s *Sender) Close() {
 		time.Sleep(5 * time.Millisecond)
 	}
 	s.halt()
+	s.awaitSenders(time.Second) // requests on the wire are back in the window
 	s.keepUnsent()
 	if events, _ := s.win.held(); events > 0 {
 		s.stats.add(CtrSpooled, int64(events))
@@ -65,6 +66,21 @@ func (s *Sender) halt() {
 		s.win.poke()
 	})
 	s.posting.Wait()
+}
+
+// awaitSenders waits, at most d, for the dispatcher and the request
+// goroutines to end: after the halt each returns at once, putting its
+// request back in the window.
+func (s *Sender) awaitSenders(d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		s.senders.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // beginPost registers a post about to go out; false once the sender

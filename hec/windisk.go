@@ -113,7 +113,7 @@ func (s *Sender) keepUnsent() {
 	}
 	var mem []*item
 	for _, it := range s.win.unsent() {
-		if it.seg == nil && it.of == nil {
+		if it.seg == nil { // a part of a split record is a request of its own
 			mem = append(mem, it)
 		}
 	}

@@ -4,6 +4,7 @@ package hec
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,4 +101,71 @@ func TestCraftedWindowFile(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(dir, prefix+".2-2"+segment.Ext)); err != nil {
 		t.Fatalf("the symlinked segment was removed: %v", err)
 	}
+}
+
+// Batches accepted while the window's files failed are written to them at
+// a stop, once they can be, and the next start sends them; requests on
+// the wire at the stop among them.
+func TestMemoryOnlyBatchesAreKeptAtStop(t *testing.T) {
+	r, err := hecreceiver.Start(hecreceiver.Config{Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	dir := t.TempDir()
+	c, err := ParseOptions(map[string]string{OptServer: r.URL(), OptToken: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SpoolDir, c.ActionID, c.BatchMaxEvents = dir, "a", 10
+	var mu sync.Mutex
+	var lines []string
+	logf := func(_ int, m string) { mu.Lock(); lines = append(lines, m); mu.Unlock() }
+	s, err := NewSender(c, logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := s.win.log
+	s.win.log = segment.Open(filepath.Join(dir, "gone"), "x", segment.Options{}) // every write fails
+	for i := range 10 {
+		if err := s.Deliver(msgs(i*10, 10), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.stats.get(CtrWindowNoFile); n != 100 {
+		t.Fatalf("window.nofile = %d, want 100", n)
+	}
+	time.Sleep(300 * time.Millisecond) // some requests on the wire and waiting
+	s.win.log = files                  // the disk is back by the stop
+	s.Close()
+	r.SetFaults(hecreceiver.Faults{})
+	s2, err := NewSender(c, logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s2.Drain(nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, ev := range r.Events() {
+		got[ev.Event]++
+	}
+	for i := range 100 {
+		if e := fmt.Sprintf("m%d", i); got[e] != 1 {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("%s arrived %d times; log:\n%s", e, got[e], strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// msgs numbers n messages m<first>... as the event text.
+func msgs(first, n int) []Message {
+	out := make([]Message, n)
+	for i := range out {
+		out[i] = Message{Time: []byte("1700000000.000000"), Host: []byte("h"), Body: []byte(fmt.Sprintf("m%d", first+i))}
+	}
+	return out
 }
