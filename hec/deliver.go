@@ -218,6 +218,7 @@ func (s *Sender) SetToken(token string) {
 	for _, ep := range s.endpoints {
 		ep.SetToken(token)
 	}
+	s.win.hurry() // requests refused with the old token go now, not at their pause's end
 	s.log(SevInfo, "omsplunkgo: token.file read again on HUP: the new token applies from the next request on")
 }
 
