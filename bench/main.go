@@ -174,6 +174,11 @@ func main() {
 		ds = append(ds, d)
 	}
 	candidates = append(candidates, distanceShippers(ds)...)
+	if *baseline != "" {
+		for _, d := range ds {
+			candidates = append(candidates, baselineFarShipper(*baseline, d))
+		}
+	}
 	if *capacity {
 		candidates = append(candidates, capacityShippers()...)
 	}

@@ -196,6 +196,16 @@ func baselineShipper(dir string) shipper {
 		}}
 }
 
+// baselineFarShipper is the baseline build with HEC d away, for an A/B of
+// the far rows in one run.
+func baselineFarShipper(dir string, d time.Duration) shipper {
+	s := baselineShipper(dir)
+	s.name = fmt.Sprintf("%s, HEC %d ms away", s.name, d.Milliseconds())
+	s.short = fmt.Sprintf("omsplunkgo-baseline-d%d", d.Milliseconds())
+	s.delay = d
+	return s
+}
+
 var shippers = []shipper{
 	{
 		name: "ceiling: rsyslog omfile, same JSON", short: "ceiling", toFile: true,

@@ -40,6 +40,7 @@ type Conn struct {
 	net.Conn
 	bound int64 // the largest 2xx body read
 
+	buf    []byte // read from the connection
 	out    []byte
 	line   []byte
 	ph     phase
@@ -65,9 +66,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if c.err != nil {
 			return 0, c.err
 		}
-		var buf [16 << 10]byte
-		n, err := c.Conn.Read(buf[:])
-		c.feed(buf[:n])
+		if c.buf == nil {
+			c.buf = make([]byte, 4<<10) // once per connection: HEC's answers are small
+		}
+		n, err := c.Conn.Read(c.buf)
+		c.feed(c.buf[:n])
 		if err != nil {
 			c.err = err
 		}
