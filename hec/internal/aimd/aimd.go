@@ -18,8 +18,11 @@
 //     shrinks in proportion (a gradient), so that an endpoint whose answers
 //     slow as concurrency rises is held near the concurrency where they
 //     start to slow. The band is a quarter of the no-load time, at least
-//     2 ms. Back-pressure from requests sent before the last cut does not
-//     cut again (one cut per round trip, as TCP's recovery).
+//     10 ms: on a busy machine close to HEC, the scheduler alone moves
+//     answer times by milliseconds (a 2 ms floor cut the limit on loopback
+//     and let the window fill: 30 MB more heap). Back-pressure from
+//     requests sent before the last cut does not cut again (one cut per
+//     round trip, as TCP's recovery).
 //   - Otherwise, if the limit was reached, it grows: doubling per window
 //     until the first sign of trouble (slow start), then by log2 of the
 //     limit, and above half the limit of the last back-pressure (the
@@ -38,7 +41,7 @@ import (
 const (
 	alpha         = 0.4  // weight of a new window in the smoothed RTT (Vector's)
 	minBand       = 0.25 // the band is at least this share of the no-load time...
-	minBandAbs    = 2 * time.Millisecond
+	minBandAbs    = 10 * time.Millisecond
 	minWindow     = 10 * time.Millisecond // ...and decisions at most this often
 	minWindowDone = 4                     // answers a window needs before a decision
 	maxCut        = 0.5                   // the most one decision takes away
