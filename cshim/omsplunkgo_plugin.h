@@ -20,7 +20,7 @@
 /* Bumped whenever a signature or struct below changes; omsg_init refuses a
  * host with another version, so a shim and a Go library from different
  * builds fail loudly instead of corrupting memory. */
-#define OMSG_PLUGIN_ABI 8
+#define OMSG_PLUGIN_ABI 9
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
@@ -82,11 +82,13 @@ enum omsg_counter {
 	OMSG_CTR_ACK_CHANNEL_MOVES,   /* channels a load balancer moved while acks were pending */
 	OMSG_CTR_WINDOW_NOFILE,       /* events accepted while the window's files could not be written */
 	OMSG_CTR_PANICS,              /* internal errors (Go panics) recovered */
+	OMSG_CTR_ACK_EXPIRED,         /* requests sent again because HEC dropped their pending ackId */
 	/* Gauges from here on: values now, set by Go, never reset. */
 	OMSG_CTR_INFLIGHT,            /* requests under way: posting, retrying, awaiting an ack */
 	OMSG_CTR_LIMIT,               /* the endpoints' adaptive limits on requests in flight, summed */
 	OMSG_CTR_WINDOW_EVENTS,       /* events in the window: accepted, not yet taken by HEC */
 	OMSG_CTR_WINDOW_BYTES,        /* their bytes */
+	OMSG_CTR_ACK_PENDING,         /* events awaiting their ack */
 	OMSG_NUM_COUNTERS
 };
 

@@ -65,9 +65,11 @@
 	X("retry.maxtime", eCmdHdlrInt, 0, 0, 3600000, GO, "30000 ms", \
 	  "how long HEC may fail a request before the outage is logged as such; the request stays in the window and is tried again until HEC takes it, and the action suspends only once the window is full (see \"Delivery\")") \
 	X("window.maxevents", eCmdHdlrInt, 0, 1, 100000000, GO, "100000", \
-	  "most events the action holds that HEC has not taken yet (queued, on the wire, awaiting an ack)") \
+	  "most events the action holds in memory that HEC has not taken yet (queued, on the wire, retried; awaiting an ack without files)") \
 	X("window.maxbytes", eCmdHdlrSize, 0, 65536, 17179869184, GO, "64m", \
-	  "the same in bytes (before compression); the window's memory and files stay under it") \
+	  "the same in bytes (before compression)") \
+	X("window.disk.maxevents", eCmdHdlrInt, 0, 1, 100000000, GO, "2000000", \
+	  "most events the action holds only in its window files: requests awaiting their ack (`useack`), and what an earlier run left; size it to throughput x (ack delay + `ack.interval` + round trip) (see \"Delivery\")") \
 	X("window.maxwait", eCmdHdlrInt, 0, 0, 600000, GO, "1000 ms", \
 	  "how long a commit waits for room in a full window before the action suspends and rsyslog's queue holds the batch") \
 	X("window.fsync", eCmdHdlrBinary, 0, 1, 0, GO, "`off`", \

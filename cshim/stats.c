@@ -31,10 +31,12 @@ static const char *const counter_names[] = {
 	[OMSG_CTR_ACK_CHANNEL_MOVES] = "ack.channel.moves",
 	[OMSG_CTR_WINDOW_NOFILE] = "window.nofile",
 	[OMSG_CTR_PANICS] = "panics",
+	[OMSG_CTR_ACK_EXPIRED] = "ack.expired",
 	[OMSG_CTR_INFLIGHT] = "inflight",
 	[OMSG_CTR_LIMIT] = "inflight.limit",
 	[OMSG_CTR_WINDOW_EVENTS] = "window.events",
 	[OMSG_CTR_WINDOW_BYTES] = "window.bytes",
+	[OMSG_CTR_ACK_PENDING] = "ack.pending",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == OMSG_NUM_COUNTERS, "a counter has no name");
 

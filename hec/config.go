@@ -39,6 +39,7 @@ const (
 	OptWindowMaxEvents = "window.maxevents"
 	OptWindowMaxBytes  = "window.maxbytes"
 	OptWindowMaxWait   = "window.maxwait"
+	OptWindowDiskMax   = "window.disk.maxevents"
 	OptWindowFsync     = "window.fsync"
 	OptTLSVerify       = "tls.verify"
 	OptTLSCACert       = "tls.cacert"
@@ -92,6 +93,11 @@ const (
 	// events in flight at 200 ms; 64 MiB of memory at most.
 	defaultWindowMaxEvents = 100000
 	defaultWindowMaxBytes  = 64 << 20
+	// What the window holds only in its files (requests awaiting their
+	// ack): throughput x (ack delay + ack.interval + round trip), so 2 s
+	// acks 50 ms away at 320,000 events/s need ~800,000; room for twice
+	// that. ~8 bytes of memory per event, the bodies on disk.
+	defaultWindowDiskMax = 2000000
 	// A commit waits a moment for a full window to drain before the
 	// action suspends, so that a short burst does not cost a suspension.
 	defaultWindowMaxWait = time.Second
@@ -129,23 +135,25 @@ type Config struct {
 	Timeout        time.Duration
 	Connections    int
 	RetryMaxTime   time.Duration
-	// The window: what the action holds that HEC has not taken yet.
-	WindowMaxEvents int
-	WindowMaxBytes  int
-	WindowMaxWait   time.Duration
-	WindowFsync     bool // fdatasync each commit's records
-	TLSVerify       bool
-	TLSCACert       string
-	TLSCert         string
-	TLSKey          string
-	EventMaxBytes   int    // longest event text sent; see EventOversize
-	EventOversize   string // OversizeTruncate or OversizeReject
-	ErrorFile       string // where rejected events are written, one JSON line each; "" = log only
-	SpoolDir        string // where batches stranded by a shutdown wait for the next start; "" = none
-	UseAck          bool   // count a request delivered only once HEC acknowledges it
-	AckInterval     time.Duration
-	AckTimeout      time.Duration
-	Endpoint        string // EndpointEvent or EndpointRaw
+	// The window: what the action holds that HEC has not taken yet; the
+	// maxima bound memory, WindowDiskMaxEvents what is only in its files.
+	WindowMaxEvents     int
+	WindowMaxBytes      int
+	WindowDiskMaxEvents int
+	WindowMaxWait       time.Duration
+	WindowFsync         bool // fdatasync each commit's records
+	TLSVerify           bool
+	TLSCACert           string
+	TLSCert             string
+	TLSKey              string
+	EventMaxBytes       int    // longest event text sent; see EventOversize
+	EventOversize       string // OversizeTruncate or OversizeReject
+	ErrorFile           string // where rejected events are written, one JSON line each; "" = log only
+	SpoolDir            string // where batches stranded by a shutdown wait for the next start; "" = none
+	UseAck              bool   // count a request delivered only once HEC acknowledges it
+	AckInterval         time.Duration
+	AckTimeout          time.Duration
+	Endpoint            string // EndpointEvent or EndpointRaw
 	// PerMessageIndex says each message may carry an index of its own
 	// (Message.Meta.Index): then HEC refusing an index (code 7) is that
 	// event's fault and sets it aside, instead of holding up the action.
@@ -166,23 +174,24 @@ func (c *Config) shape() event.Shape {
 // defaultConfig returns a Config with every default set and no endpoint or token.
 func defaultConfig() Config {
 	return Config{
-		Sourcetype:      defaultSourcetype,
-		BatchMaxEvents:  defaultBatchMaxEvents,
-		BatchMaxBytes:   defaultBatchMaxBytes,
-		BatchMaxDelay:   defaultBatchMaxDelay,
-		CompressLevel:   defaultCompressLevel,
-		Timeout:         defaultTimeout,
-		Connections:     defaultConnections,
-		RetryMaxTime:    defaultRetryMaxTime,
-		WindowMaxEvents: defaultWindowMaxEvents,
-		WindowMaxBytes:  defaultWindowMaxBytes,
-		WindowMaxWait:   defaultWindowMaxWait,
-		TLSVerify:       true,
-		EventMaxBytes:   defaultEventMaxBytes,
-		EventOversize:   OversizeTruncate,
-		AckInterval:     defaultAckInterval,
-		AckTimeout:      defaultAckTimeout,
-		Endpoint:        EndpointEvent,
+		Sourcetype:          defaultSourcetype,
+		BatchMaxEvents:      defaultBatchMaxEvents,
+		BatchMaxBytes:       defaultBatchMaxBytes,
+		BatchMaxDelay:       defaultBatchMaxDelay,
+		CompressLevel:       defaultCompressLevel,
+		Timeout:             defaultTimeout,
+		Connections:         defaultConnections,
+		RetryMaxTime:        defaultRetryMaxTime,
+		WindowMaxEvents:     defaultWindowMaxEvents,
+		WindowMaxBytes:      defaultWindowMaxBytes,
+		WindowMaxWait:       defaultWindowMaxWait,
+		WindowDiskMaxEvents: defaultWindowDiskMax,
+		TLSVerify:           true,
+		EventMaxBytes:       defaultEventMaxBytes,
+		EventOversize:       OversizeTruncate,
+		AckInterval:         defaultAckInterval,
+		AckTimeout:          defaultAckTimeout,
+		Endpoint:            EndpointEvent,
 	}
 }
 
@@ -237,6 +246,8 @@ func ParseOptions(opts map[string]string) (Config, error) {
 			c.WindowMaxBytes, err = parseInt(name, v)
 		case OptWindowMaxWait:
 			c.WindowMaxWait, err = parseMillis(name, v)
+		case OptWindowDiskMax:
+			c.WindowDiskMaxEvents, err = parseInt(name, v)
 		case OptWindowFsync:
 			c.WindowFsync, err = parseSwitch(name, v)
 		case OptTLSVerify:
@@ -350,6 +361,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WindowMaxBytes < 65536 || c.WindowMaxBytes > 16<<30 {
 		bad(OptWindowMaxBytes, "must be 65536..17179869184, got %d", c.WindowMaxBytes)
+	}
+	if c.WindowDiskMaxEvents < 1 || c.WindowDiskMaxEvents > 100000000 {
+		bad(OptWindowDiskMax, "must be 1..100000000, got %d", c.WindowDiskMaxEvents)
 	}
 	if c.WindowMaxWait < 0 || c.WindowMaxWait > 10*time.Minute {
 		bad(OptWindowMaxWait, "must be 0..600000 ms, got %d", c.WindowMaxWait.Milliseconds())

@@ -35,11 +35,13 @@ const (
 	CtrAckChannelMoves // channels a load balancer moved while acks were pending (their requests went again)
 	CtrWindowNoFile    // events accepted while the window's files could not be written (kept in memory)
 	CtrPanics          // internal errors (Go panics) recovered
+	CtrAckExpired      // requests sent again because HEC dropped their pending ackId (a later one was acknowledged)
 	// Gauges: values now, not totals (set every second, never reset).
 	CtrInFlight     // requests under way: posting, retrying, awaiting an ack
 	CtrLimit        // the endpoints' adaptive limits on requests in flight, summed
 	CtrWindowEvents // events in the window: accepted, not yet taken by HEC
 	CtrWindowBytes  // their bytes
+	CtrAckPending   // events awaiting their ack (held in the window's files, not in memory, where there are files)
 	NumCounters
 )
 
@@ -100,6 +102,7 @@ func (s *Sender) setGauges() {
 	s.stats.set(CtrLimit, int64(limit))
 	s.stats.set(CtrWindowEvents, int64(events))
 	s.stats.set(CtrWindowBytes, int64(bytes))
+	s.stats.set(CtrAckPending, s.awaitingAck.Load())
 }
 
 // AttachCounters makes the sender add to ext too, until Close. ext must
@@ -118,6 +121,7 @@ type Stats struct {
 	Replayed    int64 // spooled events delivered after a start
 	Retries     int64 // requests sent again after a transient failure
 	AckTimeouts int64 // requests sent again because HEC did not acknowledge them in time
+	AckExpired  int64 // requests sent again because HEC dropped their pending ackId
 }
 
 // Stats returns the running totals.
@@ -130,6 +134,7 @@ func (s *Sender) Stats() Stats {
 		Replayed:    s.stats.get(CtrReplayed),
 		Retries:     s.stats.get(CtrRequestsRetried),
 		AckTimeouts: s.stats.get(CtrAckTimeouts),
+		AckExpired:  s.stats.get(CtrAckExpired),
 	}
 }
 

@@ -88,7 +88,8 @@ type Sender struct {
 	places          places          // waiting for a place on an endpoint (senders.go)
 	win             *window         // accepted, not yet taken by HEC (window.go)
 	senders         sync.WaitGroup  // the dispatcher and its request goroutines
-	inFlight        atomic.Int64    // requests under way (posting, retrying, awaiting acks)
+	inFlight        atomic.Int64    // requests under way (posting, retrying)
+	awaitingAck     atomic.Int64    // events of requests parked for their ack (ackwait.go)
 	failing         failing         // set while HEC has failed for retry.maxtime
 	acks            *endpoint.Acker // nil unless useack is on
 	log             Logger
@@ -119,9 +120,10 @@ type Sender struct {
 	disk    diskState     // the window's files failing (windisk.go)
 	panics  panicState
 
-	tokenMu sync.Mutex // guards cfg.Token, which SetToken changes
-	moves   rateLog    // channels a load balancer moved
-	ackLog  rateLog    // acks that did not come in time
+	tokenMu       sync.Mutex // guards cfg.Token, which SetToken changes
+	moves         rateLog    // channels a load balancer moved
+	ackLog        rateLog    // acks that did not come in time
+	ackExpiredLog rateLog    // ackIds HEC dropped
 }
 
 // NewSender validates cfg, prepares a client per endpoint and starts the

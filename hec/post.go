@@ -41,6 +41,11 @@ func (s *Sender) send(r *request, tried *bool) error {
 		}
 		if res.Outcome == endpoint.Delivered {
 			if s.acks != nil {
+				if res.Reply.AckID >= 0 && r.whole {
+					// The whole request waits for its ack as data in the
+					// window (ackwait.go), its goroutine ends.
+					return &ackPending{res: res}
+				}
 				if err := s.awaitAck(r, res); err != nil {
 					return err
 				}
@@ -110,6 +115,7 @@ func (r *request) cut(k int) {
 		rest = append(rest, e-cut)
 	}
 	r.body, r.ends = r.body[cut:], rest
+	r.whole = false
 }
 
 // sendHalves sends the first half of r on its own and leaves the second
@@ -140,39 +146,12 @@ func (s *Sender) awaitAck(r *request, res endpoint.Result) error {
 		r.acked = true // this token has acks off: the 200 is all HEC will say
 		return nil
 	}
-	switch s.acks.Wait(res, s.cfg.AckTimeout, s.haltCh) {
-	case endpoint.Acked:
+	st := s.acks.Wait(res, s.cfg.AckTimeout, s.haltCh)
+	if st == endpoint.Acked {
 		r.acked = true
 		return nil
-	case endpoint.AckStopped:
-		return fmt.Errorf("%w: %w: %s: not acknowledged yet", ErrSuspend, ErrStopping, res.URL)
-	case endpoint.AckMoved:
-		now := time.Now()
-		if !r.resentAt.IsZero() && now.Sub(r.resentAt) < s.cfg.AckTimeout {
-			// Moved again so soon: no second resend within ack.timeout.
-			return &laterError{wait: s.cfg.AckTimeout - now.Sub(r.resentAt),
-				err: fmt.Errorf("%s: channel moved again within %s", res.URL, OptAckTimeout)}
-		}
-		r.resentAt = now
-	default: // timed out
-		s.stats.add(CtrAckTimeouts, 1)
-		if ok, more := s.ackLog.allow(); ok {
-			s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: ackId %d on channel %s not acknowledged within %s=%dms; "+
-				"sending the request again (counted as ack.timeouts; logged at most once a minute)%s",
-				res.URL, res.Reply.AckID, res.Channel, OptAckTimeout, s.cfg.AckTimeout.Milliseconds(), more))
-		}
-		r.resentAt = time.Now()
 	}
-	// HEC answers but does not acknowledge: that counts toward
-	// retry.maxtime like a failed try, so an ack that never comes is an
-	// outage, logged, not a silent resend loop.
-	now := time.Now()
-	if r.deadline.IsZero() {
-		r.deadline = now.Add(s.cfg.RetryMaxTime)
-	} else if now.After(r.deadline) {
-		s.failing.begin(s, fmt.Errorf("%s: HEC took the request but did not acknowledge it", res.URL), len(r.ends))
-	}
-	return nil
+	return s.notAcked(r, res, st)
 }
 
 // post makes one try of r on an endpoint: the place r holds, or one it

@@ -210,21 +210,17 @@ func (s *Sender) deliver(r *request) {
 		r.due = time.Now().Add(time.Second)
 		s.win.wait(r)
 	})
+	if !s.prepare(r) {
+		return
+	}
 	err := s.send(r, &tried)
 	var later *laterError
+	var pending *ackPending
 	switch {
 	case err == nil:
-		s.failing.end(s)
-		replayed := 0
-		for _, it := range r.items {
-			if it.replayed {
-				replayed += it.events()
-			}
-		}
-		if replayed > 0 {
-			s.stats.add(CtrReplayed, int64(replayed))
-		}
-		s.win.done(r.items)
+		s.delivered(r)
+	case errors.As(err, &pending):
+		s.parkForAck(r, pending.res)
 	case errors.As(err, &later):
 		r.due = time.Now().Add(later.wait)
 		s.win.wait(r)
@@ -232,6 +228,43 @@ func (s *Sender) deliver(r *request) {
 		r.due = time.Now().Add(time.Hour)
 		s.win.wait(r)
 	}
+}
+
+// prepare gives r its body: items held only in the files (awaiting an
+// ack before, or replayed) are read back. An item that cannot be read
+// back is gone from the files (removed or changed by hand): it is logged
+// and dropped, since nothing else holds it. False when nothing is left.
+func (s *Sender) prepare(r *request) bool {
+	if r.body != nil {
+		return true
+	}
+	lost, err := s.win.load(r.items)
+	if len(lost) > 0 {
+		n := 0
+		for _, it := range lost {
+			n += it.events()
+		}
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: %d events of the window cannot be read back from its files to be sent "+
+			"(again): %v; they are lost (were the files in %s removed or changed while rsyslogd ran?)", n, err, s.cfg.SpoolDir))
+		s.win.done(lost)
+		kept := r.items[:0]
+		for _, it := range r.items {
+			if it.body != nil {
+				kept = append(kept, it)
+			}
+		}
+		r.items = kept
+	}
+	if len(r.items) == 0 {
+		if r.g != nil {
+			s.release(r.g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+			r.g = nil
+		}
+		return false
+	}
+	r.query, r.body, r.ends = joinItems(r.items)
+	r.whole = true
+	return true
 }
 
 // tried ends a request's try (its answer is in, or it never went out):

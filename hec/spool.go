@@ -92,18 +92,36 @@ func (s *Sender) replayPrefix(prefix string) {
 			"copy that file in its place", f))
 	}
 	var items []*item
-	files := 0
+	files, skipped := 0, 0
+	done := s.doneMarks(prefix)
+	var spent []string // nothing left to send: removed once their marks are carried
 	for _, f := range segs {
-		its := s.readSegment(f)
+		its, marked, empty := s.readSegment(f, done[segment.KeyOf(f)])
+		skipped += len(marked)
+		if empty {
+			spent = append(spent, f)
+		}
 		if len(its) == 0 {
 			continue
 		}
 		files++
+		// One record per item: the file goes once all of them are done.
 		sg := s.win.log.Adopt(f, len(its))
+		s.win.log.AdoptDone(sg, marked)
 		for _, it := range its {
 			it.seg, it.replayed = sg, true
 		}
 		items = append(items, its...)
+	}
+	// The marks of the files that stay go to a file of this run before
+	// the spent files that held them are removed.
+	if err := s.win.log.Carry(); err != nil {
+		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %v; the window files in %s whose requests were all delivered "+
+			"stay until the next start", err, s.spool.Dir))
+		spent = nil
+	}
+	for _, f := range spent {
+		os.Remove(f)
 	}
 	sp := s.spool
 	if prefix != s.spool.Prefix {
@@ -118,7 +136,7 @@ func (s *Sender) replayPrefix(prefix string) {
 		files++
 		sg := s.win.log.Adopt(f, len(its))
 		for _, it := range its {
-			it.seg, it.replayed = sg, true
+			it.seg, it.off, it.replayed = sg, -1, true
 		}
 		items = append(items, its...)
 	}
@@ -129,9 +147,36 @@ func (s *Sender) replayPrefix(prefix string) {
 	for _, it := range items {
 		events += it.events()
 	}
-	s.log(SevInfo, fmt.Sprintf("omsplunkgo: sending %d events an earlier run left in the window (%d files %s.* in %s)",
-		events, files, prefix, s.spool.Dir))
+	s.log(SevInfo, fmt.Sprintf("omsplunkgo: sending %d events an earlier run left in the window (%d files %s.* in %s; "+
+		"%d requests in them HEC had taken are skipped)", events, files, prefix, s.spool.Dir, skipped))
 	s.win.add(items)
+}
+
+// doneMarks gathers the done marks of the window files of prefix and of
+// this action's own prefix (which carries the marks of older-named files
+// it adopted): per file key, the offsets of records HEC took.
+func (s *Sender) doneMarks(prefix string) map[segment.Key]map[int64]bool {
+	done := map[segment.Key]map[int64]bool{}
+	prefixes := []string{prefix}
+	if prefix != s.spool.Prefix {
+		prefixes = append(prefixes, s.spool.Prefix)
+	}
+	for _, p := range prefixes {
+		files, _, _ := segment.Files(s.spool.Dir, p)
+		for _, f := range files {
+			c, err := segment.Read(f)
+			if err != nil {
+				continue // readSegment reports it
+			}
+			for _, m := range c.Marks {
+				if done[m.Key] == nil {
+					done[m.Key] = map[int64]bool{}
+				}
+				done[m.Key][m.Off] = true
+			}
+		}
+	}
+	return done
 }
 
 // Files that releases before 0.7 named after a named action: their naming
@@ -187,20 +232,28 @@ func adoptOld(dir string) {
 	}
 }
 
-// readSegment reads the items of a segment file. Every record is checked
-// before use; a damaged stretch, or a record that does not hold a request
-// this action can send, goes to a .bad file beside it for a human to look
-// at; an empty or wholly damaged file is removed once set aside.
-func (s *Sender) readSegment(f string) []*item {
-	recs, dmg, data, err := segment.Read(f)
+// readSegment reads the items of a segment file: one per record not
+// marked done (its offset in done), body left in the file until it goes.
+// Every record is checked before use; a damaged stretch, or a record that
+// does not hold a request this action can send, goes to a .bad file
+// beside it for a human to look at; a file with nothing left to send is
+// spent (empty), for the caller to remove once its marks are carried
+// (once its damage is set aside). marked are the offsets of the records
+// skipped as done.
+func (s *Sender) readSegment(f string, done map[int64]bool) (items []*item, marked []int64, empty bool) {
+	c, err := segment.Read(f)
 	if err != nil {
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s: %v; left in place", f, err))
-		return nil
+		return nil, nil, false
 	}
-	var items []*item
+	recs, dmg, data := c.Records, c.Damage, c.Data
 	var bad []byte
 	unusable := 0
 	for _, r := range recs {
+		if done[r.Off] {
+			marked = append(marked, r.Off)
+			continue
+		}
 		it, err := recordItem(r, s.raw != nil)
 		if err != nil {
 			unusable++
@@ -210,6 +263,7 @@ func (s *Sender) readSegment(f string) []*item {
 			}
 			continue
 		}
+		it.body, it.off = nil, r.Off // read back when it goes
 		items = append(items, it)
 	}
 	for _, d := range dmg {
@@ -221,17 +275,14 @@ func (s *Sender) readSegment(f string) []*item {
 				"part could not be set aside (%v); the file stays until its intact events are delivered",
 				f, len(bad), unusable, werr))
 			if len(items) == 0 {
-				return nil // keep it: the damaged part is nowhere else
+				return nil, marked, false // keep it: the damaged part is nowhere else
 			}
 		} else {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged: sending its %d intact requests; the %d "+
 				"damaged bytes (%d unusable records) are in %s", f, len(items), len(bad), unusable, badPath))
 		}
 	}
-	if len(items) == 0 {
-		os.Remove(f)
-	}
-	return items
+	return items, marked, len(items) == 0
 }
 
 // recordItem is the request a window record holds, checked in full: its

@@ -62,6 +62,9 @@ func (s *Sender) halt() {
 		s.stopping.Store(true)
 		close(s.haltCh)
 		s.postMu.Unlock()
+		if s.acks != nil {
+			s.acks.Stop() // the parked requests wait in the window (its files) for the next start
+		}
 		s.wakePlaces()
 		s.win.poke()
 	})

@@ -18,30 +18,47 @@ import (
 // disk with window.fsync) and queued for the senders (senders.go); the
 // commit returns then. An item leaves the window once HEC has answered
 // for every event in it (acknowledged, with useack), and its record is
-// done. A full window makes the commit wait, at most window.maxwait, and
-// then hand the batch back to rsyslog as suspended: rsyslog's queue holds
-// the backlog, and memory stays bounded through an outage.
+// done (and marked so in the files, so that a crash does not send it
+// again). A full window makes the commit wait, at most window.maxwait,
+// and then hand the batch back to rsyslog as suspended: rsyslog's queue
+// holds the backlog, and memory stays bounded through an outage.
+//
+// Two bounds: window.maxevents and window.maxbytes bound what the window
+// holds in memory; window.disk.maxevents what it holds only in its files:
+// requests awaiting their ack and replayed records, whose bodies are read
+// back from the files when they go (again). So acks far away cost disk,
+// not memory (ackwait.go).
 
 // item is one request's worth of events in the window: a commit's
 // record, or part of one (of).
 type item struct {
-	query    string
+	query string
+	// body is nil while the item is held only in its file (awaiting an
+	// ack, or replayed): load reads it back.
 	body     []byte
 	ends     []int
 	seg      *segment.Seg // its record, nil in a memory-only window
+	off      int64        // its record's place in seg's file
+	first    int          // its first event's index in the record (a part of one)
 	replayed bool         // left by an earlier process
 	queued   time.Time
 	of       *whole // the record this item is part of; nil when it is all of it
+	shared   bool   // body is a slice of of.body
 }
 
 func (it *item) events() int { return len(it.ends) }
 
+// size is its body's length, also while the body is only in the file.
+func (it *item) size() int { return it.ends[len(it.ends)-1] }
+
 // whole is a record split over several requests, so that a request can be
 // filled to batch.maxevents from commits that do not add up to it. The
-// record is done, and its body goes back to the pool, once every part is.
+// record is done once every part is; its body goes back to the pool once
+// no part holds it.
 type whole struct {
-	parts atomic.Int32
-	body  []byte // the record's body, which the parts' bodies are slices of
+	parts atomic.Int32 // parts not done
+	held  atomic.Int32 // parts whose body is a slice of body
+	body  []byte       // the record's body
 }
 
 // split cuts it after its first k events (0 < k < events).
@@ -50,18 +67,48 @@ func (it *item) split(k int) (head, tail *item) {
 	if w == nil {
 		w = &whole{body: it.body}
 		w.parts.Store(1)
+		if it.body != nil {
+			w.held.Store(1)
+		}
 	}
+	// Only queued items are split: their body is the commit's (or, for a
+	// replayed one, still in the file).
 	w.parts.Add(1)
+	if it.body != nil {
+		w.held.Add(1) // two parts hold it where it held it
+	}
 	cut := it.ends[k-1]
 	rest := make([]int, len(it.ends)-k)
 	for i, e := range it.ends[k:] {
 		rest[i] = e - cut
 	}
-	head = &item{query: it.query, body: it.body[:cut:cut], ends: it.ends[:k], seg: it.seg, replayed: it.replayed,
-		queued: it.queued, of: w}
-	tail = &item{query: it.query, body: it.body[cut:], ends: rest, seg: it.seg, replayed: it.replayed,
-		queued: it.queued, of: w}
+	head = &item{query: it.query, ends: it.ends[:k], seg: it.seg, off: it.off, first: it.first,
+		replayed: it.replayed, queued: it.queued, of: w}
+	tail = &item{query: it.query, ends: rest, seg: it.seg, off: it.off, first: it.first + k,
+		replayed: it.replayed, queued: it.queued, of: w}
+	if it.body != nil {
+		head.body, tail.body = it.body[:cut:cut], it.body[cut:]
+		head.shared, tail.shared = true, true
+	}
 	return head, tail
+}
+
+// release lets go of it's body: back to the pool, or, for a part, once
+// no part holds the record's body any more.
+func (it *item) release() {
+	if it.body == nil {
+		return
+	}
+	if it.shared {
+		it.body, it.shared = nil, false
+		if it.of.held.Add(-1) == 0 {
+			b := it.of.body[:0]
+			it.of.body = nil
+			bodyPool.Put(&b)
+		}
+		return
+	}
+	it.free()
 }
 
 // request is one request's events on their way: taken from the queue,
@@ -80,6 +127,7 @@ type request struct {
 	due      time.Time // a waiting request's next try
 	resentAt time.Time // last sent again for want of an ack
 	acked    bool      // its last delivered try was acknowledged
+	whole    bool      // body is all of its items' (nothing was cut off)
 	g        *grant    // the place its next try goes out on, if it has one
 }
 
@@ -93,9 +141,11 @@ type window struct {
 	released uint64
 	events   int // held: queued, on the wire, awaiting an ack
 	bytes    int
-	max      struct{ events, bytes int }
-	log      *segment.Log // nil: memory only (no spool.dir)
-	closed   bool
+	// disk is the part of events/bytes held only in the files.
+	disk   struct{ events, bytes int }
+	max    struct{ events, bytes, diskEvents int }
+	log    *segment.Log // nil: memory only (no spool.dir)
+	closed bool
 	// persist's scratch, apart from mu: senders release items while a
 	// commit writes.
 	pmu     sync.Mutex
@@ -108,8 +158,19 @@ type window struct {
 func newWindow(c *Config, log *segment.Log) *window {
 	w := &window{log: log}
 	w.cond = sync.NewCond(&w.mu)
-	w.max.events, w.max.bytes = c.WindowMaxEvents, c.WindowMaxBytes
+	w.max.events, w.max.bytes, w.max.diskEvents = c.WindowMaxEvents, c.WindowMaxBytes, c.WindowDiskMaxEvents
 	return w
+}
+
+// fullForLocked reports whether events/bytes more do not fit: in memory
+// (an empty memory part takes any batch, so that a batch larger than the
+// window still goes), or because the files hold their maximum.
+func (w *window) fullForLocked(events, bytes int) bool {
+	memEvents, memBytes := w.events-w.disk.events, w.bytes-w.disk.bytes
+	if memEvents > 0 && (memEvents+events > w.max.events || memBytes+bytes > w.max.bytes) {
+		return true
+	}
+	return w.disk.events >= w.max.diskEvents
 }
 
 // errWindowFull says the window stayed full for window.maxwait.
@@ -122,7 +183,7 @@ func (w *window) room(events, bytes int, wait time.Duration, stopping func() boo
 	deadline := time.Now().Add(wait)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for w.events > 0 && (w.events+events > w.max.events || w.bytes+bytes > w.max.bytes) {
+	for w.fullForLocked(events, bytes) {
 		if w.closed || time.Now().After(deadline) || stopping != nil && stopping() {
 			return false
 		}
@@ -143,7 +204,7 @@ func (w *window) room(events, bytes int, wait time.Duration, stopping func() boo
 func (w *window) fits(events, bytes int) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.events == 0 || w.events+events <= w.max.events && w.bytes+bytes <= w.max.bytes
+	return !w.fullForLocked(events, bytes)
 }
 
 // awaitDone waits at most d for items to be released (done); false when
@@ -169,7 +230,8 @@ func (w *window) awaitDone(d time.Duration) bool {
 func (w *window) full() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.events >= w.max.events || w.bytes >= w.max.bytes
+	memEvents, memBytes := w.events-w.disk.events, w.bytes-w.disk.bytes
+	return memEvents >= w.max.events || memBytes >= w.max.bytes || w.disk.events >= w.max.diskEvents
 }
 
 // persist writes the items' records in one write. Without a log there is
@@ -197,8 +259,8 @@ func (w *window) persist(items []*item) error {
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		it.seg = sg
+	for i, it := range items {
+		it.seg, it.off = sg, w.recs[i].Off
 	}
 	return nil
 }
@@ -210,7 +272,11 @@ func (w *window) add(items []*item) {
 	for _, it := range items {
 		it.queued = now
 		w.events += it.events()
-		w.bytes += len(it.body)
+		w.bytes += it.size()
+		if it.body == nil {
+			w.disk.events += it.events()
+			w.disk.bytes += it.size()
+		}
 		w.queue = append(w.queue, it)
 	}
 	w.cond.Broadcast()
@@ -227,14 +293,14 @@ func (w *window) take(maxEvents, maxBytes int) []*item {
 	if len(w.queue) == 0 {
 		return nil
 	}
-	n, events, bytes := 1, w.queue[0].events(), len(w.queue[0].body)
+	n, events, bytes := 1, w.queue[0].events(), w.queue[0].size()
 	for ; n < len(w.queue); n++ {
 		it := w.queue[n]
-		if it.query != w.queue[0].query || events+it.events() > maxEvents || bytes+len(it.body) > maxBytes {
+		if it.query != w.queue[0].query || events+it.events() > maxEvents || bytes+it.size() > maxBytes {
 			break
 		}
 		events += it.events()
-		bytes += len(it.body)
+		bytes += it.size()
 	}
 	items := make([]*item, n, n+1)
 	copy(items, w.queue[:n])
@@ -271,23 +337,90 @@ func (w *window) done(items []*item) {
 	w.mu.Lock()
 	for _, it := range items {
 		w.events -= it.events()
-		w.bytes -= len(it.body)
+		w.bytes -= it.size()
+		if it.body == nil {
+			w.disk.events -= it.events()
+			w.disk.bytes -= it.size()
+		}
 	}
 	w.released++
 	w.cond.Broadcast()
 	w.mu.Unlock()
 	for _, it := range items {
-		if it.of != nil {
-			if it.of.parts.Add(-1) > 0 {
-				continue // other parts of its record are not delivered yet
-			}
-			it.body = it.of.body
+		it.release()
+		if it.of != nil && it.of.parts.Add(-1) > 0 {
+			continue // other parts of its record are not delivered yet
 		}
 		if w.log != nil {
-			w.log.Done(it.seg, 1)
+			w.log.Done(it.seg, it.off)
 		}
-		it.free()
 	}
+}
+
+// spill lets go of the bodies of items that are in the files: they wait
+// for their ack there, and are read back only if they must go again.
+// Items without a file (a memory-only window, or the files failing) keep
+// theirs.
+func (w *window) spill(items []*item) {
+	w.mu.Lock()
+	for _, it := range items {
+		if it.seg == nil || it.off < 0 || it.body == nil { // off < 0: a file of an older release
+			continue
+		}
+		w.disk.events += it.events()
+		w.disk.bytes += it.size()
+		it.release()
+	}
+	w.mu.Unlock()
+}
+
+// load reads back from the files the bodies of items that have none.
+// An item whose record cannot be read back (the file was removed or
+// changed under the window) is returned as lost.
+func (w *window) load(items []*item) (lost []*item, err error) {
+	for _, it := range items {
+		if it.body != nil {
+			continue
+		}
+		body, rerr := readBack(it)
+		if rerr != nil {
+			lost, err = append(lost, it), rerr
+			continue
+		}
+		w.mu.Lock()
+		it.body = body
+		w.disk.events -= it.events()
+		w.disk.bytes -= it.size()
+		w.mu.Unlock()
+	}
+	return lost, err
+}
+
+// readBack reads it's events from its record.
+func readBack(it *item) ([]byte, error) {
+	rec, err := segment.ReadRecord(it.seg.Path, it.off)
+	if err != nil {
+		return nil, err
+	}
+	whole, err := decodeItem(rec.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%s at %d: %w", it.seg.Path, it.off, err)
+	}
+	n := it.events()
+	if it.first+n > whole.events() {
+		return nil, fmt.Errorf("%s at %d: the record holds %d events, not %d from %d", it.seg.Path, it.off,
+			whole.events(), n, it.first)
+	}
+	start := 0
+	if it.first > 0 {
+		start = whole.ends[it.first-1]
+	}
+	for i, e := range whole.ends[it.first : it.first+n] {
+		if e-start != it.ends[i] {
+			return nil, fmt.Errorf("%s at %d: the record's events are not the ones sent", it.seg.Path, it.off)
+		}
+	}
+	return append([]byte(nil), whole.body[start:start+it.size()]...), nil
 }
 
 // held is what the window holds: events and bytes.
@@ -391,8 +524,7 @@ func (w *window) next(maxEvents, maxBytes int, trouble bool) *request {
 	if items == nil {
 		return nil
 	}
-	query, body, ends := joinItems(items)
-	return &request{items: items, query: query, body: body, ends: ends}
+	return &request{items: items} // the sender gives it its body (prepare)
 }
 
 // unsent is every item held that is not on the wire: queued or waiting.
@@ -461,7 +593,7 @@ func decodeItem(p []byte) (*item, error) {
 	if end != uint64(len(p)) {
 		return nil, bad("event ends do not cover the body")
 	}
-	return &item{query: query, ends: ends, body: append([]byte(nil), p...)}, nil
+	return &item{query: query, ends: ends, body: p}, nil
 }
 
 // validQuery: empty, the event-endpoint mark, or printable ASCII without

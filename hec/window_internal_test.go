@@ -44,7 +44,8 @@ func TestSplitRecordIsDoneWhenAllPartsAre(t *testing.T) {
 		t.Fatalf("window holds %d events, want 100", ev)
 	}
 	files, _, _ := segment.Files(dir, "p")
-	recs, _, _, _ := segment.Read(files[0])
+	contents, _ := segment.Read(files[0])
+	recs := contents.Records
 	w.log.Close() // as at a stop: the file keeps b's record
 	if _, err := os.Stat(files[0]); err != nil || len(recs) != 2 {
 		t.Fatalf("b's record is gone with half of it undelivered: %v", err)

@@ -29,7 +29,7 @@ func FuzzWindowFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		data := append(append(append([]byte(nil), before...), rec...), after...)
-		recs, _ := segment.Parse(data)
+		recs := segment.Parse(data).Records
 		found := false
 		for _, r := range recs {
 			it, err := recordItem(r, true)

@@ -79,11 +79,20 @@ type Faults struct {
 	// (unless RejectUnnamed: then no position, as some proxies answer).
 	RejectMatch   string
 	RejectUnnamed bool
+	// BusyMatch answers any request holding an event whose text contains
+	// it 503 (code 9), nothing indexed: a request HEC never takes.
+	BusyMatch string
 	// With RequireAck: acks turn true only AckDelay after the request was
 	// accepted, and AckLossRate of them never do (the events were taken,
 	// the acknowledgement is lost).
 	AckDelay    time.Duration
 	AckLossRate float64
+	// AckChannelMax, when > 0, is a channel's limit of pending ackIds
+	// (Splunk's max_number_of_acked_requests_pending_query_per_ack_channel)
+	// under Splunk 10.4's ackExpiryMode=expire_at_90: once a channel holds
+	// 90 % of it, its oldest pending ids are evicted down to 85 % and read
+	// false for good (the events were indexed).
+	AckChannelMax int
 	// BodyCap answers a request whose body (after gunzip) is larger with
 	// 400 code 6 naming object 0, nothing indexed: Splunk Cloud's body
 	// cap (about 5.2 MB there), which is no 413.
@@ -153,6 +162,8 @@ type Stats struct {
 	// (each id once, as Splunk forgets an id reported true); AcksLost the
 	// ackIds AckLossRate made never turn true.
 	AckPolls, AckedTrue, AcksLost int64
+	// AcksExpired counts ackIds AckChannelMax evicted.
+	AcksExpired int64
 	// Cut counts requests an unknown top-level key ended early (the events
 	// after it were silently not indexed, as Splunk does).
 	Cut int64
@@ -179,15 +190,27 @@ type Receiver struct {
 	active, maxActive                          atomic.Int64
 	reqSeq                                     atomic.Uint64
 
-	ackMu sync.Mutex
-	acks  map[string]*channelAcks
+	ackMu       sync.Mutex
+	acks        map[string]*channelAcks
+	acksExpired atomic.Int64
+
+	takenMu sync.Mutex
+	taken   []takenAt
+}
+
+// takenAt is when the sender was told that n events were taken: the 200
+// answer, or on an ack token the ack poll that reported them true.
+type takenAt struct {
+	at time.Time
+	n  int
 }
 
 // channelAcks is one channel's acknowledgement state.
 type channelAcks struct {
-	next  int64
-	ready map[int64]time.Time // ackId -> when it turns true; absent once reported
-	lost  map[int64]bool
+	next   int64
+	ready  map[int64]time.Time // ackId -> when it turns true; absent once reported
+	lost   map[int64]bool
+	events map[int64]int
 }
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -250,7 +273,7 @@ func (r *Receiver) Stats() Stats {
 	return Stats{Requests: r.requests.Load(), Events: r.count.Load(), Rejected: r.rejected.Load(),
 		Failed: r.failed.Load(), Dropped: r.dropped.Load(), MaxConcurrent: r.maxActive.Load(), Bytes: r.bytes.Load(),
 		Gzipped: r.gzipped.Load(), Decoded: r.decoded.Load(), MaxEventsPerRequest: r.maxPerRequest.Load(),
-		AckPolls: r.ackPolls.Load(), AckedTrue: r.ackedTrue.Load(), AcksLost: r.acksLost.Load(), Cut: r.cut.Load(), Denied: r.denied.Load()}
+		AckPolls: r.ackPolls.Load(), AckedTrue: r.ackedTrue.Load(), AcksLost: r.acksLost.Load(), AcksExpired: r.acksExpired.Load(), Cut: r.cut.Load(), Denied: r.denied.Load()}
 }
 
 // Events returns a copy of the recorded events (Config.Record).
@@ -453,7 +476,14 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		return
 	}
 	if r.cfg.OnBody != nil && !raw {
-		r.count.Add(int64(r.cfg.OnBody(body, time.Now())))
+		now := time.Now()
+		n := r.cfg.OnBody(body, now)
+		r.count.Add(int64(n))
+		if r.cfg.RequireAck {
+			id := r.newAck(ch, now.Add(f.AckDelay), false, n, f.AckChannelMax)
+			reply(ctx, 200, 0, "Success", fmt.Sprintf(`,"ackId":%d`, id))
+			return
+		}
 		reply(ctx, 200, 0, "Success", "")
 		return
 	}
@@ -473,6 +503,15 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 					bad.index = -1 // the query's index: the whole request's
 				}
 				break
+			}
+		}
+	}
+	if f.BusyMatch != "" {
+		for i := range evs {
+			if strings.Contains(evs[i].Event, f.BusyMatch) {
+				r.failed.Add(1)
+				reply(ctx, 503, 9, "Server is busy", "")
+				return
 			}
 		}
 	}
@@ -500,8 +539,10 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 			now := time.Now()
 			r.accept(evs[:bad.index], ch, now)
 			if r.cfg.RequireAck && bad.index > 0 {
-				id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
+				id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate, bad.index, f.AckChannelMax)
 				extra += fmt.Sprintf(`,"ackId":%d`, id)
+			} else if !r.cfg.RequireAck {
+				r.tookAt(now, bad.index)
 			}
 		}
 		reply(ctx, 400, bad.code, bad.text, extra)
@@ -522,15 +563,42 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		code, text = 24, "Success, HEC queue is approaching capacity"
 	}
 	if f.Answer != "" && !r.cfg.RequireAck {
+		r.tookAt(now, len(evs))
 		writeOddly(ctx, f.Answer, fmt.Sprintf(`{"text":%q,"code":%d}`, text, code))
 		return
 	}
 	if r.cfg.RequireAck {
-		id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate)
+		id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate, len(evs), f.AckChannelMax)
 		reply(ctx, 200, code, text, fmt.Sprintf(`,"ackId":%d`, id))
 		return
 	}
+	r.tookAt(now, len(evs))
 	reply(ctx, 200, code, text, "")
+}
+
+// tookAt logs that n events were reported taken at t.
+func (r *Receiver) tookAt(t time.Time, n int) {
+	if n <= 0 {
+		return
+	}
+	r.takenMu.Lock()
+	r.taken = append(r.taken, takenAt{t, n})
+	r.takenMu.Unlock()
+}
+
+// TakenBefore is how many events the sender had been told were taken
+// (answered 200; on an ack token, reported true by an ack poll) before t:
+// a sender killed at t may resend at most the others.
+func (r *Receiver) TakenBefore(t time.Time) int64 {
+	r.takenMu.Lock()
+	defer r.takenMu.Unlock()
+	var n int64
+	for _, e := range r.taken {
+		if e.at.Before(t) {
+			n += int64(e.n)
+		}
+	}
+	return n
 }
 
 // accept indexes evs: counts, records and reports them.
@@ -557,7 +625,7 @@ func storeMax(m *atomic.Int64, n int64) {
 	}
 }
 
-func (r *Receiver) newAck(ch string, ready time.Time, lost bool) int64 {
+func (r *Receiver) newAck(ch string, ready time.Time, lost bool, events, channelMax int) int64 {
 	r.ackMu.Lock()
 	defer r.ackMu.Unlock()
 	if r.acks == nil {
@@ -565,15 +633,29 @@ func (r *Receiver) newAck(ch string, ready time.Time, lost bool) int64 {
 	}
 	c := r.acks[ch]
 	if c == nil {
-		c = &channelAcks{ready: map[int64]time.Time{}, lost: map[int64]bool{}}
+		c = &channelAcks{ready: map[int64]time.Time{}, lost: map[int64]bool{}, events: map[int64]int{}}
 		r.acks[ch] = c
 	}
 	id := c.next
 	c.next++
 	c.ready[id] = ready
+	c.events[id] = events
 	if lost {
 		c.lost[id] = true
 		r.acksLost.Add(1)
+	}
+	if channelMax > 0 && len(c.ready)*10 >= channelMax*9 {
+		// expire_at_90: the oldest pending ids go, down to 85 %.
+		ids := make([]int64, 0, len(c.ready))
+		for k := range c.ready {
+			ids = append(ids, k)
+		}
+		slices.Sort(ids)
+		for _, k := range ids[:len(ids)-channelMax*85/100] {
+			delete(c.ready, k)
+			delete(c.events, k)
+			r.acksExpired.Add(1)
+		}
 	}
 	return id
 }
@@ -593,6 +675,9 @@ func (r *Receiver) ackStatus(ch string, id int64) bool {
 	}
 	delete(c.ready, id)
 	r.ackedTrue.Add(1)
+	n := c.events[id]
+	delete(c.events, id)
+	r.tookAt(time.Now(), n)
 	return true
 }
 
@@ -617,6 +702,9 @@ func (r *Receiver) handleAck(ctx *fasthttp.RequestCtx) {
 	ch, ok := r.channel(ctx, false)
 	if !ok {
 		return
+	}
+	if d := r.faults.Load().Delay; d > 0 {
+		time.Sleep(d) // the poll crosses the same distance
 	}
 	var q struct {
 		Acks []int64 `json:"acks"`

@@ -10,6 +10,10 @@
 // payload, event count; little endian) and the payload. Reading a file
 // back yields every record whose header and checksum hold, also past a
 // damaged stretch (a crash mid-write, a full disk, a flipped bit).
+//
+// A record reported done is marked so in the files (marks.go): the marks
+// ride along with the next append's write, so that a restart after a
+// crash skips what was delivered and resends only what was on its way.
 package segment
 
 import (
@@ -30,6 +34,7 @@ import (
 
 const (
 	magic     = 0x3147534f // "OSG1"
+	markMagic = 0x3144534f // "OSD1": a record of done marks
 	headerLen = 16
 	// Ext ends every segment file's name.
 	Ext = ".seg"
@@ -42,8 +47,9 @@ const (
 )
 
 var (
-	castagnoli = crc32.MakeTable(crc32.Castagnoli)
-	magicBytes = binary.LittleEndian.AppendUint32(nil, magic)
+	castagnoli     = crc32.MakeTable(crc32.Castagnoli)
+	magicBytes     = binary.LittleEndian.AppendUint32(nil, magic)
+	markMagicBytes = binary.LittleEndian.AppendUint32(nil, markMagic)
 )
 
 // Options tune a Log.
@@ -73,8 +79,9 @@ type Log struct {
 	sized       bool  // the options were fitted to the filesystem's size
 	unchecked   int64 // bytes written since the free space was last asked
 	free        int64 // free bytes then, less the reserve
-	// Syncs counts fdatasync calls (Options.Sync), for tests.
+	// Syncs counts fdatasync calls (Options.Sync), one per Append.
 	Syncs int64
+	marks pending
 }
 
 // ErrNoSpace says the filesystem keeps too little free space for the
@@ -92,6 +99,10 @@ type Seg struct {
 	f    *os.File // nil for an adopted file (read only)
 	size int64
 	open int // records not yet done
+	key  Key
+	// done are the offsets of its records done so far, while it lives:
+	// a fresh current file carries them (marks.go).
+	done []int64
 }
 
 // Open prepares a log in dir whose files start with prefix. It touches
@@ -108,17 +119,19 @@ func Open(dir, prefix string, opt Options) *Log {
 
 // Record is one payload with the number of events it holds. Raw is the
 // whole record as read back (header and payload), for setting aside a
-// record whose payload its user cannot use.
+// record whose payload its user cannot use. Off is where it starts in
+// its file (set by Append and by reading).
 type Record struct {
 	Payload []byte
 	Events  int
 	Raw     []byte
+	Off     int64
 }
 
-// Append writes recs with one write(2) into the current segment and
-// returns it; each record must later be reported done with Done.
+// Append writes recs with one write(2) into the current segment, after
+// the done marks not yet written, and returns it; each record's Off is
+// set, and each must later be reported done with Done.
 func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
-	buf = Frame(buf[:0], recs)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -129,10 +142,18 @@ func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
 			return nil, buf, err
 		}
 	}
+	buf = l.frameMarksLocked(buf[:0])
+	lead := len(buf)
+	buf = Frame(buf, recs)
 	if err := l.roomLocked(int64(len(buf))); err != nil {
 		return nil, buf, err
 	}
 	sg := l.cur
+	off := sg.size + int64(lead)
+	for i := range recs {
+		recs[i].Off = off
+		off += int64(headerLen + len(recs[i].Payload))
+	}
 	n, err := sg.f.Write(buf)
 	sg.size += int64(n)
 	l.unchecked += int64(n)
@@ -147,8 +168,16 @@ func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
 		l.sealLocked()
 		return nil, buf, err
 	}
+	l.marksWrittenLocked()
 	sg.open += len(recs)
 	return sg, buf, nil
+}
+
+// SyncCount is how many fdatasync calls Append made.
+func (l *Log) SyncCount() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.Syncs
 }
 
 // roomLocked refuses a write that would leave the filesystem less free
@@ -217,7 +246,8 @@ func (l *Log) rollLocked() error {
 	if l.opt.Sync {
 		syncDir(l.dir)
 	}
-	l.cur = &Seg{Path: path, f: f}
+	l.cur = &Seg{Path: path, f: f, key: keyOf(path)}
+	l.marks.carry = true
 	return nil
 }
 
@@ -232,36 +262,51 @@ func (l *Log) sealLocked() {
 	sg.f.Close()
 	sg.f = nil
 	if sg.open == 0 {
-		os.Remove(sg.Path)
+		l.removeLocked(sg)
 	}
 }
 
-// Done reports n records of sg delivered. A sealed segment goes once
-// all its records are done; the current one is emptied in place (one
-// ftruncate) once it holds Options.EmptyAt, so a crash later replays little that
-// was delivered before.
-func (l *Log) Done(sg *Seg, n int) {
+// removeLocked removes a file whose records are all done.
+func (l *Log) removeLocked(sg *Seg) {
+	os.Remove(sg.Path)
+	l.forgetLocked(sg)
+}
+
+// Done reports sg's record at off delivered (off < 0: a record whose
+// place is not known, never marked). A sealed segment goes once all its
+// records are done; the current one is emptied in place (one ftruncate)
+// once it holds Options.EmptyAt. Otherwise the record is marked done in
+// the files with the next write, so that a crash later does not send it
+// again.
+func (l *Log) Done(sg *Seg, off int64) {
 	if sg == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	sg.open -= n
+	sg.open--
 	if sg.open > 0 {
+		l.markLocked(sg, off)
 		return
 	}
 	if sg == l.cur {
 		if sg.size < l.opt.EmptyAt {
+			l.markLocked(sg, off)
 			return
 		}
 		if sg.f.Truncate(0) == nil {
 			sg.size = 0
+			// Its marks went with it; marks of other files it held are
+			// written again with the next append.
+			l.forgetLocked(sg)
+			l.marks.carry = true
 		} else {
+			l.markLocked(sg, off)
 			l.sealLocked()
 		}
 		return
 	}
-	os.Remove(sg.Path)
+	l.removeLocked(sg)
 }
 
 // Adopt tracks an existing file (left by an earlier process) holding n
@@ -269,16 +314,25 @@ func (l *Log) Done(sg *Seg, n int) {
 func (l *Log) Adopt(path string, n int) *Seg {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return &Seg{Path: path, open: n}
+	return &Seg{Path: path, open: n, key: keyOf(path)}
 }
 
-// Close stops appends. The current segment is removed if nothing in it is
-// pending; every file with pending records stays for the next start.
+// Close stops appends, writing the done marks not yet written. The
+// current segment is removed if nothing in it is pending; every file with
+// pending records stays for the next start.
 func (l *Log) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.flushLocked()
+	if l.cur != nil && l.cur.open == 0 && l.carriesLocked() {
+		// Nothing of its own is pending, but it may hold the only marks
+		// of files that stay: it stays too, for the next start to read.
+		l.cur.f.Close()
+		l.cur = nil
+	}
 	l.sealLocked()
 	l.closed = true
+	l.marks.stopTimer()
 }
 
 // Files lists the segment files in dir that start with prefix, oldest
@@ -318,64 +372,90 @@ type Damage struct {
 	Offset, Length int64
 }
 
-// Read returns the intact records of a segment file and the stretches
-// between them that are damaged.
-func Read(path string) ([]Record, []Damage, []byte, error) {
+// Contents is what a segment file holds: its intact records, the done
+// marks it carries (for records of any file of its window), the
+// stretches that are damaged, and the bytes read.
+type Contents struct {
+	Records []Record
+	Marks   []Mark
+	Damage  []Damage
+	Data    []byte
+}
+
+// Read returns the contents of a segment file.
+func Read(path string) (Contents, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
 			err = fmt.Errorf("%s is a symbolic link, not a file this module wrote", path)
 		}
-		return nil, nil, nil, err
+		return Contents{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, nil, nil, err
+		return Contents{}, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, nil, nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+		return Contents{}, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
 	}
 	if st.Size() > maxFile {
-		return nil, nil, nil, fmt.Errorf("%s has %d bytes, more than a window file ever holds (%d)", path, st.Size(), int64(maxFile))
+		return Contents{}, fmt.Errorf("%s has %d bytes, more than a window file ever holds (%d)", path, st.Size(), int64(maxFile))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFile))
 	if err != nil {
-		return nil, nil, nil, err
+		return Contents{}, err
 	}
-	recs, dmg := Parse(data)
-	return recs, dmg, data, nil
+	return Parse(data), nil
 }
 
-// Parse splits data into its intact records; after a damaged stretch it
-// resumes at the next header whose record checks out.
-func Parse(data []byte) ([]Record, []Damage) {
-	var recs []Record
-	var dmg []Damage
+// Parse splits data into its intact records and marks; after a damaged
+// stretch it resumes at the next header whose record checks out.
+func Parse(data []byte) Contents {
+	c := Contents{Data: data}
 	badFrom := -1
 	for off := 0; off < len(data); {
-		if r, n, ok := recordAt(data, off); ok {
+		r, n, ok := recordAt(data, off)
+		var marks []Mark
+		if !ok {
+			marks, n, ok = marksAt(data, off)
+		}
+		if ok {
 			if badFrom >= 0 {
-				dmg = append(dmg, Damage{int64(badFrom), int64(off - badFrom)})
+				c.Damage = append(c.Damage, Damage{int64(badFrom), int64(off - badFrom)})
 				badFrom = -1
 			}
-			recs = append(recs, r)
+			if marks != nil {
+				c.Marks = append(c.Marks, marks...)
+			} else {
+				c.Records = append(c.Records, r)
+			}
 			off += n
 			continue
 		}
 		if badFrom < 0 {
 			badFrom = off
 		}
-		next := bytes.Index(data[off+1:], magicBytes)
+		next := nextHeader(data[off+1:])
 		if next < 0 {
 			break
 		}
 		off += 1 + next
 	}
 	if badFrom >= 0 {
-		dmg = append(dmg, Damage{int64(badFrom), int64(len(data) - badFrom)})
+		c.Damage = append(c.Damage, Damage{int64(badFrom), int64(len(data) - badFrom)})
 	}
-	return recs, dmg
+	return c
+}
+
+// nextHeader is the index of the next record or marks magic in data, -1
+// when there is none.
+func nextHeader(data []byte) int {
+	a, b := bytes.Index(data, magicBytes), bytes.Index(data, markMagicBytes)
+	if a < 0 || b >= 0 && b < a {
+		return b
+	}
+	return a
 }
 
 // recordAt reads the record at data[off:] if it is intact.
@@ -396,20 +476,50 @@ func recordAt(data []byte, off int) (Record, int, bool) {
 	if crc32.Checksum(p, castagnoli) != sum {
 		return Record{}, 0, false
 	}
-	return Record{Payload: p, Events: int(events), Raw: data[off : off+headerLen+int(n)]}, headerLen + int(n), true
+	return Record{Payload: p, Events: int(events), Raw: data[off : off+headerLen+int(n)], Off: int64(off)},
+		headerLen + int(n), true
 }
 
-// CountEvents is the number of events in the intact records of a file.
+// CountEvents is the number of events in the intact records of a file
+// (marks in it and in other files not considered).
 func CountEvents(path string) int {
-	recs, _, _, err := Read(path)
+	c, err := Read(path)
 	if err != nil {
 		return 0
 	}
 	n := 0
-	for _, r := range recs {
+	for _, r := range c.Records {
 		n += r.Events
 	}
 	return n
+}
+
+// ReadRecord reads back the record at off of the file at path (a
+// request's body, for sending it again).
+func ReadRecord(path string, off int64) (Record, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return Record{}, err
+	}
+	defer f.Close()
+	var h [headerLen]byte
+	if _, err := f.ReadAt(h[:], off); err != nil {
+		return Record{}, fmt.Errorf("%s at %d: %w", path, off, err)
+	}
+	n := binary.LittleEndian.Uint32(h[4:])
+	if binary.LittleEndian.Uint32(h[:]) != magic || n == 0 || n > maxRecord {
+		return Record{}, fmt.Errorf("%s at %d: no record there", path, off)
+	}
+	data := make([]byte, headerLen+int(n))
+	if _, err := f.ReadAt(data, off); err != nil {
+		return Record{}, fmt.Errorf("%s at %d: %w", path, off, err)
+	}
+	r, _, ok := recordAt(data, 0)
+	if !ok {
+		return Record{}, fmt.Errorf("%s at %d: the record is damaged", path, off)
+	}
+	r.Off = off
+	return r, nil
 }
 
 func syncDir(dir string) {

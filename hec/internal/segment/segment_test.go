@@ -36,19 +36,19 @@ func TestAppendReadDone(t *testing.T) {
 	}
 	var got []Record
 	for _, f := range files {
-		recs, dmg, _, err := Read(f)
-		if err != nil || len(dmg) != 0 {
-			t.Fatal(err, dmg)
+		c, err := Read(f)
+		if err != nil || len(c.Damage) != 0 {
+			t.Fatal(err, c.Damage)
 		}
-		got = append(got, recs...)
+		got = append(got, c.Records...)
 	}
 	for i, r := range payloads(6) {
 		if !bytes.Equal(got[i].Payload, r.Payload) || got[i].Events != r.Events {
 			t.Fatalf("record %d: %q/%d", i, got[i].Payload, got[i].Events)
 		}
 	}
-	for _, sg := range segs {
-		l.Done(sg, 1)
+	for i, sg := range segs {
+		l.Done(sg, got[i].Off)
 	}
 	l.Close()
 	if files, _, _ := Files(dir, "p"); len(files) != 0 {
@@ -61,25 +61,34 @@ func TestAppendReadDone(t *testing.T) {
 func TestPendingFilesStay(t *testing.T) {
 	dir := t.TempDir()
 	l := Open(dir, "p", Options{Sync: true, EmptyAt: 1})
-	sg, _, err := l.Append(nil, payloads(3))
+	recs := payloads(3)
+	sg, _, err := l.Append(nil, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Done(sg, 3)
+	for _, r := range recs {
+		l.Done(sg, r.Off)
+	}
 	if fi, err := os.Stat(sg.Path); err != nil || fi.Size() != 0 {
 		t.Fatalf("done current segment: %v %v", fi, err)
 	}
-	sg, _, _ = l.Append(nil, payloads(2))
-	l.Done(sg, 1)
+	recs = payloads(2)
+	sg, _, _ = l.Append(nil, recs)
+	l.Done(sg, recs[0].Off)
 	l.Close()
-	recs, _, _, err := Read(sg.Path)
-	if err != nil || len(recs) != 2 {
-		t.Fatalf("%d records, %v", len(recs), err)
+	c, err := Read(sg.Path)
+	if err != nil || len(c.Records) != 2 {
+		t.Fatalf("%d records, %v", len(c.Records), err)
+	}
+	// The done record is marked so (written at Close), the other not.
+	if len(c.Marks) != 1 || c.Marks[0] != (Mark{KeyOf(sg.Path), c.Records[0].Off}) {
+		t.Fatalf("marks %v, want record 0 of %v", c.Marks, KeyOf(sg.Path))
 	}
 	// A later process adopts the file and removes it once done.
 	l2 := Open(dir, "p", Options{})
 	a := l2.Adopt(sg.Path, 2)
-	l2.Done(a, 2)
+	l2.Done(a, c.Records[0].Off)
+	l2.Done(a, c.Records[1].Off)
 	if _, err := os.Stat(sg.Path); !os.IsNotExist(err) {
 		t.Fatalf("adopted file not removed: %v", err)
 	}
@@ -109,7 +118,8 @@ func TestDamagedFileYieldsIntactRecords(t *testing.T) {
 		"torn":    {torn, []int{0, 1, 2, 3}},
 		"garbage": {garbage, []int{0, 1, 2, 3, 4}},
 	} {
-		recs, dmg := Parse(c.data)
+		got := Parse(c.data)
+		recs, dmg := got.Records, got.Damage
 		if len(recs) != len(c.want) || len(dmg) != 1 {
 			t.Fatalf("%s: %d records, damage %v", name, len(recs), dmg)
 		}
