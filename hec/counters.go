@@ -37,7 +37,7 @@ const (
 	CtrPanics          // internal errors (Go panics) recovered
 	CtrAckExpired      // requests sent again because HEC dropped their pending ackId (a later one was acknowledged)
 	// Gauges: values now, not totals (set every second, never reset).
-	CtrInFlight     // requests under way: posting, retrying, awaiting an ack
+	CtrInFlight     // requests under way: posting, retrying (those awaiting an ack: CtrAckPending)
 	CtrLimit        // the endpoints' adaptive limits on requests in flight, summed
 	CtrWindowEvents // events in the window: accepted, not yet taken by HEC
 	CtrWindowBytes  // their bytes

@@ -16,6 +16,8 @@ package hec
 //	post.go      retries, partial failures, acks (internal/endpoint: one
 //	             endpoint's requests, answers and ack polls; internal/
 //	             lenient: answers read as RFC 9112 allows)
+//	ackwait.go   a request awaiting its ack waits as data, its body in
+//	             the window's files
 //	endpoints.go endpoint standing: set-aside and health probes
 //	refused.go   the one path of an event that will not be delivered
 //	stop.go      what a stop ends, and what it leaves in the window

@@ -247,7 +247,10 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 func (s *Sender) later(r *request, res endpoint.Result) error {
 	now := time.Now()
 	if r.deadline.IsZero() {
-		r.deadline, r.backoff = now.Add(s.cfg.RetryMaxTime), 100*time.Millisecond
+		r.deadline = now.Add(s.cfg.RetryMaxTime)
+	}
+	if r.backoff == 0 { // a new run of failures (an ack that never came may have begun it)
+		r.backoff = 100 * time.Millisecond
 	}
 	wait := r.backoff/2 + rand.N(r.backoff)
 	r.backoff = min(r.backoff*2, 5*time.Second)

@@ -335,7 +335,7 @@ func (e *Endpoint) queryAcks(channel string, ids []int64) (acked []int64, moved 
 		body = strconv.AppendInt(body, id, 10)
 	}
 	req.SetBodyRaw(append(body, "]}"...))
-	if err := e.client.DoTimeout(req, resp, e.timeout); err != nil {
+	if err := e.ackClient.DoTimeout(req, resp, e.timeout); err != nil {
 		return nil, false, err
 	}
 	e.keepCookies(resp, channel)

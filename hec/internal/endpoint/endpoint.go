@@ -106,10 +106,11 @@ func (r Result) Error() string {
 // Endpoint is one HEC base URL with its connections.
 type Endpoint struct {
 	// URL is the base URL as configured, for log lines.
-	URL     string
-	client  *fasthttp.HostClient
-	auth    atomic.Pointer[string] // "Splunk <token>"; SetToken replaces it
-	timeout time.Duration
+	URL       string
+	client    *fasthttp.HostClient
+	ackClient *fasthttp.HostClient   // ack polls' own connections
+	auth      atomic.Pointer[string] // "Splunk <token>"; SetToken replaces it
+	timeout   time.Duration
 	// sticky holds one HEC channel GUID per connection slot when
 	// Options.Channels asked for them, and the cookies set per channel.
 	sticky stickiness
@@ -133,11 +134,26 @@ type Options struct {
 
 // New prepares the client of one HEC URL.
 func New(u *url.URL, o Options) *Endpoint {
-	hc := &fasthttp.HostClient{
+	ep := &Endpoint{URL: u.String(), client: hostClient(u, o, o.Connections), timeout: o.Timeout}
+	// Ack polls have connections of their own: a round polls its channels
+	// in parallel, and must not take the places of the requests.
+	ep.ackClient = hostClient(u, o, pollers)
+	ep.SetToken(o.Token)
+	if o.Channels {
+		for range o.Connections {
+			ep.sticky.channels = append(ep.sticky.channels, newGUID())
+		}
+	}
+	return ep
+}
+
+// hostClient is a connection pool of at most conns connections to u.
+func hostClient(u *url.URL, o Options, conns int) *fasthttp.HostClient {
+	return &fasthttp.HostClient{
 		Addr:                u.Host,
 		Name:                "omsplunkgo",
 		IsTLS:               u.Scheme == "https",
-		MaxConns:            o.Connections,
+		MaxConns:            conns,
 		ReadTimeout:         o.Timeout,
 		WriteTimeout:        o.Timeout,
 		MaxIdleConnDuration: 30 * time.Second,
@@ -169,14 +185,6 @@ func New(u *url.URL, o Options) *Endpoint {
 		},
 		TLSConfig: o.TLS,
 	}
-	ep := &Endpoint{URL: u.String(), client: hc, timeout: o.Timeout}
-	ep.SetToken(o.Token)
-	if o.Channels {
-		for range o.Connections {
-			ep.sticky.channels = append(ep.sticky.channels, newGUID())
-		}
-	}
-	return ep
 }
 
 // SetToken makes the next request carry token.
