@@ -86,6 +86,7 @@ func main() {
 	omhttp := flag.String("omhttp", "", "rsyslog's omhttp.so (default: the one scripts/build-omhttp.sh built in .cache/bench)")
 	delays := flag.String("delays", "10ms,50ms,200ms", "answer delays of the rows with HEC far away (\"\": none)")
 	distanceN := flag.Int("distance-n", 200000, "messages per throughput run of the rows with HEC far away")
+	acks := flag.Bool("acks", true, "rows with useack=\"on\" at each -delays distance, acks turning true 2 s late (-distance-n messages, as the rows without acks they compare with)")
 	capacityN := flag.Int("capacity-n", 800000, "messages per throughput run of the rows with an indexer at capacity (long enough to settle)")
 	capacity := flag.Bool("capacity", true, "rows with an indexer at its capacity (adaptive limit against fixed connections)")
 	baseline := flag.String("baseline", "", "a build directory of another version (omsplunkgo.so, libomsplunkgo.so): adds the row "+
@@ -149,6 +150,11 @@ func main() {
 		fail(err.Error())
 	}
 	defer recvs.Close()
+	recvAck, err := hecreceiver.Start(hecreceiver.Config{Token: token, OnBody: onBody, RequireAck: true})
+	if err != nil {
+		fail(err.Error())
+	}
+	defer recvAck.Close()
 	caFile := filepath.Join(scratch, "hec-ca.pem")
 	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 		fail(err.Error())
@@ -179,6 +185,9 @@ func main() {
 			candidates = append(candidates, baselineFarShipper(*baseline, d))
 		}
 	}
+	if *acks {
+		candidates = append(candidates, ackShippers(ds, *baseline)...)
+	}
 	if *capacity {
 		candidates = append(candidates, capacityShippers()...)
 	}
@@ -198,13 +207,14 @@ func main() {
 		fmt.Printf("round %d of %d\n", k+1, *rounds)
 		for i, s := range chosen {
 			fmt.Printf("  %-36s ", s.name)
-			e := &env{port: freePort(), hecURL: recv.URL(), hecsURL: recvs.URL(), caFile: caFile, omhttp: *omhttp,
+			e := &env{port: freePort(), hecURL: recv.URL(), hecsURL: recvs.URL(), hecAckURL: recvAck.URL(), caFile: caFile, omhttp: *omhttp,
 				token: token, build: build, root: root, sngRoot: *sngRoot, format: f,
-				hecRequests: func() int64 { return recv.Stats().Requests + recvs.Stats().Requests },
-				hecFailed:   func() int64 { return recv.Stats().Failed + recvs.Stats().Failed },
+				hecRequests: func() int64 { return recv.Stats().Requests + recvs.Stats().Requests + recvAck.Stats().Requests },
+				hecFailed:   func() int64 { return recv.Stats().Failed + recvs.Stats().Failed + recvAck.Stats().Failed },
 				setFaults: func(f hecreceiver.Faults) {
 					recv.SetFaults(f)
 					recvs.SetFaults(f)
+					recvAck.SetFaults(f)
 				}}
 			e.dir = filepath.Join(scratch, fmt.Sprintf("%s-%d", s.short, k))
 			os.MkdirAll(e.dir, 0o755)
@@ -289,6 +299,8 @@ func run(s shipper, e *env, rt *router, f loadgen.Format, n, latencyN, rate, con
 	case s.faults != nil:
 		e.setFaults(*s.faults)
 		r.DelayMs = s.faults.Delay.Milliseconds()
+	case s.ack:
+		e.setFaults(hecreceiver.Faults{Delay: s.delay, AckDelay: ackDelay})
 	default:
 		e.setFaults(hecreceiver.Faults{Delay: s.delay})
 	}

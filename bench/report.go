@@ -146,6 +146,21 @@ func printDistanceTargets(w io.Writer, get func(string) *result, check func(bool
 			check(r.MsgsPerSec >= t.want, "HEC %d ms away, defaults: %.0f msgs/s (target >= %.0f)", t.ms, r.MsgsPerSec, t.want)
 		}
 	}
+	for _, ms := range []int{10, 50, 200} {
+		a, b := get(fmt.Sprintf("omsplunkgo-ack-d%d", ms)), get(fmt.Sprintf("omsplunkgo-d%d", ms))
+		if a == nil || b == nil {
+			continue
+		}
+		x := a.MsgsPerSec / b.MsgsPerSec
+		if ms == 50 {
+			check(x >= 0.9, "HEC 50 ms away, acks 2 s late: %.2f x the throughput without acks (target >= 0.9)%s", x,
+				perRound(a, b, tput, 1, "%.2f"))
+			check(a.PeakRSSMiB < 200, "HEC 50 ms away, acks 2 s late: peak RSS %.0f MiB (target < 200)", a.PeakRSSMiB)
+		} else {
+			fmt.Fprintf(w, "  info HEC %d ms away, acks 2 s late: %.2f x the throughput without acks, peak RSS %.0f MiB\n",
+				ms, x, a.PeakRSSMiB)
+		}
+	}
 	a, b := get("omsplunkgo-d50"), get("omhttp-queue-d50")
 	if a != nil && b != nil {
 		x := a.MsgsPerSec / b.MsgsPerSec

@@ -33,7 +33,45 @@ type shipper struct {
 	// capacity rows); such rows send -distance-n messages and skip the
 	// latency run.
 	faults *hecreceiver.Faults
-	start  func(e *env) (*proc, error)
+	// ack: the receiver requires indexer acknowledgement and turns each
+	// ackId true ackDelay after the request (the rows with acks, which,
+	// like the other far rows send -distance-n messages and skip the latency run).
+	ack   bool
+	start func(e *env) (*proc, error)
+}
+
+// ackDelay is how long after a request its ack turns true in the ack
+// rows: Splunk acknowledges once the events are indexed and replicated,
+// seconds are normal.
+const ackDelay = 2 * time.Second
+
+// ackShippers are omsplunkgo with useack="on" at each distance; the
+// distance rows without acks are their comparison, same run.
+func ackShippers(delays []time.Duration, baseline string) []shipper {
+	var rows []shipper
+	for _, d := range delays {
+		ms := d.Milliseconds()
+		rows = append(rows, shipper{name: fmt.Sprintf("omsplunkgo, useack, HEC %d ms away, acks 2 s late", ms),
+			short: fmt.Sprintf("omsplunkgo-ack-d%d", ms), delay: d, ack: true,
+			start: func(e *env) (*proc, error) { return omsplunkgoAck(e, "") }})
+		if baseline != "" {
+			s := baselineShipper(baseline)
+			rows = append(rows, shipper{name: fmt.Sprintf("%s, useack, HEC %d ms away, acks 2 s late", s.name, ms),
+				short: fmt.Sprintf("omsplunkgo-baseline-ack-d%d", ms), delay: d, ack: true,
+				start: func(e *env) (*proc, error) { return omsplunkgoAck(e, baseline) }})
+		}
+	}
+	return rows
+}
+
+// omsplunkgoAck is the defaults plus useack="on" against the ack
+// receiver, this build or another's (dir).
+func omsplunkgoAck(e *env, dir string) (*proc, error) {
+	b := *e
+	if dir != "" {
+		b.build = dir
+	}
+	return rsyslog(&b, rsyslogtest.Config{Action: fmt.Sprintf(`server="%s" token="%s" useack="on"`, e.hecAckURL, e.token)})
 }
 
 // capacityShippers are the rows with an indexer at its capacity, 50 ms
@@ -89,14 +127,16 @@ type env struct {
 	port    int    // syslog TCP port to listen on
 	hecURL  string
 	hecsURL string // the same receiver's HTTPS twin
-	caFile  string // PEM of the HTTPS receiver's self-signed certificate
-	omhttp  string // rsyslog's omhttp.so, built by scripts/build-omhttp.sh; "" if missing
-	token   string
-	build   string // the project's build/ directory
-	root    string // repository root
-	sngRoot string // unpacked syslog-ng
-	outFile string // for toFile shippers: a named pipe the bench reads
-	format  loadgen.Format
+	// hecAckURL is a receiver that requires indexer acknowledgement.
+	hecAckURL string
+	caFile    string // PEM of the HTTPS receiver's self-signed certificate
+	omhttp    string // rsyslog's omhttp.so, built by scripts/build-omhttp.sh; "" if missing
+	token     string
+	build     string // the project's build/ directory
+	root      string // repository root
+	sngRoot   string // unpacked syslog-ng
+	outFile   string // for toFile shippers: a named pipe the bench reads
+	format    loadgen.Format
 	// hecRequests counts the requests the receiver has had so far.
 	hecRequests func() int64
 	// setFaults sets the receivers' faults (the zero value: none).
