@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -267,5 +268,36 @@ func TestSpilledPartsReadBack(t *testing.T) {
 	w.done(parts)
 	if ev, size := w.held(); ev != 0 || size != 0 {
 		t.Fatalf("held %d events, %d bytes", ev, size)
+	}
+}
+
+// What awaits its ack is bounded by window.disk.maxevents: past it a
+// commit waits for acks and, none coming within window.maxwait, is handed
+// back saying which bound held it; once acks come, commits go again.
+func TestDiskBoundHoldsCommits(t *testing.T) {
+	r := ackReceiver(t, hecreceiver.Faults{AckDelay: 1500 * time.Millisecond})
+	s := testSender(t, r.URL(), func(c *Config) {
+		c.UseAck, c.AckInterval, c.BatchMaxEvents = true, 50*time.Millisecond, 100
+		c.WindowDiskMaxEvents, c.WindowMaxWait = 300, 100*time.Millisecond
+	})
+	for i := 0; i < 300; i += 100 {
+		if err := s.Deliver(msgs(i, 100), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for end := time.Now().Add(5 * time.Second); s.awaitingAck.Load() < 300 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	err := s.Deliver(msgs(300, 100), nil)
+	if err == nil || !strings.Contains(err.Error(), "window.disk.maxevents=300") {
+		t.Fatalf("a commit past window.disk.maxevents: %v", err)
+	}
+	time.Sleep(2 * time.Second) // the acks come
+	if err := s.Deliver(msgs(300, 100), nil); err != nil {
+		t.Fatal(err)
+	}
+	drainWithin(t, s, 10*time.Second)
+	if dups := onceEach(t, r, "m", 400); dups != 0 {
+		t.Fatalf("%d duplicates", dups)
 	}
 }

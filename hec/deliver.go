@@ -288,13 +288,14 @@ func (s *Sender) accept(items []*item, stopping func() bool) error {
 		freeItems(items)
 		s.refused.Store(uint64(events)<<32 | uint64(min(bytes, 1<<32-1)))
 		h := s.held()
+		bounds := fmt.Sprintf("%d events, %d bytes held, %d of them events only in the files (%s=%d, %s=%d, %s=%d)",
+			h.events, h.bytes, h.diskEvents, OptWindowMaxEvents, s.cfg.WindowMaxEvents, OptWindowMaxBytes,
+			s.cfg.WindowMaxBytes, OptWindowDiskMax, s.cfg.WindowDiskMaxEvents)
 		if wait == 0 {
-			return fmt.Errorf("%w: %w and HEC takes nothing now: %d events, %d bytes held (window.maxevents=%d, "+
-				"window.maxbytes=%d)", ErrSuspend, errWindowFull, h.events, h.bytes, s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes)
+			return fmt.Errorf("%w: %w and HEC takes nothing now: %s", ErrSuspend, errWindowFull, bounds)
 		}
-		return fmt.Errorf("%w: %w: %d events, %d bytes held (window.maxevents=%d, window.maxbytes=%d), "+
-			"none released within window.maxwait=%dms", ErrSuspend, errWindowFull, h.events, h.bytes,
-			s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes, s.cfg.WindowMaxWait.Milliseconds())
+		return fmt.Errorf("%w: %w: %s, none released within %s=%dms", ErrSuspend, errWindowFull, bounds,
+			OptWindowMaxWait, s.cfg.WindowMaxWait.Milliseconds())
 	}
 	s.refused.Store(0)
 	s.keep(items) // windisk.go: the files, or memory while they fail
@@ -344,11 +345,12 @@ func (s *Sender) Drain(stopping func() bool) error {
 }
 
 // heldNow is what the window holds.
-type heldNow struct{ events, bytes int }
+type heldNow struct{ events, bytes, diskEvents int }
 
 func (s *Sender) held() heldNow {
-	e, b := s.win.held()
-	return heldNow{e, b}
+	s.win.mu.Lock()
+	defer s.win.mu.Unlock()
+	return heldNow{s.win.events, s.win.bytes, s.win.disk.events}
 }
 
 // whatRsyslogDoes says what rsyslog does with a batch the action hands

@@ -115,6 +115,27 @@ func TestEmptiedFileGetsNoStaleMarks(t *testing.T) {
 	}
 }
 
+// An adopted file's marks go to a file of this process; once the adopted
+// file is done, that file (marks only) goes too: nothing pending, no file.
+func TestNoFileLeftOnceAdoptedFileIsDone(t *testing.T) {
+	dir := t.TempDir()
+	l := Open(dir, "p", Options{})
+	recs := payloads(2)
+	sg, _, _ := l.Append(nil, recs)
+	l.Close()
+	l2 := Open(dir, "p", Options{})
+	a := l2.Adopt(sg.Path, 2)
+	l2.Done(a, recs[0].Off)
+	time.Sleep(5 * markDelay) // the mark is written to a new file
+	if files, _, _ := Files(dir, "p"); len(files) != 2 {
+		t.Fatalf("files %v: want the adopted one and the one holding its mark", files)
+	}
+	l2.Done(a, recs[1].Off)
+	if files, _, _ := Files(dir, "p"); len(files) != 0 {
+		t.Fatalf("files left with nothing pending: %v", files)
+	}
+}
+
 // Parse takes a marks record apart from records; a damaged one is damage.
 func TestMarksRecordParse(t *testing.T) {
 	l := Open(t.TempDir(), "p", Options{})

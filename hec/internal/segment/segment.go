@@ -266,10 +266,16 @@ func (l *Log) sealLocked() {
 	}
 }
 
-// removeLocked removes a file whose records are all done.
+// removeLocked removes a file whose records are all done. A current file
+// with no record pending then holds at most marks of files that are gone:
+// it goes too (the next append starts a new one), so that a window with
+// nothing pending leaves no file.
 func (l *Log) removeLocked(sg *Seg) {
 	os.Remove(sg.Path)
 	l.forgetLocked(sg)
+	if sg != l.cur && l.cur != nil && l.cur.open == 0 && !l.carriesLocked() {
+		l.sealLocked()
+	}
 }
 
 // Done reports sg's record at off delivered (off < 0: a record whose
