@@ -29,6 +29,10 @@ import (
 // markDelay bounds how long a done mark waits for an append to ride on.
 const markDelay = 20 * time.Millisecond
 
+// maxMarks bounds the marks of one marks record, so that a crafted one
+// cannot make the reader allocate more than ~100 MB; more go in several.
+const maxMarks = 1 << 22
+
 // Key names a segment file across processes: the time and number in its
 // name. The zero Key is a file whose name has none (never marked).
 type Key struct{ T, N uint64 }
@@ -175,22 +179,22 @@ func (l *Log) frameMarksLocked(buf []byte) []byte {
 			}
 		}
 	}
-	if len(marks) == 0 {
-		p.framed = true
-		return buf
+	for len(marks) > 0 {
+		chunk := marks[:min(len(marks), maxMarks)]
+		marks = marks[len(chunk):]
+		start := len(buf)
+		buf = append(buf, make([]byte, headerLen)...)
+		for _, m := range chunk {
+			buf = binary.AppendUvarint(buf, m.Key.T)
+			buf = binary.AppendUvarint(buf, m.Key.N)
+			buf = binary.AppendUvarint(buf, uint64(m.Off))
+		}
+		payload := buf[start+headerLen:]
+		binary.LittleEndian.PutUint32(buf[start:], markMagic)
+		binary.LittleEndian.PutUint32(buf[start+4:], uint32(len(payload)))
+		binary.LittleEndian.PutUint32(buf[start+8:], crc32.Checksum(payload, castagnoli))
+		binary.LittleEndian.PutUint32(buf[start+12:], uint32(len(chunk)))
 	}
-	start := len(buf)
-	buf = append(buf, make([]byte, headerLen)...)
-	for _, m := range marks {
-		buf = binary.AppendUvarint(buf, m.Key.T)
-		buf = binary.AppendUvarint(buf, m.Key.N)
-		buf = binary.AppendUvarint(buf, uint64(m.Off))
-	}
-	payload := buf[start+headerLen:]
-	binary.LittleEndian.PutUint32(buf[start:], markMagic)
-	binary.LittleEndian.PutUint32(buf[start+4:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(buf[start+8:], crc32.Checksum(payload, castagnoli))
-	binary.LittleEndian.PutUint32(buf[start+12:], uint32(len(marks)))
 	p.framed = true
 	return buf
 }
@@ -255,7 +259,8 @@ func marksAt(data []byte, off int) ([]Mark, int, bool) {
 	n := binary.LittleEndian.Uint32(data[off+4:])
 	sum := binary.LittleEndian.Uint32(data[off+8:])
 	count := binary.LittleEndian.Uint32(data[off+12:])
-	if n == 0 || count == 0 || n > maxRecord || int(n) > len(data)-off-headerLen || count > n {
+	// A mark takes 3 bytes at least.
+	if n == 0 || count == 0 || n > maxRecord || int(n) > len(data)-off-headerLen || count > n/3 || count > maxMarks {
 		return nil, 0, false
 	}
 	p := data[off+headerLen : off+headerLen+int(n)]

@@ -3,6 +3,7 @@
 package segment
 
 import (
+	"bytes"
 	"testing"
 	"time"
 )
@@ -152,5 +153,16 @@ func TestMarksRecordParse(t *testing.T) {
 	c = Parse(buf)
 	if len(c.Marks) != 0 || len(c.Records) != 1 || len(c.Damage) != 1 {
 		t.Fatalf("damaged marks: %+v", c)
+	}
+}
+
+// A file of nothing but one magic is one damaged stretch; the reader
+// looks for the other magic once, not at every step (a crafted file must
+// not make a start scan it quadratically).
+func TestFileOfMagicsIsOneDamage(t *testing.T) {
+	data := bytes.Repeat(magicBytes, 1<<18) // 1 MiB
+	c := Parse(data)
+	if len(c.Records) != 0 || len(c.Marks) != 0 || len(c.Damage) != 1 || c.Damage[0].Length != int64(len(data)) {
+		t.Fatalf("%d records, %d marks, damage %v", len(c.Records), len(c.Marks), c.Damage)
 	}
 }

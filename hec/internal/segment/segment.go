@@ -128,10 +128,13 @@ type Record struct {
 	Off     int64
 }
 
-// Append writes recs with one write(2) into the current segment, after
-// the done marks not yet written, and returns it; each record's Off is
-// set, and each must later be reported done with Done.
+// Append writes recs with one write(2) into the current segment, the
+// done marks not yet written after them, and returns it; each record's
+// Off is set, and each must later be reported done with Done.
 func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
+	// The records are framed (copied, checksummed) before the lock is
+	// taken: Done, on the senders' goroutines, takes it too.
+	buf = Frame(buf[:0], recs)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -142,14 +145,13 @@ func (l *Log) Append(buf []byte, recs []Record) (*Seg, []byte, error) {
 			return nil, buf, err
 		}
 	}
-	buf = l.frameMarksLocked(buf[:0])
-	lead := len(buf)
-	buf = Frame(buf, recs)
+	framed := len(buf)
+	buf = l.frameMarksLocked(buf)
 	if err := l.roomLocked(int64(len(buf))); err != nil {
-		return nil, buf, err
+		return nil, buf[:framed], err
 	}
 	sg := l.cur
-	off := sg.size + int64(lead)
+	off := sg.size
 	for i := range recs {
 		recs[i].Off = off
 		off += int64(headerLen + len(recs[i].Payload))
@@ -420,6 +422,11 @@ func Read(path string) (Contents, error) {
 func Parse(data []byte) Contents {
 	c := Contents{Data: data}
 	badFrom := -1
+	// After damage the reader looks for the next header: the next place
+	// of each magic is searched once and reused until passed, so that a
+	// file full of one magic does not make each step scan for the other.
+	next := [2]int{-2, -2} // -2: not searched yet, -1: none after
+	magics := [2][]byte{magicBytes, markMagicBytes}
 	for off := 0; off < len(data); {
 		r, n, ok := recordAt(data, off)
 		var marks []Mark
@@ -442,26 +449,27 @@ func Parse(data []byte) Contents {
 		if badFrom < 0 {
 			badFrom = off
 		}
-		next := nextHeader(data[off+1:])
-		if next < 0 {
+		to := -1
+		for i, m := range magics {
+			if next[i] == -2 || next[i] >= 0 && next[i] <= off {
+				next[i] = -1
+				if k := bytes.Index(data[off+1:], m); k >= 0 {
+					next[i] = off + 1 + k
+				}
+			}
+			if next[i] >= 0 && (to < 0 || next[i] < to) {
+				to = next[i]
+			}
+		}
+		if to < 0 {
 			break
 		}
-		off += 1 + next
+		off = to
 	}
 	if badFrom >= 0 {
 		c.Damage = append(c.Damage, Damage{int64(badFrom), int64(len(data) - badFrom)})
 	}
 	return c
-}
-
-// nextHeader is the index of the next record or marks magic in data, -1
-// when there is none.
-func nextHeader(data []byte) int {
-	a, b := bytes.Index(data, magicBytes), bytes.Index(data, markMagicBytes)
-	if a < 0 || b >= 0 && b < a {
-		return b
-	}
-	return a
 }
 
 // recordAt reads the record at data[off:] if it is intact.
