@@ -130,6 +130,11 @@ func (s *Sender) addEvent(r *item, m *Message) *item {
 	return r
 }
 
+// encode appends m's event object to dst.
+func (s *Sender) encode(dst []byte, m *Message) []byte {
+	return s.enc.AppendWithMeta(dst, m.Time, m.Host, m.Body, &m.Meta)
+}
+
 func newItem() *item {
 	return &item{body: (*bodyPool.Get().(*[]byte))[:0]}
 }

@@ -29,7 +29,6 @@ package hec
 //	recommit.go  rsyslog's one-at-a-time re-commits folded into one batch
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -39,37 +38,6 @@ import (
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
-)
-
-// Message is one rendered syslog message: the event time ("unix.fraction"),
-// the hostname, the event body and metadata of its own. The slices are
-// only read during Deliver.
-type Message struct {
-	Time, Host, Body []byte
-	Meta             Meta
-	skip             bool   // set aside by event.oversize="reject"
-	query            string // raw endpoint: the request query its metadata makes
-}
-
-// Meta is a message's own HEC metadata, rendered by rsyslog templates the
-// action names (index.template, ...). An empty value means the action's
-// fixed value, and when that is unset too, HEC's default for the token
-// (host: the message's hostname).
-type Meta = event.Meta
-
-// encode appends m's event object to dst.
-func (s *Sender) encode(dst []byte, m *Message) []byte {
-	return s.enc.AppendWithMeta(dst, m.Time, m.Host, m.Body, &m.Meta)
-}
-
-// Logger receives the client's diagnostics; severity uses syslog's numbers.
-type Logger func(severity int, msg string)
-
-// Syslog severities used by the client.
-const (
-	SevErr     = 3
-	SevWarning = 4
-	SevInfo    = 6
 )
 
 // Sender delivers batches of messages to HEC. Deliver returns once the
@@ -231,15 +199,6 @@ func (s *Sender) token() string {
 	defer s.tokenMu.Unlock()
 	return s.cfg.Token
 }
-
-// ErrSuspend wraps failures after which the batch must go back to rsyslog to
-// be retried later: the window full for window.maxwait (HEC down or slower
-// than the input), or the window's files not writable.
-var ErrSuspend = errors.New("HEC cannot take data now")
-
-// ErrStopping is returned (wrapped in ErrSuspend) when a batch could not
-// be kept because rsyslog is stopping.
-var ErrStopping = errors.New("rsyslog is stopping")
 
 // Deliver shapes and encodes msgs and puts them in the action's window;
 // it returns once they are there (in the window's files, with a
