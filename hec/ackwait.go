@@ -141,3 +141,16 @@ func (r *request) events() int {
 	}
 	return n
 }
+
+// noteMoved says, at most once a minute, that a load balancer moved a
+// channel while acks were pending on it.
+func (s *Sender) noteMoved(url, channel string) {
+	ok, more := s.moves.allow()
+	if !ok {
+		return
+	}
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: channel %s reached another indexer while acks were pending on it "+
+		"(an ackId that did not rise, or an ack poll answered \"invalid channel\"): the load balancer does not keep "+
+		"the channel on one indexer, or the indexer restarted; those requests go again on a fresh channel, at most "+
+		"once per ack.timeout each (duplicates possible, never a loss); counted as ack.channel.moves%s", url, channel, more))
+}

@@ -25,8 +25,6 @@ func (s *Sender) batch(msgs []Message) []*item {
 	return s.encodeParallel(msgs)
 }
 
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-
 // encodeParallel cuts a batch larger than one request into equal chunks
 // of at most batch.maxevents and encodes them on as many goroutines: the
 // calling rsyslog worker thread would otherwise encode the whole batch
@@ -133,15 +131,4 @@ func (s *Sender) addEvent(r *item, m *Message) *item {
 // encode appends m's event object to dst.
 func (s *Sender) encode(dst []byte, m *Message) []byte {
 	return s.enc.AppendWithMeta(dst, m.Time, m.Host, m.Body, &m.Meta)
-}
-
-func newItem() *item {
-	return &item{body: (*bodyPool.Get().(*[]byte))[:0]}
-}
-
-// free gives the item's body back to the pool.
-func (it *item) free() {
-	b := it.body[:0]
-	it.body = nil
-	bodyPool.Put(&b)
 }

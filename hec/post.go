@@ -5,6 +5,7 @@ package hec
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
@@ -262,4 +263,91 @@ func (s *Sender) later(r *request, res endpoint.Result) error {
 		wait = max(r.pause/2+rand.N(r.pause), res.RetryAfter)
 	}
 	return &laterError{wait: wait, err: fmt.Errorf("%w: %s", ErrSuspend, res.Error())}
+}
+
+// healthLog logs a failure cause once when it starts and once when sending
+// works again, instead of once per request; each cause at most once a
+// minute (the returns held back are counted in the next), and a "works
+// again" line only after a cause line, so that an endpoint flapping
+// between busy and fine costs two lines a minute, not two per request.
+type healthLog struct {
+	mu       sync.Mutex
+	cause    string // "" while healthy
+	said     bool   // the current cause's line was logged
+	causes   map[string]*rateLog
+	log      Logger
+	noAcks   bool    // logged that HEC sends no ackIds
+	capacity rateLog // HEC's capacity warnings
+	// rejectNote says what becomes of refused events and of the rest.
+	rejectNote string
+}
+
+// nearCapacity logs HEC's capacity warnings at most once a minute.
+func (h *healthLog) nearCapacity(res endpoint.Result) {
+	ok, more := h.capacity.allow()
+	if !ok {
+		return
+	}
+	h.log(SevWarning, fmt.Sprintf("omsplunkgo: %s took the events but says it is near capacity (HEC code %d %q); "+
+		"slowing down (logged at most once a minute)%s", res.URL, res.Reply.Code, res.Reply.Text, more))
+}
+
+// noAck logs, once, that HEC answers without ackIds although useack is on.
+func (h *healthLog) noAck(res endpoint.Result) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.noAcks {
+		return
+	}
+	h.noAcks = true
+	h.log(SevWarning, "omsplunkgo: "+res.URL+" answers without ackId although useack is on: indexer "+
+		"acknowledgement is off for this token in Splunk, so HTTP 200 is all the delivery proof there is")
+}
+
+func (h *healthLog) report(res endpoint.Result) {
+	cause := ""
+	if res.Outcome != endpoint.Delivered {
+		cause = res.Outcome.String()
+		if res.Reply.Code >= 0 {
+			cause += fmt.Sprintf(" (HEC code %d)", res.Reply.Code)
+		} else if res.Status != 0 {
+			cause += fmt.Sprintf(" (HTTP %d)", res.Status)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cause == h.cause {
+		return
+	}
+	prev, said := h.cause, h.said
+	h.cause = cause
+	if cause == "" {
+		h.said = false
+		if said {
+			h.log(SevInfo, "omsplunkgo: HEC accepts events again (was: "+prev+")")
+		}
+		return
+	}
+	if h.causes == nil || len(h.causes) > 64 {
+		h.causes = map[string]*rateLog{}
+	}
+	rl := h.causes[cause]
+	if rl == nil {
+		rl = &rateLog{}
+		h.causes[cause] = rl
+	}
+	ok, more := rl.allow()
+	h.said = ok
+	if !ok {
+		return
+	}
+	switch {
+	case res.Outcome == endpoint.Misconfigured:
+		h.log(SevErr, "omsplunkgo: "+res.Error()+" - check the action's token, server and TLS settings; "+
+			"the events stay in the window and are tried again"+more)
+	case res.Outcome == endpoint.Rejected:
+		h.log(SevErr, "omsplunkgo: "+res.Error()+h.rejectNote+more)
+	default:
+		h.log(SevWarning, "omsplunkgo: "+res.Error()+" - retrying"+more)
+	}
 }
