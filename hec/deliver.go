@@ -5,7 +5,8 @@ package hec
 // The data path of one action: Deliver takes a batch from rsyslog and
 // passes it through the stages, each in a file of its own:
 //
-//	shape.go     event.maxbytes, fields check, raw endpoint grouping
+//	shape.go     event.maxbytes, fields check (rawgroup.go: the raw
+//	             endpoint's grouping by metadata)
 //	batch.go     encoding into requests (internal/event: the wire format)
 //	window.go    the batch made durable in the action's window (internal/
 //	             segment: the files); Deliver returns here. Requests HEC
