@@ -24,7 +24,7 @@
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
- * cshim/abi_check.c asserts this against the real header. Not NUL-terminated
+ * cshim/abi-check/ asserts this against the real header. Not NUL-terminated
  * as far as Go is concerned: len is authoritative. */
 typedef struct omsg_str {
 	const unsigned char *ptr;

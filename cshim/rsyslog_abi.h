@@ -5,7 +5,7 @@
  *
  * Every value and layout below mirrors rsyslog's headers (file named per
  * item; paths in rsyslog's source). `make abi-check` compiles
- * cshim/abi_check.c against the real headers of the installed rsyslog's
+ * cshim/abi-check/ against the real headers of the installed rsyslog's
  * Debian source package and fails on any mismatch.
  *
  * Functions declared extern here are resolved at load time from the

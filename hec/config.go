@@ -101,8 +101,8 @@ const (
 	// A commit waits a moment for a full window to drain before the
 	// action suspends, so that a short burst does not cost a suspension.
 	defaultWindowMaxWait = time.Second
-	// Retry transient failures inside the module for this long before handing
-	// the batch back to rsyslog as suspended (rsyslog then owns the retry).
+	// How long HEC may fail a request before the outage is logged as such;
+	// the request stays in the window and is tried again until HEC takes it.
 	defaultRetryMaxTime = 30 * time.Second
 	defaultSourcetype   = "syslog"
 	// Splunk indexes events of any size, but its default props.conf TRUNCATE
@@ -149,7 +149,7 @@ type Config struct {
 	EventMaxBytes       int    // longest event text sent; see EventOversize
 	EventOversize       string // OversizeTruncate or OversizeReject
 	ErrorFile           string // where rejected events are written, one JSON line each; "" = log only
-	SpoolDir            string // where batches stranded by a shutdown wait for the next start; "" = none
+	SpoolDir            string // where the window's files are kept (spool.dir); "" = memory only
 	UseAck              bool   // count a request delivered only once HEC acknowledges it
 	AckInterval         time.Duration
 	AckTimeout          time.Duration

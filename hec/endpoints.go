@@ -175,7 +175,7 @@ func (s *Sender) startProbe(ep *target) {
 			alive := res.Healthy()
 			logBack := false
 			if alive {
-				// Back in standing before firstAnswer opens: pick must
+				// Back in standing before firstAnswer opens: acquire must
 				// find it there, not fall back to all endpoints.
 				st.mu.Lock()
 				logBack = st.loggedAside

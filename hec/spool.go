@@ -403,14 +403,13 @@ func reportUnclaimed(dir, example string, log Logger) {
 
 // requestPart is one request's worth of spooled events.
 type requestPart struct {
-	query  string
-	body   []byte
-	ends   []int
-	events [][]byte // the spooled event objects it was made of (raw endpoint)
+	query string
+	body  []byte
+	ends  []int
 }
 
-// spoolParts turns a spool file (event objects, as saveForLater writes
-// them) into the requests that deliver it: the body as is for the event
+// spoolParts turns a spool file of a release before the window (event
+// objects) into the requests that deliver it: the body as is for the event
 // endpoint; for the raw endpoint, lines grouped by metadata.
 func (s *Sender) spoolParts(body []byte, ends []int) []requestPart {
 	if s.raw == nil {
@@ -437,7 +436,6 @@ func (s *Sender) spoolParts(body []byte, ends []int) []requestPart {
 		for ; i < len(evs) && evs[i].m.query == p.query; i++ {
 			p.body, _ = event.AppendLine(p.body, evs[i].m.Body)
 			p.ends = append(p.ends, len(p.body))
-			p.events = append(p.events, evs[i].ev)
 		}
 		parts = append(parts, p)
 	}

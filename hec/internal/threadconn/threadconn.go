@@ -42,8 +42,6 @@ type threadConn struct {
 // goroutine and abort are noticed.
 const pollSlice = 50 * time.Millisecond
 
-var errEOF = io.EOF
-
 // ErrAborted ends a wait that abort asked to end.
 var ErrAborted = errors.New("connection wait aborted: sender is stopping")
 
@@ -203,7 +201,7 @@ func (c *threadConn) Read(b []byte) (int, error) {
 		n, err := syscall.Read(c.fd, b)
 		switch {
 		case err == nil && n == 0 && len(b) > 0:
-			return 0, errEOF
+			return 0, io.EOF
 		case err == nil:
 			return n, nil
 		case err == syscall.EINTR:
