@@ -163,6 +163,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(GO) run ./internal/optionsdoc -check
+	$(GO) run ./internal/countersdoc
 
 # The README's configuration reference, from cshim/options.h.
 options-doc:

@@ -85,7 +85,7 @@ enum omsg_counter {
 	OMSG_CTR_ACK_EXPIRED,         /* requests sent again because HEC dropped their pending ackId */
 	/* Gauges from here on: values now, set by Go, never reset. */
 	OMSG_CTR_INFLIGHT,            /* requests under way: posting, retrying */
-	OMSG_CTR_LIMIT,               /* the endpoints' adaptive limits on requests in flight, summed */
+	OMSG_CTR_INFLIGHT_LIMIT,      /* the endpoints' adaptive limits on requests in flight, summed */
 	OMSG_CTR_WINDOW_EVENTS,       /* events in the window: accepted, not yet taken by HEC */
 	OMSG_CTR_WINDOW_BYTES,        /* their bytes */
 	OMSG_CTR_ACK_PENDING,         /* events awaiting their ack */

@@ -45,6 +45,20 @@ const (
 	NumCounters
 )
 
+// CounterNames are the counters' impstats names, in Counter order: the
+// one list the shim's enum omsg_counter and its names (cshim/stats.c) and
+// the README's table are checked against (make lint, internal/countersdoc).
+var CounterNames = [NumCounters]string{
+	CtrSubmitted: "submitted", CtrDelivered: "delivered", CtrRejected: "rejected", CtrTruncated: "truncated",
+	CtrFieldsInvalid: "fields.invalid", CtrRequests: "requests", CtrRequestsRetried: "requests.retried",
+	CtrHTTP2xx: "http.2xx", CtrHTTP4xx: "http.4xx", CtrHTTP5xx: "http.5xx", CtrHTTPOther: "http.other",
+	CtrHTTPNoResponse: "http.noresponse", CtrBytesSent: "bytes.sent", CtrSpooled: "spooled",
+	CtrReplayed: "replayed", CtrAckTimeouts: "ack.timeouts", CtrRawLineBreaks: "raw.linebreaks",
+	CtrAckChannelMoves: "ack.channel.moves", CtrWindowNoFile: "window.nofile", CtrPanics: "panics",
+	CtrAckExpired: "ack.expired", CtrInFlight: "inflight", CtrLimit: "inflight.limit",
+	CtrWindowEvents: "window.events", CtrWindowBytes: "window.bytes", CtrAckPending: "ack.pending",
+}
+
 // Counters is the memory layout of the totals an embedding host reads
 // (rsyslog's impstats, through the plugin): NumCounters uint64, updated
 // with atomic adds.
