@@ -4,7 +4,9 @@
 // cshim/options.h, renders the README's configuration reference tables
 // from it, and checks that the option names the Go side parses
 // (hec/config.go, the Opt* constants) are exactly those the shim hands to
-// Go. `make lint` runs it with -check; `make options-doc` with -write.
+// Go, and that the Go side takes each number at the bounds options.h
+// gives and refuses it past them, with the defaults options.h states.
+// `make lint` runs it with -check; `make options-doc` with -write.
 package main
 
 import (
@@ -14,11 +16,15 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/omsplunkgo/omsplunkgo/hec"
 )
 
 // param is one X(...) entry of options.h.
@@ -93,9 +99,80 @@ func main() {
 			problems++
 		}
 	}
+	for _, msg := range checkRanges(action) {
+		fmt.Fprintln(os.Stderr, "optionsdoc: "+msg)
+		problems++
+	}
 	if problems > 0 {
 		os.Exit(1)
 	}
+}
+
+// checkRanges holds the Go side's checks and defaults against options.h,
+// from the outside: each number the shim checks must be taken at its
+// bounds and refused past them by hec.ParseOptions and Validate, and
+// each default options.h states must give the Config the Go side makes
+// without the option.
+func checkRanges(ps []param) []string {
+	base := map[string]string{hec.OptServer: "http://127.0.0.1:8088", hec.OptToken: "t"}
+	parse := func(name, v string) (hec.Config, error) {
+		m := maps.Clone(base)
+		m[name] = v
+		c, err := hec.ParseOptions(m)
+		if err == nil {
+			err = c.Validate()
+		}
+		return c, err
+	}
+	plain, err := hec.ParseOptions(base)
+	if err != nil {
+		return []string{"hec.ParseOptions refuses a server and a token: " + err.Error()}
+	}
+	var out []string
+	for _, p := range ps {
+		if p.where != "GO" {
+			continue
+		}
+		numeric := p.typ == "eCmdHdlrInt" || p.typ == "eCmdHdlrSize" || p.typ == "eCmdHdlrNonNegInt"
+		if numeric && p.max > p.min {
+			for _, v := range []struct {
+				n  int64
+				ok bool
+			}{{p.min - 1, false}, {p.min, true}, {p.max, true}, {p.max + 1, false}} {
+				if _, err := parse(p.name, strconv.FormatInt(v.n, 10)); (err == nil) != v.ok {
+					out = append(out, fmt.Sprintf("%s=%d: cshim/options.h takes %d..%d, the Go side says %v", p.name, v.n,
+						p.min, p.max, err))
+				}
+			}
+		}
+		if v, ok := literalDefault(p.deflt); ok {
+			c, err := parse(p.name, v)
+			if err != nil || !reflect.DeepEqual(c, plain) {
+				out = append(out, fmt.Sprintf("%s: cshim/options.h says its default is %q, which is not the Go side's (%v)",
+					p.name, p.deflt, err))
+			}
+		}
+	}
+	return out
+}
+
+// literalDefault reads a default options.h states as a value ("500",
+// "10000 ms", "64m", "`off`"); false for a description ("token's
+// default", "none").
+func literalDefault(d string) (string, bool) {
+	d = strings.TrimSuffix(d, " ms")
+	if w, ok := strings.CutPrefix(d, "`"); ok && strings.HasSuffix(w, "`") && !strings.ContainsAny(w, " <") {
+		return strings.TrimSuffix(w, "`"), true
+	}
+	if n, ok := strings.CutSuffix(d, "m"); ok {
+		if x, err := strconv.ParseInt(n, 10, 64); err == nil {
+			return strconv.FormatInt(x<<20, 10), true
+		}
+	}
+	if _, err := strconv.ParseInt(d, 10, 64); err == nil {
+		return d, true
+	}
+	return "", false
 }
 
 func fail(msg string) {
