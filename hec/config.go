@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package hec is a Splunk HTTP Event Collector client: it encodes syslog
-// messages as HEC events, cuts them into requests and posts them to one or
-// more HEC endpoints with retries. It has no rsyslog dependency.
 package hec
 
 import (
