@@ -107,6 +107,7 @@ $(DIST): $(GO_SOURCES) $(SHIM_SOURCES) Makefile $(wildcard debian/* packaging/rp
 	git ls-files -co --exclude-standard | while read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done | \
 		tar -cf - -T - | tar -xf - -C $(PKGDIR)/$(DISTNAME)
 	cd $(PKGDIR)/$(DISTNAME) && $(GO) mod vendor
+	scripts/check-copyright.sh $(PKGDIR)/$(DISTNAME)
 	tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
 		-cf - -C $(PKGDIR) $(DISTNAME) | gzip -9n >$@
 	@echo "dist: $@"

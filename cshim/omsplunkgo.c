@@ -248,7 +248,8 @@ static rsRetVal status_to_rsret(int st)
 
 /* One cgo crossing per batch. Cancellation stays off while Go runs: rsyslog
  * may pthread_cancel a worker at shutdown, and unwinding through Go frames
- * corrupts the runtime. The Go side bounds the call (timeout, retry.maxtime),
+ * corrupts the runtime. The Go side bounds the call (a commit waits at most
+ * window.maxwait for room in the window, then hands the batch back),
  * and a pending cancel acts at the next cancellation point after return. */
 static rsRetVal commitTransaction(wrkrInstanceData_t *const w, actWrkrIParams_t *const pParams,
 				  const unsigned nParams)
