@@ -82,7 +82,8 @@ func TestDebianPackageInstallsShipsAndPurges(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"/usr/lib/" + multiarch + "/rsyslog/omsplunkgo.so", "/usr/lib/" + multiarch + "/rsyslog/libomsplunkgo.so",
-		"/usr/share/doc/rsyslog-omsplunkgo/README.md.gz", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo-routing.conf"} {
+		"/usr/share/doc/rsyslog-omsplunkgo/README.md.gz", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo-routing.conf",
+		"/usr/share/doc/rsyslog-omsplunkgo/examples/README.md"} {
 		found := false
 		for _, f := range files {
 			found = found || f == want
@@ -90,6 +91,13 @@ func TestDebianPackageInstallsShipsAndPurges(t *testing.T) {
 		if !found {
 			t.Fatalf("the package lacks %s; it has %v", want, files)
 		}
+	}
+
+	// The license of every Go module linked into the library is stated.
+	copyright, err := os.ReadFile("/usr/share/doc/rsyslog-omsplunkgo/copyright")
+	if err != nil || !strings.Contains(string(copyright), "Files: vendor/github.com/valyala/fasthttp/*") ||
+		!strings.Contains(string(copyright), "License: BSD-3-clause-Google") {
+		t.Fatalf("the package's copyright file does not state the vendored modules' licenses (%v)", err)
 	}
 
 	// Loaded by name, as an admin would.
@@ -122,7 +130,8 @@ func TestRPMPackageFilesAndRequirements(t *testing.T) {
 	rpm := pkgFile(t, "rpm/RPMS/*/rsyslog-omsplunkgo-*.rpm")
 	list := output(t, "rpm", "-qpl", rpm)
 	for _, want := range []string{"/usr/lib64/rsyslog/omsplunkgo.so", "/usr/lib64/rsyslog/libomsplunkgo.so", "/README.md",
-		"/omsplunkgo-routing.conf", "/LICENSE"} {
+		"/omsplunkgo-routing.conf", "/LICENSE", "/rsyslog-conf/README.md",
+		"/vendor-licenses/github.com/valyala/fasthttp/LICENSE", "/vendor-licenses/github.com/klauspost/compress/LICENSE"} {
 		if !strings.Contains(list, want+"\n") {
 			t.Fatalf("the RPM lacks %s:\n%s", want, list)
 		}
