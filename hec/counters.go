@@ -107,10 +107,7 @@ func (s *Sender) publishGauges() {
 }
 
 func (s *Sender) setGauges() {
-	limit := 0
-	for _, ep := range s.endpoints {
-		limit += ep.limit.Limit()
-	}
+	limit := s.pool.limitSum()
 	events, bytes := s.win.held()
 	s.stats.set(CtrInFlight, s.inFlight.Load())
 	s.stats.set(CtrLimit, int64(limit))

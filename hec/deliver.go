@@ -19,7 +19,8 @@ package hec
 //	             lenient: answers read as RFC 9112 allows)
 //	ackwait.go   a request awaiting its ack waits as data, its body in
 //	             the window's files
-//	endpoints.go endpoint standing: set-aside and health probes
+//	pool.go      the endpoints' places (endpoints.go: their standing,
+//	             set-aside and health probes)
 //	refused.go   the one path of an event that will not be delivered
 //	stop.go      what a stop ends, and what it leaves in the window
 //	spool.go     the window's files at a start: claiming and locking,
@@ -47,33 +48,26 @@ import (
 // leaves the window when HEC has it (or, refused for good, when it went
 // to the error file). It is safe for concurrent use.
 type Sender struct {
-	cfg       Config
-	enc       *event.Encoder
-	endpoints []*target
-	next      atomic.Uint32 // round-robin cursor over endpoints
-	// firstAnswer is closed once an endpoint answered its first health
-	// probe (endpoints.go).
-	firstAnswer     chan struct{}
-	firstAnswerOnce sync.Once
-	firstProbes     atomic.Int32    // first probes not yet back
-	places          places          // waiting for a place on an endpoint (senders.go)
-	win             *window         // accepted, not yet taken by HEC (window.go)
-	senders         sync.WaitGroup  // the dispatcher and its request goroutines
-	inFlight        atomic.Int64    // requests under way (posting, retrying)
-	awaitingAck     atomic.Int64    // events of requests parked for their ack (ackwait.go)
-	failing         failing         // set while HEC has failed for retry.maxtime
-	acks            *endpoint.Acker // nil unless useack is on
-	log             Logger
-	health          healthLog
-	rejects         *errorFile
-	summary         summary
-	spool           *spoolfile.Spool // nil without spool.dir
-	locksMu         sync.Mutex
-	locks           []*spoolfile.Lock // this process's hold on the action's files
-	raw             *rawFormat        // nil unless endpoint="raw"
-	dataPath        string            // endpoint.PathEvent or endpoint.PathRaw
-	badFields       rateLog           // invalid fields renderings
-	stats           counters
+	cfg         Config
+	enc         *event.Encoder
+	pool        *pool           // the endpoints: places and standing (pool.go, endpoints.go)
+	win         *window         // accepted, not yet taken by HEC (window.go)
+	senders     sync.WaitGroup  // the dispatcher and its request goroutines
+	inFlight    atomic.Int64    // requests under way (posting, retrying)
+	awaitingAck atomic.Int64    // events of requests parked for their ack (ackwait.go)
+	failing     failing         // set while HEC has failed for retry.maxtime
+	acks        *endpoint.Acker // nil unless useack is on
+	log         Logger
+	health      healthLog
+	rejects     *errorFile
+	summary     summary
+	spool       *spoolfile.Spool // nil without spool.dir
+	locksMu     sync.Mutex
+	locks       []*spoolfile.Lock // this process's hold on the action's files
+	raw         *rawFormat        // nil unless endpoint="raw"
+	dataPath    string            // endpoint.PathEvent or endpoint.PathRaw
+	badFields   rateLog           // invalid fields renderings
+	stats       counters
 	// stopping is set once Close was called: from then on nothing is
 	// retried.
 	stopping atomic.Bool
@@ -109,7 +103,6 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	}
 	s := &Sender{cfg: cfg, enc: event.NewEncoder(cfg.shape()), log: log,
 		haltCh: make(chan struct{}), dataPath: endpoint.PathEvent}
-	s.places.cond = sync.NewCond(&s.places.mu)
 	if cfg.Endpoint == EndpointRaw {
 		s.raw, s.dataPath = newRawFormat(&cfg), endpoint.PathRaw
 	}
@@ -125,14 +118,18 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 				"line): %v\n%s", p, stack))
 		}
 	}
-	for _, u := range cfg.Endpoints {
-		ep, err := newTarget(u, &cfg, s.abortWait)
-		if err != nil {
-			return nil, err
-		}
-		s.endpoints = append(s.endpoints, ep)
+	pool, err := newPool(&cfg, s.abortWait)
+	if err != nil {
+		return nil, err
 	}
-	s.initStanding()
+	s.pool = pool
+	pool.log, pool.halt, pool.stopping, pool.goSafe = log, s.haltCh, &s.stopping, s.goSafe
+	pool.back = func() {
+		if s.trouble.Load() {
+			s.win.hurry() // HEC takes data again: the waiting requests go now
+		}
+	}
+	pool.start()
 	s.health.log = log
 	s.health.rejectNote = " - HEC refuses the event for good: it goes to the error file " + cfg.ErrorFile +
 		" (counted as rejected) and the rest of the request is sent again"
@@ -188,9 +185,7 @@ func (s *Sender) SetToken(token string) {
 	s.tokenMu.Lock()
 	s.cfg.Token = token
 	s.tokenMu.Unlock()
-	for _, ep := range s.endpoints {
-		ep.SetToken(token)
-	}
+	s.pool.setToken(token)
 	s.win.hurry() // requests refused with the old token go now, not at their pause's end
 	s.log(SevInfo, "omsplunkgo: token.file read again on HUP: the new token applies from the next request on")
 }

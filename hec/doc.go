@@ -39,11 +39,11 @@
 //     the scratch of a commit's write, taken before segment.Log's lock;
 //   - segment.Log's mu (internal/segment): the current file, each file's
 //     pending count and done offsets, the marks not yet written;
-//   - places.mu: the endpoints' free connection slots and the taking and
+//   - pool.mu: the endpoints' free connection slots and the taking and
 //     giving back of places; under it each endpoint's limiter lock
 //     (internal/aimd) and standing lock are taken; its cond wakes acquire;
 //   - each endpoint's standing lock (endpoints.go), taken alone or under
-//     places.mu; the acker's lock
+//     pool.mu; the acker's lock
 //     (its pending ackIds and channels); diskState, healthLog, failing,
 //     tokenMu, locksMu: their own fields;
 //   - postMu (read: a post begins; write: the halt), so that no post

@@ -42,7 +42,7 @@ type target struct {
 	*endpoint.Endpoint
 	standing standing
 	limit    *aimd.Limiter
-	free     []int // connection slots not in use, the last freed on top (guarded by places.mu)
+	free     []int // connection slots not in use, the last freed on top (guarded by pool.mu)
 }
 
 func (t *target) isAside() bool {
@@ -83,7 +83,7 @@ type standing struct {
 }
 
 // setAside marks ep as out of traffic for cause, logging it (rate-limited).
-func (s *Sender) setAside(ep *target, cause string) {
+func (p *pool) setAside(ep *target, cause string) {
 	st := &ep.standing
 	st.mu.Lock()
 	if st.aside && st.loggedAside {
@@ -103,38 +103,38 @@ func (s *Sender) setAside(ep *target, cause string) {
 	}
 	st.mu.Unlock()
 	if logIt {
-		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s set aside: %s; it gets traffic again once its health endpoint answers%s",
+		p.log(SevWarning, fmt.Sprintf("omsplunkgo: %s set aside: %s; it gets traffic again once its health endpoint answers%s",
 			ep.URL, cause, more))
 	}
 }
 
-// initStanding: with several endpoints, each starts set aside until its
-// first health answer; firstAnswer is closed once one is healthy, or all
-// first probes have come back.
-func (s *Sender) initStanding() {
-	s.firstAnswer = make(chan struct{})
-	if len(s.endpoints) == 1 {
-		close(s.firstAnswer)
+// start: with several endpoints, each starts set aside until its first
+// health answer; firstAnswer is closed once one is healthy, or all first
+// probes have come back.
+func (p *pool) start() {
+	p.firstAnswer = make(chan struct{})
+	if len(p.endpoints) == 1 {
+		close(p.firstAnswer)
 		return
 	}
-	s.firstProbes.Store(int32(len(s.endpoints)))
-	for _, ep := range s.endpoints {
+	p.firstProbes.Store(int32(len(p.endpoints)))
+	for _, ep := range p.endpoints {
 		ep.standing.aside = true
-		s.startProbe(ep)
+		p.startProbe(ep)
 	}
 }
 
 // waitFirstAnswer waits, at most timeout, until an endpoint answered its
 // first health probe after the start.
-func (s *Sender) waitFirstAnswer() {
+func (p *pool) waitFirstAnswer() {
 	select {
-	case <-s.firstAnswer:
+	case <-p.firstAnswer:
 	default:
-		t := time.NewTimer(s.cfg.Timeout)
+		t := time.NewTimer(p.wait)
 		select {
-		case <-s.firstAnswer:
+		case <-p.firstAnswer:
 		case <-t.C:
-		case <-s.haltCh:
+		case <-p.halt:
 		}
 		t.Stop()
 	}
@@ -144,17 +144,17 @@ func (s *Sender) waitFirstAnswer() {
 // refused, reset, 5xx, busy). A refused event or a bad token says nothing
 // about the endpoint's health. A single endpoint is never set aside: there
 // is nowhere else to go.
-func (s *Sender) judge(ep *target, res *endpoint.Result) {
-	if res.Outcome != endpoint.Transient || len(s.endpoints) == 1 {
+func (p *pool) judge(ep *target, res *endpoint.Result) {
+	if res.Outcome != endpoint.Transient || len(p.endpoints) == 1 {
 		return
 	}
-	s.setAside(ep, res.Error())
-	s.startProbe(ep)
+	p.setAside(ep, res.Error())
+	p.startProbe(ep)
 }
 
 // startProbe asks ep's health endpoint until it answers, then puts ep
 // back. One prober per endpoint at a time; it ends with the sender.
-func (s *Sender) startProbe(ep *target) {
+func (p *pool) startProbe(ep *target) {
 	st := &ep.standing
 	st.mu.Lock()
 	if st.probing {
@@ -163,7 +163,7 @@ func (s *Sender) startProbe(ep *target) {
 	}
 	st.probing = true
 	st.mu.Unlock()
-	s.goSafe("health prober", func() {
+	p.goSafe("health prober", func() {
 		defer func() { // also after a panic: a later failure probes again
 			st.mu.Lock()
 			st.probing = false
@@ -181,24 +181,22 @@ func (s *Sender) startProbe(ep *target) {
 				logBack = st.loggedAside
 				st.aside, st.probing, st.loggedAside = false, false, false
 				st.mu.Unlock()
-				s.wakePlaces()
+				p.wake()
 			} else {
-				s.setAside(ep, "health endpoint: "+res.Error())
+				p.setAside(ep, "health endpoint: "+res.Error())
 			}
-			if first && (alive || s.firstProbes.Add(-1) == 0) {
-				s.firstAnswerOnce.Do(func() { close(s.firstAnswer) })
+			if first && (alive || p.firstProbes.Add(-1) == 0) {
+				p.firstAnswerOnce.Do(func() { close(p.firstAnswer) })
 			}
 			if alive {
-				if s.trouble.Load() {
-					s.win.hurry()
-				}
+				p.back()
 				if logBack {
-					s.log(SevInfo, fmt.Sprintf("omsplunkgo: %s answers its health endpoint again and gets traffic again", ep.URL))
+					p.log(SevInfo, fmt.Sprintf("omsplunkgo: %s answers its health endpoint again and gets traffic again", ep.URL))
 				}
 				return
 			}
 			select {
-			case <-s.haltCh:
+			case <-p.halt:
 				st.mu.Lock()
 				st.probing = false
 				st.mu.Unlock()
@@ -216,18 +214,8 @@ func (s *Sender) Probe() error {
 	if err := s.brokenErr(); err != nil {
 		return fmt.Errorf("%w: %w", ErrSuspend, err)
 	}
-	var errs []error
-	healthy := false
-	for _, ep := range s.endpoints {
-		res := ep.Health()
-		if res.Outcome == endpoint.Delivered {
-			healthy = true
-			break
-		}
-		errs = append(errs, errors.New(res.Error()))
-	}
-	if !healthy {
-		return fmt.Errorf("%w: %v", ErrSuspend, errors.Join(errs...))
+	if err := s.pool.healthy(); err != nil {
+		return fmt.Errorf("%w: %v", ErrSuspend, err)
 	}
 	if s.trouble.Load() {
 		s.win.hurry() // HEC says it is back: the waiting requests go now, not at their pause's end
@@ -240,6 +228,20 @@ func (s *Sender) Probe() error {
 		return fmt.Errorf("%w: %w (%d events, %d bytes)", ErrSuspend, errWindowFull, h.events, h.bytes)
 	}
 	return nil
+}
+
+// healthy asks the endpoints' health endpoints in turn until one answers
+// healthy; nil then, else what each said.
+func (p *pool) healthy() error {
+	var errs []error
+	for _, ep := range p.endpoints {
+		res := ep.Health()
+		if res.Outcome == endpoint.Delivered {
+			return nil
+		}
+		errs = append(errs, errors.New(res.Error()))
+	}
+	return errors.Join(errs...)
 }
 
 func tlsConfig(serverName string, c *Config) (*tls.Config, error) {

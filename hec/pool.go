@@ -5,6 +5,7 @@ package hec
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,29 +21,64 @@ type grant struct {
 	start time.Time
 }
 
-// places hands out grants. Waiters sleep on cond; a release, an endpoint
-// coming back and the halt wake them.
-type places struct {
-	mu   sync.Mutex
-	cond *sync.Cond
+// pool is the action's endpoints: their places (each endpoint's
+// connection slots, under its adaptive limit) and their standing (in
+// standing or set aside, the probers that bring them back, the first
+// answer at the start; endpoints.go). Its state and locks are its own:
+// mu guards the free slots and taking and giving back places (cond wakes
+// acquire: a release, an endpoint coming back, the halt); each
+// endpoint's standing has its own lock, taken alone or under mu. The
+// sender reaches it through acquire, release, judge and healthy, and
+// hears from it through back.
+type pool struct {
+	endpoints []*target
+	next      atomic.Uint32 // round-robin cursor over endpoints
+	mu        sync.Mutex
+	cond      *sync.Cond
+	// firstAnswer is closed once an endpoint answered its first health
+	// probe, or all first probes came back.
+	firstAnswer     chan struct{}
+	firstAnswerOnce sync.Once
+	firstProbes     atomic.Int32 // first probes not yet back
+
+	log      Logger
+	wait     time.Duration   // at most this long for the first answer
+	halt     <-chan struct{} // closed when the sender halts
+	stopping *atomic.Bool
+	goSafe   func(where string, fn func())
+	back     func() // an endpoint answers its health endpoint again
+}
+
+// newPool prepares a client per endpoint of c; abort is asked whenever a
+// wait for an endpoint is interrupted.
+func newPool(c *Config, abort func() bool) (*pool, error) {
+	p := &pool{wait: c.Timeout}
+	p.cond = sync.NewCond(&p.mu)
+	for _, u := range c.Endpoints {
+		ep, err := newTarget(u, c, abort)
+		if err != nil {
+			return nil, err
+		}
+		p.endpoints = append(p.endpoints, ep)
+	}
+	return p, nil
 }
 
 // acquire waits for a place on an endpoint in standing (on any endpoint
 // when none is), the least loaded first; nil once the sender halts.
-func (s *Sender) acquire() *grant {
-	s.waitFirstAnswer()
-	p := &s.places
+func (p *pool) acquire() *grant {
+	p.waitFirstAnswer()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
-		if s.stopping.Load() {
+		if p.stopping.Load() {
 			return nil
 		}
-		if ep := s.leastLoaded(true); ep != nil {
+		if ep := p.leastLoaded(true); ep != nil {
 			return ep.take()
 		}
-		if !s.anyInStanding() {
-			if ep := s.leastLoaded(false); ep != nil {
+		if !p.anyInStanding() {
+			if ep := p.leastLoaded(false); ep != nil {
 				return ep.take()
 			}
 		}
@@ -53,13 +89,13 @@ func (s *Sender) acquire() *grant {
 // leastLoaded takes a place on the endpoint with the lowest share in use,
 // among those in standing (or all), starting at the round-robin cursor so
 // that ties rotate.
-func (s *Sender) leastLoaded(inStanding bool) *target {
-	n := len(s.endpoints)
-	start := int(s.next.Add(1))
+func (p *pool) leastLoaded(inStanding bool) *target {
+	n := len(p.endpoints)
+	start := int(p.next.Add(1))
 	var best *target
 	bestLoad := 2.0
 	for i := range n {
-		ep := s.endpoints[(start+i)%n]
+		ep := p.endpoints[(start+i)%n]
 		if inStanding && ep.isAside() {
 			continue
 		}
@@ -73,8 +109,8 @@ func (s *Sender) leastLoaded(inStanding bool) *target {
 	return best
 }
 
-func (s *Sender) anyInStanding() bool {
-	for _, ep := range s.endpoints {
+func (p *pool) anyInStanding() bool {
+	for _, ep := range p.endpoints {
 		if !ep.isAside() {
 			return true
 		}
@@ -84,7 +120,7 @@ func (s *Sender) anyInStanding() bool {
 
 // take gives a grant on t with the slot freed last: a request tried again
 // mostly gets the channel (and its balancer cookie) and connection it had.
-// Called with places.mu held.
+// Called with pool.mu held.
 func (t *target) take() *grant {
 	slot := t.free[len(t.free)-1]
 	t.free = t.free[:len(t.free)-1]
@@ -93,20 +129,37 @@ func (t *target) take() *grant {
 
 // release gives g's place back, telling its endpoint's limiter what the
 // answer says about the endpoint's load.
-func (s *Sender) release(g *grant, res *endpoint.Result) {
-	s.places.mu.Lock()
+func (p *pool) release(g *grant, res *endpoint.Result) {
+	p.mu.Lock()
 	// The slot goes back before the limiter's place: acquire takes a
 	// slot whenever the limiter grants a place.
 	g.ep.free = append(g.ep.free, g.slot)
 	g.ep.limit.Release(loadSignal(res), time.Since(g.start), time.Now())
-	s.places.cond.Broadcast()
-	s.places.mu.Unlock()
+	p.cond.Broadcast()
+	p.mu.Unlock()
 }
 
-func (s *Sender) wakePlaces() {
-	s.places.mu.Lock()
-	s.places.cond.Broadcast()
-	s.places.mu.Unlock()
+// wake makes acquire look again (an endpoint came back, the halt).
+func (p *pool) wake() {
+	p.mu.Lock()
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+// limitSum is the endpoints' adaptive limits, summed (a gauge).
+func (p *pool) limitSum() int {
+	n := 0
+	for _, ep := range p.endpoints {
+		n += ep.limit.Limit()
+	}
+	return n
+}
+
+// setToken makes every endpoint's next request carry token.
+func (p *pool) setToken(token string) {
+	for _, ep := range p.endpoints {
+		ep.SetToken(token)
+	}
 }
 
 // loadSignal reads an answer as the limiter needs it: busy, throttled,

@@ -163,12 +163,12 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 	g := r.g
 	r.g = nil
 	if g == nil {
-		if g = s.acquire(); g == nil {
+		if g = s.pool.acquire(); g == nil {
 			return endpoint.Result{}, fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
 		}
 	}
 	if !s.beginPost() {
-		s.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+		s.pool.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
 		return endpoint.Result{}, fmt.Errorf("%w: %w", ErrSuspend, ErrStopping)
 	}
 	posting := true
@@ -200,13 +200,13 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 		// pending acks may be asked of one that never heard of them.
 		s.acks.Moved(ep.Endpoint, channel)
 	}
-	s.release(g, &res)
+	s.pool.release(g, &res)
 	if !*tried {
 		*tried = true
 		s.tried()
 	}
 	s.countAnswer(&res, len(payload))
-	s.judge(ep, &res)
+	s.pool.judge(ep, &res)
 	if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.PerMessageIndex {
 		// The index came from the message: the event is at fault, not
 		// the action, and must not hold up the rest.

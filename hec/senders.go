@@ -52,13 +52,13 @@ func (s *Sender) dispatch() {
 				}
 			}
 		}
-		g := s.acquire()
+		g := s.pool.acquire()
 		if g == nil {
 			return
 		}
 		r := s.win.next(s.cfg.BatchMaxEvents, s.cfg.BatchMaxBytes, s.trouble.Load())
 		if r == nil {
-			s.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+			s.pool.release(g, &endpoint.Result{Outcome: endpoint.Misconfigured})
 			continue
 		}
 		r.g = g
@@ -87,7 +87,7 @@ func (s *Sender) deliver(r *request) {
 		// The events stay the window's: the request waits, and goes
 		// again after a pause.
 		if r.g != nil {
-			s.release(r.g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+			s.pool.release(r.g, &endpoint.Result{Outcome: endpoint.Misconfigured})
 			r.g = nil
 		}
 		r.due = time.Now().Add(time.Second)
@@ -140,7 +140,7 @@ func (s *Sender) prepare(r *request) bool {
 	}
 	if len(r.items) == 0 {
 		if r.g != nil {
-			s.release(r.g, &endpoint.Result{Outcome: endpoint.Misconfigured})
+			s.pool.release(r.g, &endpoint.Result{Outcome: endpoint.Misconfigured})
 			r.g = nil
 		}
 		return false

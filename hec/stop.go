@@ -65,7 +65,7 @@ func (s *Sender) halt() {
 		if s.acks != nil {
 			s.acks.Stop() // the parked requests wait in the window (its files) for the next start
 		}
-		s.wakePlaces()
+		s.pool.wake()
 		s.win.poke()
 	})
 	s.posting.Wait()
