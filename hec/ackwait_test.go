@@ -301,3 +301,52 @@ func TestDiskBoundHoldsCommits(t *testing.T) {
 		t.Fatalf("%d duplicates", dups)
 	}
 }
+
+// A commit split over two requests: the part HEC took is marked done on
+// its own, so that a restart sends only the other part, not the commit.
+func TestDonePartIsNotSentAgain(t *testing.T) {
+	r, err := hecreceiver.Start(hecreceiver.Config{Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.SetFaults(hecreceiver.Faults{BusyMatch: "hold"})
+	dir := t.TempDir()
+	mod := func(c *Config) {
+		// The first request waits to fill: the first commit and the
+		// second's first 150 events.
+		c.SpoolDir, c.BatchMaxEvents, c.RetryMaxTime, c.BatchMaxDelay = dir, 250, time.Second, 300*time.Millisecond
+	}
+	s1 := testSender(t, r.URL(), mod)
+	commit := func(first, n int, text func(i int) string) {
+		m := msgs(0, n)
+		for k := range m {
+			m[k].Body = []byte(text(first + k))
+		}
+		if err := s1.Deliver(m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	free := func(i int) string { return fmt.Sprintf("free-%d", i) }
+	commit(0, 100, free)
+	commit(100, 200, func(i int) string { // one record; its first 150 go with the first request
+		if i < 250 {
+			return free(i)
+		}
+		return fmt.Sprintf("hold-%d", i-250)
+	})
+	for end := time.Now().Add(10 * time.Second); r.Count() < 250 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the done marks are written
+	s1.Close()
+	if r.Count() != 250 {
+		t.Fatalf("%d events arrived, want the first request's 250", r.Count())
+	}
+	r.SetFaults(hecreceiver.Faults{})
+	s2 := testSender(t, r.URL(), mod)
+	drainWithin(t, s2, 20*time.Second)
+	if dups := onceEach(t, r, "free-", 250) + onceEach(t, r, "hold-", 50); dups != 0 {
+		t.Fatalf("%d duplicates: the part HEC took was sent again", dups)
+	}
+}

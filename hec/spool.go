@@ -96,8 +96,12 @@ func (s *Sender) replayPrefix(prefix string) {
 	done := s.doneMarks(prefix)
 	var spent []string // nothing left to send: removed once their marks are carried
 	for _, f := range segs {
-		its, marked, empty := s.readSegment(f, done[segment.KeyOf(f)])
-		skipped += len(marked)
+		its, records, marked, empty := s.readSegment(f, done[segment.KeyOf(f)])
+		for _, m := range marked {
+			if m.Whole() {
+				skipped++
+			}
+		}
 		if empty {
 			spent = append(spent, f)
 		}
@@ -105,8 +109,8 @@ func (s *Sender) replayPrefix(prefix string) {
 			continue
 		}
 		files++
-		// One record per item: the file goes once all of them are done.
-		sg := s.win.log.Adopt(f, len(its))
+		// The file goes once each of its pending records is done.
+		sg := s.win.log.Adopt(f, records)
 		s.win.log.AdoptDone(sg, marked)
 		for _, it := range its {
 			it.seg, it.replayed = sg, true
@@ -154,9 +158,9 @@ func (s *Sender) replayPrefix(prefix string) {
 
 // doneMarks gathers the done marks of the window files of prefix and of
 // this action's own prefix (which carries the marks of older-named files
-// it adopted): per file key, the offsets of records HEC took.
-func (s *Sender) doneMarks(prefix string) map[segment.Key]map[int64]bool {
-	done := map[segment.Key]map[int64]bool{}
+// it adopted): per file key and record offset, what HEC took of it.
+func (s *Sender) doneMarks(prefix string) map[segment.Key]map[int64][]segment.Mark {
+	done := map[segment.Key]map[int64][]segment.Mark{}
 	prefixes := []string{prefix}
 	if prefix != s.spool.Prefix {
 		prefixes = append(prefixes, s.spool.Prefix)
@@ -170,9 +174,9 @@ func (s *Sender) doneMarks(prefix string) map[segment.Key]map[int64]bool {
 			}
 			for _, m := range c.Marks {
 				if done[m.Key] == nil {
-					done[m.Key] = map[int64]bool{}
+					done[m.Key] = map[int64][]segment.Mark{}
 				}
-				done[m.Key][m.Off] = true
+				done[m.Key][m.Off] = append(done[m.Key][m.Off], m)
 			}
 		}
 	}
@@ -232,26 +236,29 @@ func adoptOld(dir string) {
 	}
 }
 
-// readSegment reads the items of a segment file: one per record not
-// marked done (its offset in done), body left in the file until it goes.
-// Every record is checked before use; a damaged stretch, or a record that
-// does not hold a request this action can send, goes to a .bad file
-// beside it for a human to look at; a file with nothing left to send is
-// spent (empty), for the caller to remove once its marks are carried
-// (once its damage is set aside). marked are the offsets of the records
-// skipped as done.
-func (s *Sender) readSegment(f string, done map[int64]bool) (items []*item, marked []int64, empty bool) {
+// readSegment reads the items of a segment file: for each record not
+// marked done, its events not marked done (one item, or parts of it when
+// some were: done, by the marks per offset), bodies left in the file
+// until they go; records counts those records. Every record is checked
+// before use; a damaged stretch, or a record that does not hold a request
+// this action can send, goes to a .bad file beside it for a human to look
+// at; a file with nothing left to send is spent (empty), for the caller
+// to remove once its marks are carried (once its damage is set aside).
+// marked are the marks that hold, to be carried on.
+func (s *Sender) readSegment(f string, done map[int64][]segment.Mark) (items []*item, records int, marked []segment.Mark,
+	empty bool) {
 	c, err := segment.Read(f)
 	if err != nil {
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s: %v; left in place", f, err))
-		return nil, nil, false
+		return nil, 0, nil, false
 	}
 	recs, dmg, data := c.Records, c.Damage, c.Data
 	var bad []byte
 	unusable := 0
 	for _, r := range recs {
-		if done[r.Off] {
-			marked = append(marked, r.Off)
+		marks := done[r.Off]
+		if slices.ContainsFunc(marks, segment.Mark.Whole) {
+			marked = append(marked, segment.Mark{Off: r.Off})
 			continue
 		}
 		it, err := recordItem(r, s.raw != nil)
@@ -264,7 +271,14 @@ func (s *Sender) readSegment(f string, done map[int64]bool) (items []*item, mark
 			continue
 		}
 		it.body, it.off = nil, r.Off // read back when it goes
-		items = append(items, it)
+		parts := undone(it, marks)
+		if len(parts) == 0 { // every part marked: the record is done
+			marked = append(marked, segment.Mark{Off: r.Off})
+			continue
+		}
+		marked = append(marked, marks...)
+		records++
+		items = append(items, parts...)
 	}
 	for _, d := range dmg {
 		bad = append(bad, data[d.Offset:d.Offset+d.Length]...)
@@ -275,14 +289,55 @@ func (s *Sender) readSegment(f string, done map[int64]bool) (items []*item, mark
 				"part could not be set aside (%v); the file stays until its intact events are delivered",
 				f, len(bad), unusable, werr))
 			if len(items) == 0 {
-				return nil, marked, false // keep it: the damaged part is nowhere else
+				return nil, 0, marked, false // keep it: the damaged part is nowhere else
 			}
 		} else {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged: sending its %d intact requests; the %d "+
 				"damaged bytes (%d unusable records) are in %s", f, len(items), len(bad), unusable, badPath))
 		}
 	}
-	return items, marked, len(items) == 0
+	return items, records, marked, len(items) == 0
+}
+
+// undone is what of a record's item (body in the file) is not marked
+// done: the item itself when no part is, else an item per run of events
+// not marked, parts of one record (of), which is done once all are.
+func undone(it *item, marks []segment.Mark) []*item {
+	n := it.events()
+	taken := make([]bool, n)
+	some := false
+	for _, m := range marks {
+		for i := max(m.First, 0); i < min(m.First+m.N, n); i++ {
+			taken[i], some = true, true
+		}
+	}
+	if !some {
+		return []*item{it}
+	}
+	w := &whole{}
+	var parts []*item
+	for i := 0; i < n; {
+		if taken[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < n && !taken[j] {
+			j++
+		}
+		start := 0
+		if i > 0 {
+			start = it.ends[i-1]
+		}
+		ends := make([]int, 0, j-i)
+		for _, e := range it.ends[i:j] {
+			ends = append(ends, e-start)
+		}
+		parts = append(parts, &item{query: it.query, ends: ends, off: it.off, first: i, of: w})
+		i = j
+	}
+	w.parts.Store(int32(len(parts)))
+	return parts
 }
 
 // recordItem is the request a window record holds, checked in full: its

@@ -266,7 +266,12 @@ func (w *window) done(items []*item) {
 	for _, it := range items {
 		it.release()
 		if it.of != nil && it.of.parts.Add(-1) > 0 {
-			continue // other parts of its record are not delivered yet
+			// Other parts of its record are not delivered yet: this
+			// part is marked done, so a restart sends only the others.
+			if w.log != nil {
+				w.log.DonePart(it.seg, it.off, it.first, it.events())
+			}
+			continue
 		}
 		if w.log != nil {
 			w.log.Done(it.seg, it.off)

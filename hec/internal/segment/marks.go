@@ -27,6 +27,8 @@ import (
 // file carries the marks of every file that still lives.
 
 // markDelay bounds how long a done mark waits for an append to ride on.
+// A mark names a record, or the part of one a request carried (a commit
+// split over requests), so that a restart resends only the parts not done.
 const markDelay = 20 * time.Millisecond
 
 // maxMarks bounds the marks of one marks record, so that a crafted one
@@ -37,11 +39,16 @@ const maxMarks = 1 << 22
 // name. The zero Key is a file whose name has none (never marked).
 type Key struct{ T, N uint64 }
 
-// Mark says the record at Off of the file Key is done.
+// Mark says the record at Off of the file Key is done: all of it when N
+// is 0, else its events First..First+N-1.
 type Mark struct {
-	Key Key
-	Off int64
+	Key      Key
+	Off      int64
+	First, N int
 }
+
+// Whole reports whether m marks all of its record.
+func (m Mark) Whole() bool { return m.N == 0 }
 
 // keyOf reads the key from a segment file's name, prefix.<time>-<n>.seg.
 func keyOf(path string) Key {
@@ -79,27 +86,28 @@ func (p *pending) stopTimer() {
 	}
 }
 
-// markLocked queues a mark for sg's record at off.
-func (l *Log) markLocked(sg *Seg, off int64) {
-	if off < 0 || sg.key == (Key{}) {
+// markLocked queues m (its Key left to sg's) for a record of sg.
+func (l *Log) markLocked(sg *Seg, m Mark) {
+	if m.Off < 0 || sg.key == (Key{}) {
 		return
 	}
+	m.Key = sg.key
 	p := &l.marks
 	if p.live == nil {
 		p.live = map[*Seg]struct{}{}
 	}
-	sg.done = append(sg.done, off)
+	sg.done = append(sg.done, m)
 	p.live[sg] = struct{}{}
-	p.marks = append(p.marks, Mark{sg.key, off})
+	p.marks = append(p.marks, m)
 	if p.timer == nil && !l.closed {
 		p.timer = time.AfterFunc(markDelay, l.flushMarks)
 	}
 }
 
-// AdoptDone records offsets of sg's records that an earlier process
-// marked done: a fresh current file carries them on.
-func (l *Log) AdoptDone(sg *Seg, offs []int64) {
-	if len(offs) == 0 || sg.key == (Key{}) {
+// AdoptDone records the marks an earlier process wrote for sg's records:
+// a fresh current file carries them on.
+func (l *Log) AdoptDone(sg *Seg, marks []Mark) {
+	if len(marks) == 0 || sg.key == (Key{}) {
 		return
 	}
 	l.mu.Lock()
@@ -107,7 +115,10 @@ func (l *Log) AdoptDone(sg *Seg, offs []int64) {
 	if l.marks.live == nil {
 		l.marks.live = map[*Seg]struct{}{}
 	}
-	sg.done = append(sg.done, offs...)
+	for _, m := range marks {
+		m.Key = sg.key
+		sg.done = append(sg.done, m)
+	}
 	l.marks.live[sg] = struct{}{}
 	l.marks.carry = true
 }
@@ -169,9 +180,7 @@ func (l *Log) frameMarksLocked(buf []byte) []byte {
 			if sg == l.cur {
 				continue
 			}
-			for _, off := range sg.done {
-				marks = append(marks, Mark{sg.key, off})
-			}
+			marks = append(marks, sg.done...)
 		}
 		for _, m := range p.marks {
 			if m.Key == l.cur.key {
@@ -188,6 +197,8 @@ func (l *Log) frameMarksLocked(buf []byte) []byte {
 			buf = binary.AppendUvarint(buf, m.Key.T)
 			buf = binary.AppendUvarint(buf, m.Key.N)
 			buf = binary.AppendUvarint(buf, uint64(m.Off))
+			buf = binary.AppendUvarint(buf, uint64(m.First))
+			buf = binary.AppendUvarint(buf, uint64(m.N))
 		}
 		payload := buf[start+headerLen:]
 		binary.LittleEndian.PutUint32(buf[start:], markMagic)
@@ -259,8 +270,8 @@ func marksAt(data []byte, off int) ([]Mark, int, bool) {
 	n := binary.LittleEndian.Uint32(data[off+4:])
 	sum := binary.LittleEndian.Uint32(data[off+8:])
 	count := binary.LittleEndian.Uint32(data[off+12:])
-	// A mark takes 3 bytes at least.
-	if n == 0 || count == 0 || n > maxRecord || int(n) > len(data)-off-headerLen || count > n/3 || count > maxMarks {
+	// A mark takes 5 bytes at least.
+	if n == 0 || count == 0 || n > maxRecord || int(n) > len(data)-off-headerLen || count > n/5 || count > maxMarks {
 		return nil, 0, false
 	}
 	p := data[off+headerLen : off+headerLen+int(n)]
@@ -269,7 +280,7 @@ func marksAt(data []byte, off int) ([]Mark, int, bool) {
 	}
 	marks := make([]Mark, 0, count)
 	for range count {
-		var v [3]uint64
+		var v [5]uint64
 		for i := range v {
 			x, k := binary.Uvarint(p)
 			if k <= 0 {
@@ -277,10 +288,10 @@ func marksAt(data []byte, off int) ([]Mark, int, bool) {
 			}
 			v[i], p = x, p[k:]
 		}
-		if v[2] > maxFile {
+		if v[2] > maxFile || v[3] > maxRecord || v[4] > maxRecord {
 			return nil, 0, false
 		}
-		marks = append(marks, Mark{Key{v[0], v[1]}, int64(v[2])})
+		marks = append(marks, Mark{Key: Key{v[0], v[1]}, Off: int64(v[2]), First: int(v[3]), N: int(v[4])})
 	}
 	if len(p) != 0 {
 		return nil, 0, false

@@ -141,12 +141,12 @@ func TestNoFileLeftOnceAdoptedFileIsDone(t *testing.T) {
 func TestMarksRecordParse(t *testing.T) {
 	l := Open(t.TempDir(), "p", Options{})
 	sg := &Seg{key: Key{7, 9}}
-	l.markLocked(sg, 123)
+	l.markLocked(sg, Mark{Off: 123})
 	l.marks.stopTimer()
 	buf := l.frameMarksLocked(nil)
 	buf = Frame(buf, payloads(1))
 	c := Parse(buf)
-	if len(c.Marks) != 1 || c.Marks[0] != (Mark{Key{7, 9}, 123}) || len(c.Records) != 1 || len(c.Damage) != 0 {
+	if len(c.Marks) != 1 || c.Marks[0] != (Mark{Key: Key{7, 9}, Off: 123}) || len(c.Records) != 1 || len(c.Damage) != 0 {
 		t.Fatalf("%+v", c)
 	}
 	buf[headerLen+1] ^= 0xff

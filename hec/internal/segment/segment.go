@@ -100,9 +100,9 @@ type Seg struct {
 	size int64
 	open int // records not yet done
 	key  Key
-	// done are the offsets of its records done so far, while it lives:
-	// a fresh current file carries them (marks.go).
-	done []int64
+	// done are its records (or parts of records) done so far, while it
+	// lives: a fresh current file carries their marks (marks.go).
+	done []Mark
 }
 
 // Open prepares a log in dir whose files start with prefix. It touches
@@ -294,12 +294,12 @@ func (l *Log) Done(sg *Seg, off int64) {
 	defer l.mu.Unlock()
 	sg.open--
 	if sg.open > 0 {
-		l.markLocked(sg, off)
+		l.markLocked(sg, Mark{Off: off})
 		return
 	}
 	if sg == l.cur {
 		if sg.size < l.opt.EmptyAt {
-			l.markLocked(sg, off)
+			l.markLocked(sg, Mark{Off: off})
 			return
 		}
 		if sg.f.Truncate(0) == nil {
@@ -309,12 +309,25 @@ func (l *Log) Done(sg *Seg, off int64) {
 			l.forgetLocked(sg)
 			l.marks.carry = true
 		} else {
-			l.markLocked(sg, off)
+			l.markLocked(sg, Mark{Off: off})
 			l.sealLocked()
 		}
 		return
 	}
 	l.removeLocked(sg)
+}
+
+// DonePart reports events first..first+n-1 of sg's record at off
+// delivered while the rest of the record is not (a commit split over
+// requests): they are marked so, and a restart sends only the rest; the
+// record itself is reported with Done once all of it is.
+func (l *Log) DonePart(sg *Seg, off int64, first, n int) {
+	if sg == nil || n <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.markLocked(sg, Mark{Off: off, First: first, N: n})
 }
 
 // Adopt tracks an existing file (left by an earlier process) holding n

@@ -81,7 +81,7 @@ func TestPendingFilesStay(t *testing.T) {
 		t.Fatalf("%d records, %v", len(c.Records), err)
 	}
 	// The done record is marked so (written at Close), the other not.
-	if len(c.Marks) != 1 || c.Marks[0] != (Mark{KeyOf(sg.Path), c.Records[0].Off}) {
+	if len(c.Marks) != 1 || c.Marks[0] != (Mark{Key: KeyOf(sg.Path), Off: c.Records[0].Off}) {
 		t.Fatalf("marks %v, want record 0 of %v", c.Marks, KeyOf(sg.Path))
 	}
 	// A later process adopts the file and removes it once done.
