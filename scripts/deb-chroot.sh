@@ -9,7 +9,8 @@
 #      without interfaces), twice: in two directories at two times;
 #   3. the two builds' omsplunkgo.so and libomsplunkgo.so compared byte
 #      for byte (reproducible builds);
-#   4. lintian on the package, which must report no error;
+#   4. the source package built there too; lintian on it and on the
+#      package, which must report no error;
 #   5. the package installed in the chroot, trixie's rsyslogd started there
 #      with module(load="omsplunkgo"), messages sent to it and counted at
 #      the bundled receiver (on loopback; the chroot shares the host's),
@@ -103,13 +104,23 @@ for f in omsplunkgo.so libomsplunkgo.so; do
 done
 say "the two builds' omsplunkgo.so and libomsplunkgo.so are identical ($(sha256sum "$fa" | cut -c1-16)...)"
 
-# 4. lintian.
-if ! in_chroot -- lintian --fail-on error --suppress-tags-from-file /dev/null "$work/a/$deb" >"$root$work/lintian.log" 2>&1; then
-	cat "$root$work/lintian.log" >&2
-	say "lintian reports errors"
+# 4. The source package, and lintian on it and on the package.
+mkdir -p "$root$work/src"
+tar -xzf "$dist" -C "$root$work/src"
+if ! in_chroot --net -- sh -c "cd $work/src/$name && dpkg-buildpackage -S -us -uc -d" >"$root$work/build-src.log" 2>&1; then
+	tail -40 "$root$work/build-src.log" >&2
+	say "the source package could not be built"
 	exit 1
 fi
-say "lintian: no errors ($(grep -c '^[WI]:' "$root$work/lintian.log" || true) warnings and notes)"
+dsc=$(cd "$root$work/src" && ls rsyslog-omsplunkgo_*.dsc)
+for pkg in "$work/src/$dsc" "$work/a/$deb"; do
+	if ! in_chroot -- lintian --fail-on error --suppress-tags-from-file /dev/null "$pkg" >"$root$work/lintian.log" 2>&1; then
+		cat "$root$work/lintian.log" >&2
+		say "lintian reports errors on $(basename "$pkg")"
+		exit 1
+	fi
+	say "lintian $(basename "$pkg"): no errors ($(grep -c '^[WI]:' "$root$work/lintian.log" || true) warnings and notes)"
+done
 
 # 5. Installed and shipping, on trixie's rsyslog.
 in_chroot -- dpkg -i "$work/a/$deb" >/dev/null
