@@ -116,6 +116,7 @@ deb: $(DIST)
 	rm -rf $(PKGDIR)/deb && mkdir -p $(PKGDIR)/deb && tar -xzf $(DIST) -C $(PKGDIR)/deb
 	cd $(PKGDIR)/deb/$(DISTNAME) && GO=$(GO) dpkg-buildpackage -b -d -us -uc >../dpkg-buildpackage.log 2>&1 || \
 		{ tail -40 $(PKGDIR)/deb/dpkg-buildpackage.log; exit 1; }
+	rm -f $(PKGDIR)/rsyslog-omsplunkgo_*.deb # an earlier version's
 	mv $(PKGDIR)/deb/rsyslog-omsplunkgo_$(VERSION)_*.deb $(PKGDIR)/
 	@ls $(PKGDIR)/rsyslog-omsplunkgo_$(VERSION)_*.deb
 
@@ -126,6 +127,7 @@ deb: $(DIST)
 rpm: $(DIST)
 	scripts/rpm-host-provides.sh $(PKGDIR)/rpmdb $(GO)
 	scripts/check-bundled.sh packaging/rpm/rsyslog-omsplunkgo.spec $(PKGDIR)/$(DISTNAME)/vendor/modules.txt
+	rm -rf $(PKGDIR)/rpm/RPMS # an earlier version's
 	PATH="$$(dirname $(GO)):$$PATH" rpmbuild -bb --define "_dbpath $(CURDIR)/$(PKGDIR)/rpmdb" \
 		--define "_topdir $(CURDIR)/$(PKGDIR)/rpm" --define "_sourcedir $(CURDIR)/$(PKGDIR)" \
 		packaging/rpm/rsyslog-omsplunkgo.spec >$(PKGDIR)/rpmbuild.log 2>&1 || { tail -40 $(PKGDIR)/rpmbuild.log; exit 1; }
