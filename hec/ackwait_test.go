@@ -15,15 +15,23 @@ import (
 	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 )
 
-func ackReceiver(t *testing.T, f hecreceiver.Faults) *hecreceiver.Receiver {
+// recordingReceiver starts a receiver that records every event, with
+// faults f, stopped when the test ends.
+func recordingReceiver(t *testing.T, cfg hecreceiver.Config, f hecreceiver.Faults) *hecreceiver.Receiver {
 	t.Helper()
-	r, err := hecreceiver.Start(hecreceiver.Config{Record: true, RequireAck: true})
+	cfg.Record = true
+	r, err := hecreceiver.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
 	r.SetFaults(f)
 	return r
+}
+
+func ackReceiver(t *testing.T, f hecreceiver.Faults) *hecreceiver.Receiver {
+	t.Helper()
+	return recordingReceiver(t, hecreceiver.Config{RequireAck: true}, f)
 }
 
 func testSender(t *testing.T, url string, mod func(*Config)) *Sender {
@@ -160,11 +168,7 @@ func TestExpiredAcksAreResentAndCountedApart(t *testing.T) {
 // a stop then leaves them for the next start, which skips the delivered
 // one (marked done).
 func TestReplayedFileKeepsItsUndoneRecords(t *testing.T) {
-	r, err := hecreceiver.Start(hecreceiver.Config{Record: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := recordingReceiver(t, hecreceiver.Config{}, hecreceiver.Faults{})
 	dir := t.TempDir()
 	mod := func(c *Config) { c.SpoolDir, c.BatchMaxEvents, c.RetryMaxTime = dir, 10, time.Second }
 	body := func(i int) []byte {
@@ -190,9 +194,7 @@ func TestReplayedFileKeepsItsUndoneRecords(t *testing.T) {
 	s1.Close()
 	r.SetFaults(hecreceiver.Faults{BusyMatch: "hold"})
 	s2 := testSender(t, r.URL(), mod)
-	for end := time.Now().Add(10 * time.Second); r.Count() < 10 && time.Now().Before(end); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.WaitCount(10, 10*time.Second)
 	time.Sleep(100 * time.Millisecond) // its done mark is written
 	s2.Close()
 	if r.Count() != 10 {
@@ -208,11 +210,7 @@ func TestReplayedFileKeepsItsUndoneRecords(t *testing.T) {
 
 // window.fsync syncs each commit's write, once; without it, never.
 func TestFsyncOncePerCommit(t *testing.T) {
-	r, err := hecreceiver.Start(hecreceiver.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := recordingReceiver(t, hecreceiver.Config{}, hecreceiver.Faults{})
 	for _, fsync := range []bool{true, false} {
 		s := testSender(t, r.URL(), func(c *Config) { c.WindowFsync = fsync })
 		for i := range 20 {
@@ -305,12 +303,7 @@ func TestDiskBoundHoldsCommits(t *testing.T) {
 // A commit split over two requests: the part HEC took is marked done on
 // its own, so that a restart sends only the other part, not the commit.
 func TestDonePartIsNotSentAgain(t *testing.T) {
-	r, err := hecreceiver.Start(hecreceiver.Config{Record: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	r.SetFaults(hecreceiver.Faults{BusyMatch: "hold"})
+	r := recordingReceiver(t, hecreceiver.Config{}, hecreceiver.Faults{BusyMatch: "hold"})
 	dir := t.TempDir()
 	mod := func(c *Config) {
 		// The first request waits to fill: the first commit and the
@@ -335,9 +328,7 @@ func TestDonePartIsNotSentAgain(t *testing.T) {
 		}
 		return fmt.Sprintf("hold-%d", i-250)
 	})
-	for end := time.Now().Add(10 * time.Second); r.Count() < 250 && time.Now().Before(end); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.WaitCount(250, 10*time.Second)
 	time.Sleep(100 * time.Millisecond) // the done marks are written
 	s1.Close()
 	if r.Count() != 250 {

@@ -107,12 +107,7 @@ func TestCraftedWindowFile(t *testing.T) {
 // a stop, once they can be, and the next start sends them; requests on
 // the wire at the stop among them.
 func TestMemoryOnlyBatchesAreKeptAtStop(t *testing.T) {
-	r, err := hecreceiver.Start(hecreceiver.Config{Record: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	r := recordingReceiver(t, hecreceiver.Config{}, hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	dir := t.TempDir()
 	c, err := ParseOptions(map[string]string{OptServer: r.URL(), OptToken: "t"})
 	if err != nil {
