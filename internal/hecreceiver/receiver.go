@@ -43,6 +43,12 @@ type Event struct {
 	Fields     map[string]any
 	Channel    string
 	Raw        bool // came through the raw endpoint (metadata from the query string)
+	// Peer is the address of the connection it came on (a proxy's, when
+	// it came through one), without the port.
+	Peer string
+	// Query is the request's query string (the raw endpoint's metadata,
+	// or /event's auto_extract_timestamp).
+	Query string
 	// Keys are the event object's top-level keys, in order.
 	Keys    []string
 	Arrived time.Time
@@ -537,7 +543,7 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 			// before the one it refuses; the rest is not indexed. On an
 			// ack token the indexed prefix gets an ackId.
 			now := time.Now()
-			r.accept(evs[:bad.index], ch, now)
+			r.accept(evs[:bad.index], ch, now, ctx)
 			if r.cfg.RequireAck && bad.index > 0 {
 				id := r.newAck(ch, now.Add(f.AckDelay), f.AckLossRate > 0 && r.roll() < f.AckLossRate, bad.index, f.AckChannelMax)
 				extra += fmt.Sprintf(`,"ackId":%d`, id)
@@ -557,7 +563,7 @@ func (r *Receiver) handleData(ctx *fasthttp.RequestCtx, raw bool) {
 		return
 	}
 	now := time.Now()
-	r.accept(evs, ch, now)
+	r.accept(evs, ch, now, ctx)
 	code, text := 0, "Success"
 	if f.CapacityWarning {
 		code, text = 24, "Success, HEC queue is approaching capacity"
@@ -602,10 +608,13 @@ func (r *Receiver) TakenBefore(t time.Time) int64 {
 }
 
 // accept indexes evs: counts, records and reports them.
-func (r *Receiver) accept(evs []Event, ch string, now time.Time) {
+func (r *Receiver) accept(evs []Event, ch string, now time.Time, ctx *fasthttp.RequestCtx) {
+	peer, query := ctx.RemoteIP().String(), string(ctx.QueryArgs().QueryString())
 	for i := range evs {
+		evs[i].Query = query
 		evs[i].Arrived = now
 		evs[i].Channel = ch
+		evs[i].Peer = peer
 		if r.cfg.OnEvent != nil {
 			r.cfg.OnEvent(&evs[i])
 		}

@@ -19,6 +19,13 @@ import (
 // localhost, valid for a day: a TLS config for Config.TLS, and the
 // certificate in PEM for the client to trust (tls.cacert).
 func SelfSigned() (*tls.Config, []byte, error) {
+	return SelfSignedFor([]string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
+}
+
+// SelfSignedFor is SelfSigned for the names and addresses given: a
+// certificate for a name only makes a client that connects by address
+// fail its name check (and need tls.servername).
+func SelfSignedFor(names []string, ips []net.IP) (*tls.Config, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -36,8 +43,8 @@ func SelfSigned() (*tls.Config, []byte, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
+		IPAddresses:           ips,
+		DNSNames:              names,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

@@ -107,6 +107,8 @@ type Config struct {
 	// filesystem in a private mount namespace and then execs rsyslogd
 	// (which keeps the PID).
 	Wrap []string
+	// Env is added to rsyslogd's environment ("NAME=value").
+	Env []string
 }
 
 const confTemplate = `global(workDirectory="{{if .WorkDir}}{{.WorkDir}}{{else}}{{.Dir}}{{end}}" maxMessageSize="2m" processInternalMessages="on")
@@ -186,6 +188,9 @@ func Start(c *Config, fork bool) (*Daemon, error) {
 		cmd = exec.Command(c.Wrap[0], append(append(c.Wrap[1:len(c.Wrap):len(c.Wrap)], bin), args...)...)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	if len(c.Env) > 0 {
+		cmd.Env = append(os.Environ(), c.Env...)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
