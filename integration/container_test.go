@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ type container struct {
 	name, port string
 }
 
-func runContainer(t *testing.T, hecURL string) *container {
+func runContainer(t *testing.T, hecURL string, extra ...string) *container {
 	t.Helper()
 	image := os.Getenv("OMSPLUNKGO_IMAGE")
 	if image == "" {
@@ -37,9 +38,10 @@ func runContainer(t *testing.T, hecURL string) *container {
 	}
 	spool := t.TempDir()
 	c := &container{t: t, name: fmt.Sprintf("omsplunkgo-test-%d-%d", os.Getpid(), p), port: fmt.Sprint(p)}
-	out, err := exec.Command(repoScript("container.sh"), "run", "-d", "--name", c.name, "--network=host",
-		"-e", "HEC_URL="+hecURL, "-e", "HEC_TOKEN="+token, "-e", "SYSLOG_PORT="+c.port,
-		"-v", spool+":/var/spool/rsyslog", image).CombinedOutput()
+	args := append([]string{"run", "-d", "--name", c.name, "--network=host",
+		"-e", "HEC_URL=" + hecURL, "-e", "HEC_TOKEN=" + token, "-e", "SYSLOG_PORT=" + c.port,
+		"-v", spool + ":/var/spool/rsyslog"}, extra...)
+	out, err := exec.Command(repoScript("container.sh"), append(args, image)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("podman run: %v\n%s", err, out)
 	}
@@ -161,4 +163,30 @@ func TestContainerComesBackAfterKill(t *testing.T) {
 	waitFor(t, r, n, time.Minute)
 	checkExactlyOnce(t, r.Events(), 0, n)
 	podman("healthcheck", "run", c.name)
+}
+
+// The image trusts Debian's CA bundle only, none of the build machine's
+// extra CAs; a user's CA comes in at run time, mounted and named by
+// HEC_TLS_CACERT, and TLS to HEC verifies with it.
+func TestContainerTakesCAsAtRunTime(t *testing.T) {
+	out, err := exec.Command(repoScript("container.sh"), "podman", "run", "--rm", os.Getenv("OMSPLUNKGO_IMAGE"),
+		"sh", "-c", "ls /usr/local/share/ca-certificates").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("the image holds CAs beyond Debian's (%v): %q", err, out)
+	}
+	tc, caPEM, err := hecreceiver.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startReceiver(t, hecreceiver.Config{Record: true, TLS: tc})
+	c := runContainer(t, r.URL(), "-v", ca+":/etc/omsplunkgo/ca.pem:ro", "-e", "HEC_TLS_CACERT=/etc/omsplunkgo/ca.pem")
+	if _, err := loadgen.Send(loadgen.Options{Addr: "127.0.0.1:" + c.port, Format: loadgen.RFC5424, Count: 500, Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, r, 500, time.Minute)
+	checkExactlyOnce(t, r.Events(), 0, 500)
 }

@@ -28,7 +28,8 @@ func TestExampleConfigsAreValid(t *testing.T) {
 	// The container's config takes its settings from the environment.
 	files = append(files, "../docker/rsyslog.conf")
 	for k, v := range map[string]string{"HEC_URL": "https://splunk:8088", "HEC_TOKEN": "t", "HEC_INDEX": "",
-		"HEC_SOURCETYPE": "syslog", "HEC_TLS_VERIFY": "on", "SYSLOG_PORT": "5514"} {
+		"HEC_SOURCETYPE": "syslog", "HEC_TLS_VERIFY": "on", "SYSLOG_PORT": "5514",
+		"HEC_TLS_CACERT": "/etc/ssl/certs/ca-certificates.crt"} {
 		t.Setenv(k, v)
 	}
 	dir := t.TempDir()

@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 cmd=${1:-build}
 [ $# -eq 0 ] || shift
 build_base=localhost/omsplunkgo-build-base:bookworm
-runtime_base=localhost/omsplunkgo-runtime-base:bookworm
+runtime_base=localhost/omsplunkgo-runtime-base:bookworm-debian-cas
 
 scripts/apt.sh install container podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs
 
@@ -62,7 +62,9 @@ PATH="$(scripts/setup-go.sh):$PATH"
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -1)
 mirror=${mirror:-http://deb.debian.org/debian}
 # Files a build step may need: the host's extra CA certificates (a TLS
-# intercepting proxy), none when there are none.
+# intercepting proxy), none when there are none. Only the build image
+# takes them: the runtime image trusts Debian's CA bundle alone, and a
+# user's CAs come in at run time (HEC_TLS_CACERT).
 cas=()
 for c in /usr/local/share/ca-certificates/*.crt; do [ -e "$c" ] && cas+=("$c"); done
 
@@ -88,7 +90,7 @@ done
 goroot=$(go env GOROOT)
 base_image "$build_base" gcc,make,libc6-dev,ca-certificates,git \
 	--customize-hook='mkdir -p "$1/usr/local/go"' --customize-hook="sync-in $goroot /usr/local/go" "${hooks[@]}"
-base_image "$runtime_base" rsyslog,ca-certificates "${hooks[@]}"
+base_image "$runtime_base" rsyslog,ca-certificates
 
 echo "container: building $image (docker/Dockerfile)" >&2
 modcache=$(go env GOMODCACHE)
