@@ -32,7 +32,7 @@ BUILD     := build
 
 GO_SOURCES   := $(shell find hec plugin -name '*.go' -not -name '*_test.go') go.mod go.sum
 SHIM_SOURCES := $(wildcard cshim/*.c cshim/*.h)
-SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/pem.c cshim/gohost.c cshim/stats.c
+SHIM_UNITS   := cshim/omsplunkgo.c cshim/params.c cshim/pem.c cshim/keypair.c cshim/gohost.c cshim/stats.c
 
 # How long each fuzz target runs in `make check`: a count of executions
 # (about 10 s each here), not a duration. A duration races Go's fuzz

@@ -25,11 +25,18 @@
  * in shim.h). The meta template is parsed in Go. */
 static uchar tpl_meta_text[] =
 	"\"%timereported:::date-unixtimestamp%.%timereported:::date-subseconds% %hostname%\"";
+static uchar tpl_meta_rcvd_text[] =
+	"\"%timegenerated:::date-unixtimestamp%.%timegenerated:::date-subseconds% %hostname%\"";
+static uchar tpl_meta_both_text[] =
+	"\"%timereported:::date-unixtimestamp%.%timereported:::date-subseconds% "
+	"%timegenerated:::date-unixtimestamp%.%timegenerated:::date-subseconds% %hostname%\"";
 static uchar tpl_event_text[] = "\"%syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\"";
 /* endpoint="raw": Splunk parses time and host out of each line itself, as
  * from a syslog file, so the line carries them. */
 static uchar tpl_raw_text[] =
 	"\"%timereported:::date-rfc3339% %hostname% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\"";
+static uchar tpl_raw_rcvd_text[] =
+	"\"%timegenerated:::date-rfc3339% %hostname% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\"";
 
 /* ---- state ----------------------------------------------------------- */
 
@@ -402,6 +409,12 @@ __attribute__((visibility("default"))) rsRetVal modInit(int ifVersRequested, int
 	tplAddLine(ourConf, TPL_EVENT, &p);
 	p = tpl_raw_text;
 	tplAddLine(ourConf, TPL_RAW, &p);
+	p = tpl_meta_rcvd_text;
+	tplAddLine(ourConf, TPL_META_RCVD, &p);
+	p = tpl_meta_both_text;
+	tplAddLine(ourConf, TPL_META_BOTH, &p);
+	p = tpl_raw_rcvd_text;
+	tplAddLine(ourConf, TPL_RAW_RCVD, &p);
 	stats_init(hostQuery);
 	*ifVersProvided = CURR_MOD_IF_VERSION;
 	*queryEtryPtOut = (omsg_entry_point_t)queryEtryPt;

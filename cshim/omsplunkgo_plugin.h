@@ -20,7 +20,7 @@
 /* Bumped whenever a signature or struct below changes; omsg_init refuses a
  * host with another version, so a shim and a Go library from different
  * builds fail loudly instead of corrupting memory. */
-#define OMSG_PLUGIN_ABI 9
+#define OMSG_PLUGIN_ABI 10
 
 /* One rendered template string. Same layout as rsyslog's actWrkrIParams_t
  * (runtime/rsyslog.h), so the shim hands rsyslog's array over unchanged;
@@ -83,6 +83,10 @@ enum omsg_counter {
 	OMSG_CTR_WINDOW_NOFILE,       /* events accepted while the window's files could not be written */
 	OMSG_CTR_PANICS,              /* internal errors (Go panics) recovered */
 	OMSG_CTR_ACK_EXPIRED,         /* requests sent again because HEC dropped their pending ackId */
+	OMSG_CTR_PROXY_ERRORS,        /* requests that failed at the HTTP proxy: nothing reached HEC */
+	OMSG_CTR_TIME_REPLACED,       /* events sent with the receive time: the reported one out of bounds */
+	OMSG_CTR_ROUTE_FALLBACK,      /* events whose rendered index or sourcetype was not allowed */
+	OMSG_CTR_INDEX_ONREFUSED,     /* events refused for their index, sent again to index.onrefused */
 	/* Gauges from here on: values now, set by Go, never reset. */
 	OMSG_CTR_INFLIGHT,            /* requests under way: posting, retrying */
 	OMSG_CTR_INFLIGHT_LIMIT,      /* the endpoints' adaptive limits on requests in flight, summed */

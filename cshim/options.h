@@ -78,6 +78,24 @@
 	X("tls.cacert", eCmdHdlrString, 0, 1, 0, GO, "system CAs", "PEM file of CAs to trust") \
 	X("tls.cert", eCmdHdlrString, 0, 1, 0, GO, "none", "client certificate (PEM)") \
 	X("tls.key", eCmdHdlrString, 0, 1, 0, GO, "none", "key of the client certificate (PEM)") \
+	X("tls.servername", eCmdHdlrString, 0, 1, 0, GO, "the URL's host", \
+	  "name sent in SNI and verified against HEC's certificate, for a URL by IP address or a load balancer whose certificate carries another name") \
+	X("proxy", eCmdHdlrString, 0, 1, 0, GO, "rsyslogd's `https_proxy`/`http_proxy`/`no_proxy`", \
+	  "HTTP proxy `http://[user:password@]host[:port]` (port 3128 if omitted) every connection tunnels through (`CONNECT`; TLS to HEC end to end); `none`: connect directly whatever the environment says. The password never appears in a log line or `-N1` output (see [\"Through a proxy\"](rsyslog-conf/README.md#through-a-proxy))") \
+	X("time.source", eCmdHdlrGetWord, 0, 1, 0, GO, "`reported`", \
+	  "event time: `reported` (the message's), `received` (when rsyslog received it), `none` (Splunk stamps the arrival), `extract` (Splunk finds it in the text: `auto_extract_timestamp`, Splunk 8.0 and later); see [\"Event time\"](rsyslog-conf/README.md#event-time)") \
+	X("time.maxpast", eCmdHdlrInt, 0, 0, 3153600000, GO, "0 (off)", \
+	  "seconds a reported time may lie before the receive time; beyond, the event gets the receive time and keeps the reported one as indexed field `orig_time` (counted `time.replaced`)") \
+	X("time.maxfuture", eCmdHdlrInt, 0, 0, 3153600000, GO, "0 (off)", \
+	  "the same after the receive time") \
+	X("index.allowed", eCmdHdlrArray, 0, 1, 0, GO, "none (any)", \
+	  "indexes `index.template` may render (an entry may end in `*`); another value is replaced by `index.fallback`, marked with indexed field `orig_index`, counted `route.fallback` (see [\"Routing safety\"](rsyslog-conf/README.md#routing-safety))") \
+	X("index.fallback", eCmdHdlrString, 0, 1, 0, GO, "`index` (else the token's default)", \
+	  "index of an event whose rendered index is not in `index.allowed`") \
+	X("sourcetype.allowed", eCmdHdlrArray, 0, 1, 0, GO, "none (any)", \
+	  "sourcetypes `sourcetype.template` may render; another value is replaced by `sourcetype`, marked with `orig_sourcetype`, counted `route.fallback`") \
+	X("index.onrefused", eCmdHdlrString, 0, 1, 0, GO, "none", \
+	  "index that receives, once, an event HEC refuses for its index (code 7), marked with indexed field `refused_index`; refused there too, it goes to `errorfile`. With it, code 7 is always the event's fault, never the action's") \
 	X("spool.dir", eCmdHdlrString, 0, 1, 0, GO, "rsyslog's `workDirectory`", \
 	  "where the action's window files live: what it accepted and HEC has not taken, sent at the next start after a stop or crash (see \"Delivery\"); none: the window is memory only") \
 	X("errorfile", eCmdHdlrString, 0, 1, 0, GO, "`<workDirectory>/omsplunkgo-rejected.json`", \

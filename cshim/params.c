@@ -114,6 +114,72 @@ static const char *find_opt(const instanceData *pData, const char *name)
 	return NULL;
 }
 
+/* opt_is reports whether option name is set to value. */
+static int opt_is(const instanceData *pData, const char *name, const char *value)
+{
+	const char *v = find_opt(pData, name);
+	return v != NULL && !strcmp(v, value);
+}
+
+/* time_guard reports whether time.maxpast or time.maxfuture bounds the
+ * reported time. */
+static int time_guard(const instanceData *pData)
+{
+	const char *past = find_opt(pData, "time.maxpast"), *future = find_opt(pData, "time.maxfuture");
+	return (past != NULL && atoll(past) > 0) || (future != NULL && atoll(future) > 0);
+}
+
+/* check_proxy accepts http://[user:password@]host[:port][/] (or the same
+ * without http://). The value is never echoed: it may hold a password. */
+static int check_proxy(const char *s)
+{
+	const char *why = NULL;
+	const char *p = s;
+	if (!strcmp(s, "none"))
+		return 1;
+	if (!strncmp(s, "https://", 8))
+		why = "an https:// proxy (TLS to the proxy) is not supported; use http://host:port (the connection to HEC "
+		      "stays TLS end to end through it)";
+	else if (strstr(s, "://") != NULL && strncmp(s, "http://", 7))
+		why = "the proxy must be http://[user:password@]host[:port]";
+	else {
+		if (!strncmp(s, "http://", 7))
+			p = s + 7;
+		const char *at = strrchr(p, '@');
+		if (at != NULL)
+			p = at + 1;
+		size_t host = strcspn(p, ":/?# ");
+		const char *rest = p + host;
+		if (host == 0)
+			why = "the proxy URL has no host";
+		else if (*rest == ':') {
+			char *end;
+			long port = strtol(rest + 1, &end, 10);
+			if (end == rest + 1 || port < 1 || port > 65535 || (*end != '\0' && strcmp(end, "/")))
+				why = "the proxy URL has a bad port (1-65535) or a path";
+		} else if (*rest != '\0' && strcmp(rest, "/"))
+			why = "the proxy URL must be http://[user:password@]host[:port], without a path";
+	}
+	if (why != NULL) {
+		LogError(0, RS_RET_CONFIG_ERROR, MODULE_NAME ": proxy: %s (the value is not shown: it may hold a password)",
+			 why);
+		return 0;
+	}
+	return 1;
+}
+
+/* check_list_item checks one entry of index.allowed/sourcetype.allowed. */
+static int check_list_item(const char *param, const char *v)
+{
+	const char *star = strchr(v, '*');
+	if (*v == '\0' || strchr(v, ',') != NULL || (star != NULL && star[1] != '\0')) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": %s: \"%s\" must be a name without ',' that may end in * (any rest)", param, v);
+		return 0;
+	}
+	return 1;
+}
+
 /* template_defined reports, naming the parameter, a template rsyslog does
  * not know (yet): rsyslog resolves templates when it parses the action. */
 static int template_defined(const char *param, const char *tpl)
@@ -312,7 +378,7 @@ int take_param(instanceData *pData, int i, struct svar *v)
 			char *u = es_str2cstr(v->d.ar->arr[i], NULL);
 			if (u == NULL)
 				return 0;
-			int ok = check_server(u) && strchr(u, ',') == NULL;
+			int ok = strcmp(name, "server") ? check_list_item(name, u) : check_server(u) && strchr(u, ',') == NULL;
 			char *grown = ok ? realloc(text, len + strlen(u) + 1) : NULL;
 			if (grown == NULL) {
 				free(u);
@@ -356,7 +422,25 @@ int take_param(instanceData *pData, int i, struct svar *v)
 			free(text);
 			return 0;
 		}
-		if (!strncmp(name, "tls.", 4) && !check_pem(name, text)) {
+		if (!strncmp(name, "tls.", 4) && strcmp(name, "tls.servername") && !check_pem(name, text)) {
+			free(text);
+			return 0;
+		}
+		if (!strcmp(name, "proxy") && !check_proxy(text)) {
+			free(text);
+			return 0;
+		}
+		if (!strcmp(name, "tls.servername") && (text[0] == '\0' || strpbrk(text, " /:@\t") != NULL)) {
+			LogError(0, RS_RET_CONFIG_ERROR,
+				 MODULE_NAME ": tls.servername=\"%s\" must be a host name, e.g. splunk.example.com", text);
+			free(text);
+			return 0;
+		}
+		if (!strcmp(name, "time.source") && strcmp(text, "reported") && strcmp(text, "received") &&
+		    strcmp(text, "none") && strcmp(text, "extract")) {
+			LogError(0, RS_RET_CONFIG_ERROR,
+				 MODULE_NAME ": time.source=\"%s\" must be \"reported\", \"received\", \"none\" or \"extract\"",
+				 text);
 			free(text);
 			return 0;
 		}
@@ -415,6 +499,35 @@ int check_action(instanceData *pData)
 							 : "set token or token.file, not both");
 		return 0;
 	}
+	if ((find_opt(pData, "tls.cert") == NULL) != (find_opt(pData, "tls.key") == NULL)) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": tls.cert and tls.key go together: a client certificate needs its key, a key its "
+			 "certificate");
+		return 0;
+	}
+	if (find_opt(pData, "tls.cert") != NULL && !check_key_pair(find_opt(pData, "tls.cert"), find_opt(pData, "tls.key")))
+		return 0;
+	int raw = opt_is(pData, "endpoint", "raw");
+	if (time_guard(pData) && find_opt(pData, "time.source") != NULL && !opt_is(pData, "time.source", "reported")) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": time.maxpast and time.maxfuture guard the reported time: they need "
+			 "time.source=\"reported\"");
+		return 0;
+	}
+	if (raw && (time_guard(pData) || opt_is(pData, "time.source", "none") || opt_is(pData, "time.source", "extract"))) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": with endpoint=\"raw\" Splunk takes each event's time from its line: time.source may "
+			 "be \"reported\" or \"received\" only (the built-in line's timestamp), and time.maxpast/maxfuture "
+			 "do not apply");
+		return 0;
+	}
+	const char *onrefused = find_opt(pData, "index.onrefused"), *index = find_opt(pData, "index");
+	if (onrefused != NULL && index != NULL && !strcmp(onrefused, index)) {
+		LogError(0, RS_RET_CONFIG_ERROR,
+			 MODULE_NAME ": index.onrefused is the action's own index \"%s\": events refused there cannot go "
+			 "there", index);
+		return 0;
+	}
 	return 1;
 }
 
@@ -423,11 +536,15 @@ int check_action(instanceData *pData)
 int request_templates(instanceData *pData, omodStringRequest_t **ppOMSR)
 {
 	const char *endpoint = find_opt(pData, "endpoint");
-	const char *deflt = endpoint != NULL && !strcmp(endpoint, "raw") ? TPL_RAW : TPL_EVENT;
+	int received = opt_is(pData, "time.source", "received");
+	const char *deflt = endpoint != NULL && !strcmp(endpoint, "raw") ? (received ? TPL_RAW_RCVD : TPL_RAW) : TPL_EVENT;
+	/* The guard compares the reported time with the received one: Go
+	 * reads three fields then (plugin/action.go). */
+	const char *meta = time_guard(pData) ? TPL_META_BOTH : received ? TPL_META_RCVD : TPL_META;
 	if (OMSRconstruct(ppOMSR, pData->ntpls) != RS_RET_OK)
 		return 0;
 	for (int i = 0; i < pData->ntpls; i++) {
-		const char *tpl = i == OMSG_TPL_META ? TPL_META : pData->tpls[i];
+		const char *tpl = i == OMSG_TPL_META ? meta : pData->tpls[i];
 		char *copy = strdup(tpl != NULL ? tpl : deflt);
 		if (copy == NULL || OMSRsetEntry(*ppOMSR, i, (uchar *)copy, OMSR_NO_RQD_TPL_OPTS) != RS_RET_OK)
 			return 0;

@@ -34,16 +34,16 @@ static int b64val(unsigned char c)
 	return -1;
 }
 
-/* der_sequence_fills reports whether the base64 text b64[0..n) decodes to
- * a DER SEQUENCE whose length is exactly the rest of the data. */
-static int der_sequence_fills(const char *b64, size_t n)
+/* pem_base64 decodes the base64 text b64[0..n) (white space allowed) into
+ * a buffer to free, its length in *len; NULL when it is not base64. */
+unsigned char *pem_base64(const char *b64, size_t n, size_t *len)
 {
 	unsigned char *der = malloc(n / 4 * 3 + 3);
-	size_t len = 0;
 	unsigned acc = 0;
-	int bits = 0, pad = 0, ok = 0;
+	int bits = 0, pad = 0;
+	*len = 0;
 	if (der == NULL)
-		return 0;
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)b64[i];
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
@@ -53,16 +53,34 @@ static int der_sequence_fills(const char *b64, size_t n)
 			continue;
 		}
 		int v = b64val(c);
-		if (v < 0 || pad > 0)
-			goto out; /* not base64, or data after padding */
+		if (v < 0 || pad > 0) {
+			free(der); /* not base64, or data after padding */
+			return NULL;
+		}
 		acc = (acc << 6) | (unsigned)v;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			der[len++] = (unsigned char)(acc >> bits);
+			der[(*len)++] = (unsigned char)(acc >> bits);
 		}
 	}
-	if (pad > 2 || len < 2 || der[0] != 0x30)
+	if (pad > 2) {
+		free(der);
+		return NULL;
+	}
+	return der;
+}
+
+/* der_sequence_fills reports whether the base64 text b64[0..n) decodes to
+ * a DER SEQUENCE whose length is exactly the rest of the data. */
+static int der_sequence_fills(const char *b64, size_t n)
+{
+	size_t len;
+	unsigned char *der = pem_base64(b64, n, &len);
+	int ok = 0;
+	if (der == NULL)
+		return 0;
+	if (len < 2 || der[0] != 0x30)
 		goto out;
 	size_t body, hdr = 2;
 	if (der[1] < 0x80) {

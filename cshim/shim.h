@@ -23,6 +23,10 @@
 #define TPL_META " OMSPLUNKGO_Meta"
 #define TPL_EVENT " OMSPLUNKGO_Event"
 #define TPL_RAW " OMSPLUNKGO_Raw"
+/* time.source="received", and the time guard (reported, then received). */
+#define TPL_META_RCVD " OMSPLUNKGO_MetaReceived"
+#define TPL_META_BOTH " OMSPLUNKGO_MetaBoth"
+#define TPL_RAW_RCVD " OMSPLUNKGO_RawReceived"
 
 typedef struct modConfData_s {
 	rsconf_t *pConf;
@@ -83,6 +87,15 @@ char *read_token_file(const char *path);
 /* check_pem reports, naming param, a tls.* file that is not PEM of the
  * kind it needs (certificates, or an unencrypted private key). */
 int check_pem(const char *param, const char *path);
+/* pem_base64 decodes base64 text (white space allowed) into a buffer to
+ * free; NULL when it is not base64. */
+unsigned char *pem_base64(const char *b64, size_t n, size_t *len);
+
+/* ---- keypair.c ---------------------------------------------------------- */
+
+/* check_key_pair reports, with what to fix, a tls.key whose public key is
+ * not the one in tls.cert (RSA and EC keys; others are left to Go). */
+int check_key_pair(const char *cert_path, const char *key_path);
 
 /* ---- gohost.c: the Go library ------------------------------------------ */
 

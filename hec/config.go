@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/proxy"
 )
 
 // Option names, as written in rsyslog's action(...) and passed through the
@@ -42,6 +43,15 @@ const (
 	OptTLSCACert       = "tls.cacert"
 	OptTLSCert         = "tls.cert"
 	OptTLSKey          = "tls.key"
+	OptTLSServerName   = "tls.servername"
+	OptProxy           = "proxy"
+	OptTimeSource      = "time.source"
+	OptTimeMaxPast     = "time.maxpast"
+	OptTimeMaxFuture   = "time.maxfuture"
+	OptIndexAllowed    = "index.allowed"
+	OptIndexFallback   = "index.fallback"
+	OptIndexOnRefused  = "index.onrefused"
+	OptSTAllowed       = "sourcetype.allowed"
 	OptEventMaxBytes   = "event.maxbytes"
 	OptEventOversize   = "event.oversize"
 	OptErrorFile       = "errorfile"
@@ -65,6 +75,17 @@ const (
 	OversizeTruncate = "truncate" // cut the text, send the rest, count it
 	OversizeReject   = "reject"   // do not send it; write it to errorfile, count it
 )
+
+// Where an event's time comes from (time.source).
+const (
+	TimeReported = "reported" // the message's own time (default)
+	TimeReceived = "received" // when rsyslog received it
+	TimeNone     = "none"     // no time: Splunk stamps the arrival
+	TimeExtract  = "extract"  // no time: Splunk finds it in the text (auto_extract_timestamp)
+)
+
+// ProxyNone as proxy= ignores the proxy environment variables.
+const ProxyNone = "none"
 
 // Defaults, each with the reason it was chosen.
 const (
@@ -143,14 +164,29 @@ type Config struct {
 	TLSCACert           string
 	TLSCert             string
 	TLSKey              string
-	EventMaxBytes       int    // longest event text sent; see EventOversize
-	EventOversize       string // OversizeTruncate or OversizeReject
-	ErrorFile           string // where rejected events are written, one JSON line each; "" = log only
-	SpoolDir            string // where the window's files are kept (spool.dir); "" = memory only
-	UseAck              bool   // count a request delivered only once HEC acknowledges it
-	AckInterval         time.Duration
-	AckTimeout          time.Duration
-	Endpoint            string // EndpointEvent or EndpointRaw
+	TLSServerName       string // name sent in SNI and verified; "" = the URL's host
+	Proxy               string // proxy=: a URL, ProxyNone, or "" for the environment's
+	// Time: its source, and the guard that replaces a reported time
+	// further than these from the receive time with the receive time
+	// (0 = no bound). The guard needs ReceivedTime on each message.
+	TimeSource    string
+	TimeMaxPast   time.Duration
+	TimeMaxFuture time.Duration
+	// Routing safety: a rendered index (sourcetype) outside its allow-list
+	// is replaced by IndexFallback (the action's sourcetype); IndexOnRefused
+	// receives, once, events Splunk refuses with code 7.
+	IndexAllowed      []string
+	IndexFallback     string
+	IndexOnRefused    string
+	SourcetypeAllowed []string
+	EventMaxBytes     int    // longest event text sent; see EventOversize
+	EventOversize     string // OversizeTruncate or OversizeReject
+	ErrorFile         string // where rejected events are written, one JSON line each; "" = log only
+	SpoolDir          string // where the window's files are kept (spool.dir); "" = memory only
+	UseAck            bool   // count a request delivered only once HEC acknowledges it
+	AckInterval       time.Duration
+	AckTimeout        time.Duration
+	Endpoint          string // EndpointEvent or EndpointRaw
 	// PerMessageIndex says each message may carry an index of its own
 	// (Message.Meta.Index): then HEC refusing an index (code 7) is that
 	// event's fault and sets it aside, instead of holding up the action.
@@ -186,6 +222,7 @@ func defaultConfig() Config {
 		TLSVerify:           true,
 		EventMaxBytes:       defaultEventMaxBytes,
 		EventOversize:       OversizeTruncate,
+		TimeSource:          TimeReported,
 		AckInterval:         defaultAckInterval,
 		AckTimeout:          defaultAckTimeout,
 		Endpoint:            EndpointEvent,
@@ -255,6 +292,24 @@ func ParseOptions(opts map[string]string) (Config, error) {
 			c.TLSCert = v
 		case OptTLSKey:
 			c.TLSKey = v
+		case OptTLSServerName:
+			c.TLSServerName = strings.TrimSpace(v)
+		case OptProxy:
+			c.Proxy = strings.TrimSpace(v)
+		case OptTimeSource:
+			c.TimeSource = strings.ToLower(strings.TrimSpace(v))
+		case OptTimeMaxPast:
+			c.TimeMaxPast, err = parseSeconds(name, v)
+		case OptTimeMaxFuture:
+			c.TimeMaxFuture, err = parseSeconds(name, v)
+		case OptIndexAllowed:
+			c.IndexAllowed = splitList(v)
+		case OptIndexFallback:
+			c.IndexFallback = v
+		case OptIndexOnRefused:
+			c.IndexOnRefused = v
+		case OptSTAllowed:
+			c.SourcetypeAllowed = splitList(v)
 		case OptEventMaxBytes:
 			c.EventMaxBytes, err = parseInt(name, v)
 		case OptEventOversize:
@@ -390,6 +445,47 @@ func (c *Config) Validate() error {
 			bad(OptErrorFile, "the directory of %q must exist", c.ErrorFile)
 		}
 	}
+	if c.TimeSource != TimeReported && c.TimeSource != TimeReceived && c.TimeSource != TimeNone && c.TimeSource != TimeExtract {
+		bad(OptTimeSource, "must be %q, %q, %q or %q, got %q", TimeReported, TimeReceived, TimeNone, TimeExtract, c.TimeSource)
+	}
+	for _, b := range []struct {
+		name string
+		d    time.Duration
+	}{{OptTimeMaxPast, c.TimeMaxPast}, {OptTimeMaxFuture, c.TimeMaxFuture}} {
+		if b.d < 0 || b.d > 100*365*24*time.Hour {
+			bad(b.name, "must be 0..3153600000 s, got %d", int64(b.d/time.Second))
+		}
+	}
+	if c.TimeGuard() && c.TimeSource != TimeReported {
+		bad(OptTimeSource, "%s and %s guard the reported time: they need %s=%q", OptTimeMaxPast, OptTimeMaxFuture,
+			OptTimeSource, TimeReported)
+	}
+	if c.Endpoint == EndpointRaw && (c.TimeSource == TimeNone || c.TimeSource == TimeExtract || c.TimeGuard()) {
+		bad(OptTimeSource, "with %s=%q Splunk takes each event's time from its line: %s may be %q or %q only "+
+			"(the built-in line's timestamp), and %s/%s do not apply", OptEndpoint, EndpointRaw, OptTimeSource,
+			TimeReported, TimeReceived, OptTimeMaxPast, OptTimeMaxFuture)
+	}
+	if c.Proxy != "" && c.Proxy != ProxyNone {
+		if _, err := proxy.Parse(c.Proxy, OptProxy); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.TLSServerName != "" && (strings.ContainsAny(c.TLSServerName, " /:@") || len(c.TLSServerName) > 253) {
+		bad(OptTLSServerName, "must be a host name, e.g. splunk.example.com")
+	}
+	for _, l := range []struct {
+		name string
+		vals []string
+	}{{OptIndexAllowed, c.IndexAllowed}, {OptSTAllowed, c.SourcetypeAllowed}} {
+		for _, v := range l.vals {
+			if strings.Contains(strings.TrimSuffix(v, "*"), "*") {
+				bad(l.name, "%q: a value may end in * (any rest), * elsewhere is not supported", v)
+			}
+		}
+	}
+	if c.IndexOnRefused != "" && c.IndexOnRefused == c.Index {
+		bad(OptIndexOnRefused, "is the action's own index %q: events refused there cannot go there", c.Index)
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad(OptTLSCert, "%s and %s must be given together", OptTLSCert, OptTLSKey)
 	}
@@ -410,6 +506,25 @@ func parseInt(name, v string) (int, error) {
 		return 0, fmt.Errorf("%s: %q is not a whole number", name, v)
 	}
 	return n, nil
+}
+
+// TimeGuard reports whether a bound on the reported time is set.
+func (c *Config) TimeGuard() bool { return c.TimeMaxPast > 0 || c.TimeMaxFuture > 0 }
+
+// splitList reads a comma-joined array parameter; empty entries dropped.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func parseSeconds(name, v string) (time.Duration, error) {
+	n, err := parseInt(name, v)
+	return time.Duration(n) * time.Second, err
 }
 
 func parseMillis(name, v string) (time.Duration, error) {

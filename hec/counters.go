@@ -36,6 +36,10 @@ const (
 	CtrWindowNoFile    // events accepted while the window's files could not be written (kept in memory)
 	CtrPanics          // internal errors (Go panics) recovered
 	CtrAckExpired      // requests sent again because HEC dropped their pending ackId (a later one was acknowledged)
+	CtrProxyErrors     // requests that failed at the HTTP proxy (unreachable, or it refused the tunnel): nothing reached HEC
+	CtrTimeReplaced    // events whose reported time was out of time.maxpast/maxfuture: sent with the receive time
+	CtrRouteFallback   // events whose rendered index or sourcetype was outside its allow-list: sent with the fallback
+	CtrIndexOnRefused  // events HEC refused for their index (code 7), sent again to index.onrefused
 	// Gauges: values now, not totals (set every second, never reset).
 	CtrInFlight     // requests under way: posting, retrying (those awaiting an ack: CtrAckPending)
 	CtrLimit        // the endpoints' adaptive limits on requests in flight, summed
@@ -55,7 +59,8 @@ var CounterNames = [NumCounters]string{
 	CtrHTTPNoResponse: "http.noresponse", CtrBytesSent: "bytes.sent", CtrSpooled: "spooled",
 	CtrReplayed: "replayed", CtrAckTimeouts: "ack.timeouts", CtrRawLineBreaks: "raw.linebreaks",
 	CtrAckChannelMoves: "ack.channel.moves", CtrWindowNoFile: "window.nofile", CtrPanics: "panics",
-	CtrAckExpired: "ack.expired", CtrInFlight: "inflight", CtrLimit: "inflight.limit",
+	CtrAckExpired: "ack.expired", CtrProxyErrors: "proxy.errors", CtrTimeReplaced: "time.replaced",
+	CtrRouteFallback: "route.fallback", CtrIndexOnRefused: "index.onrefused", CtrInFlight: "inflight", CtrLimit: "inflight.limit",
 	CtrWindowEvents: "window.events", CtrWindowBytes: "window.bytes", CtrAckPending: "ack.pending",
 }
 
@@ -154,6 +159,8 @@ func (s *Sender) countAnswer(res *endpoint.Result, bytes int) {
 	s.stats.add(CtrRequests, 1)
 	s.stats.add(CtrBytesSent, int64(bytes))
 	switch {
+	case res.Proxy:
+		s.stats.add(CtrProxyErrors, 1) // no answer of HEC's: counted apart from http.*
 	case res.Status == 0:
 		s.stats.add(CtrHTTPNoResponse, 1)
 	case res.Status >= 200 && res.Status < 300:

@@ -65,6 +65,8 @@ type Sender struct {
 	locksMu     sync.Mutex
 	locks       []*spoolfile.Lock // this process's hold on the action's files
 	raw         *rawFormat        // nil unless endpoint="raw"
+	routes      *routes           // allow-lists of rendered metadata; nil: none (routes.go)
+	times       *times            // event time policy; nil: as rendered (eventtime.go)
 	dataPath    string            // endpoint.PathEvent or endpoint.PathRaw
 	badFields   rateLog           // invalid fields renderings
 	stats       counters
@@ -102,7 +104,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		log = func(int, string) {}
 	}
 	s := &Sender{cfg: cfg, enc: event.NewEncoder(cfg.shape()), log: log,
-		haltCh: make(chan struct{}), dataPath: endpoint.PathEvent}
+		haltCh: make(chan struct{}), dataPath: eventPath(&cfg), routes: newRoutes(&cfg), times: newTimes(&cfg)}
 	if cfg.Endpoint == EndpointRaw {
 		s.raw, s.dataPath = newRawFormat(&cfg), endpoint.PathRaw
 	}
@@ -130,6 +132,11 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		}
 	}
 	pool.start()
+	for _, t := range pool.endpoints {
+		if t.proxy != nil {
+			log(SevInfo, fmt.Sprintf("omsplunkgo: %s is reached through the proxy %s (%s)", t.URL, t.proxy.Shown, t.proxy.From))
+		}
+	}
 	s.health.log = log
 	s.health.rejectNote = " - HEC refuses the event for good: it goes to the error file " + cfg.ErrorFile +
 		" (counted as rejected) and the rest of the request is sent again"

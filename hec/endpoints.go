@@ -14,6 +14,7 @@ import (
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/aimd"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/proxy"
 )
 
 // Endpoint health. An endpoint that fails a request transiently (no
@@ -42,7 +43,8 @@ type target struct {
 	*endpoint.Endpoint
 	standing standing
 	limit    *aimd.Limiter
-	free     []int // connection slots not in use, the last freed on top (guarded by pool.mu)
+	free     []int        // connection slots not in use, the last freed on top (guarded by pool.mu)
+	proxy    *proxy.Proxy // the HTTP proxy it is reached through, nil: directly
 }
 
 func (t *target) isAside() bool {
@@ -57,13 +59,22 @@ func newTarget(u *url.URL, c *Config, abort func() bool) (*target, error) {
 	o := endpoint.Options{Token: c.Token, Connections: c.Connections, Timeout: c.Timeout,
 		Channels: c.UseAck || c.Endpoint == EndpointRaw, Abort: abort}
 	if u.Scheme == "https" {
-		tc, err := tlsConfig(u.Hostname(), c)
+		name := u.Hostname()
+		if c.TLSServerName != "" {
+			name = c.TLSServerName
+		}
+		tc, err := tlsConfig(name, c)
 		if err != nil {
 			return nil, err
 		}
 		o.TLS = tc
 	}
-	t := &target{Endpoint: endpoint.New(u, o), limit: aimd.New(initialLimit, c.Connections)}
+	p, err := proxyFor(u, c)
+	if err != nil {
+		return nil, err
+	}
+	o.Proxy = p
+	t := &target{Endpoint: endpoint.New(u, o), limit: aimd.New(initialLimit, c.Connections), proxy: p}
 	for i := c.Connections - 1; i >= 0; i-- {
 		t.free = append(t.free, i)
 	}
@@ -242,6 +253,19 @@ func (p *pool) healthy() error {
 		errs = append(errs, errors.New(res.Error()))
 	}
 	return errors.Join(errs...)
+}
+
+// proxyFor is the HTTP proxy to reach u through: the proxy parameter, or
+// where it is unset the environment's (https_proxy, http_proxy, no_proxy);
+// proxy="none" ignores the environment. nil: connect directly.
+func proxyFor(u *url.URL, c *Config) (*proxy.Proxy, error) {
+	switch c.Proxy {
+	case ProxyNone:
+		return nil, nil
+	case "":
+		return proxy.FromEnv(os.Getenv, u.Scheme, u.Hostname(), u.Port())
+	}
+	return proxy.Parse(c.Proxy, "parameter "+OptProxy)
 }
 
 func tlsConfig(serverName string, c *Config) (*tls.Config, error) {

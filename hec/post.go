@@ -207,9 +207,9 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 	}
 	s.countAnswer(&res, len(payload))
 	s.pool.judge(ep, &res)
-	if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.PerMessageIndex {
-		// The index came from the message: the event is at fault, not
-		// the action, and must not hold up the rest.
+	if res.Reply.Code == endpoint.CodeIncorrectIndex && (s.cfg.PerMessageIndex || s.cfg.IndexOnRefused != "") {
+		// The index came from the message (or has a fallback): the event
+		// is at fault, not the action, and must not hold up the rest.
 		res.Outcome = endpoint.Rejected
 	}
 	s.health.report(res)
@@ -308,6 +308,9 @@ func (h *healthLog) report(res endpoint.Result) {
 	cause := ""
 	if res.Outcome != endpoint.Delivered {
 		cause = res.Outcome.String()
+		if res.Proxy {
+			cause = "proxy " + cause // its own line, apart from HEC's failures
+		}
 		if res.Reply.Code >= 0 {
 			cause += fmt.Sprintf(" (HEC code %d)", res.Reply.Code)
 		} else if res.Status != 0 {
@@ -342,6 +345,9 @@ func (h *healthLog) report(res endpoint.Result) {
 		return
 	}
 	switch {
+	case res.Proxy:
+		h.log(SevErr, "omsplunkgo: "+res.Error()+" - nothing reached HEC; the events stay in the window and are "+
+			"tried again"+more)
 	case res.Outcome == endpoint.Misconfigured:
 		h.log(SevErr, "omsplunkgo: "+res.Error()+" - check the action's token, server and TLS settings; "+
 			"the events stay in the window and are tried again"+more)

@@ -178,5 +178,34 @@ func (s *Sender) rejectEvent(query string, ev []byte, res endpoint.Result) {
 	if s.raw != nil && query != viaEvent {
 		ev = event.RawAsEvent(query, ev)
 	}
+	if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.IndexOnRefused != "" && s.sendToOnRefused(ev) {
+		return
+	}
 	s.refuse(ev, res.Error(), &res)
+}
+
+// fieldRefusedIndex names the index HEC refused, on an event sent again to
+// index.onrefused.
+const fieldRefusedIndex = "refused_index"
+
+// sendToOnRefused puts ev, refused for its index, back in the window for
+// index.onrefused, marked with the index it had; false when it was there
+// already (refused there too) or cannot be read. It is written to the
+// window's files before its original is marked done: a crash in between
+// sends it twice, never not at all.
+func (s *Sender) sendToOnRefused(ev []byte) bool {
+	again, ok := event.Reindex(ev, s.cfg.IndexOnRefused, fieldRefusedIndex)
+	if !ok {
+		return false
+	}
+	q := ""
+	if s.raw != nil {
+		q = viaEvent
+	}
+	it := &item{query: q, body: again, ends: []int{len(again)}}
+	items := []*item{it}
+	s.keep(items)
+	s.win.add(items)
+	s.stats.add(CtrIndexOnRefused, 1)
+	return true
 }

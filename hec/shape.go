@@ -11,13 +11,21 @@ import (
 
 // Stage 1 of Deliver, shaping: each message is made fit for HEC before it
 // is encoded. event.maxbytes cuts or sets aside an oversized text, a fields
-// rendering HEC would refuse is dropped, and for the raw endpoint the batch
-// is grouped by the metadata that goes into each request's query string.
+// rendering HEC would refuse is dropped, a rendered index or sourcetype
+// outside its allow-list is replaced (routes.go), the event time chosen
+// and guarded (eventtime.go), and for the raw endpoint the batch is
+// grouped by the metadata that goes into each request's query string.
 
 // shape makes msgs fit for HEC, in place.
 func (s *Sender) shape(msgs []Message) {
 	s.limitSizes(msgs)
 	s.checkFields(msgs)
+	if s.routes != nil {
+		s.routes.apply(msgs, &s.stats)
+	}
+	if s.times != nil {
+		s.times.apply(msgs, &s.stats)
+	}
 	if s.raw != nil {
 		s.raw.group(msgs)
 	}

@@ -16,9 +16,12 @@ import (
 // only read during Deliver.
 type Message struct {
 	Time, Host, Body []byte
-	Meta             Meta
-	skip             bool   // set aside by event.oversize="reject"
-	query            string // raw endpoint: the request query its metadata makes
+	// Received is when rsyslog received it ("unix.fraction"), given only
+	// where the time guard needs it (Config.TimeGuard).
+	Received []byte
+	Meta     Meta
+	skip     bool   // set aside by event.oversize="reject"
+	query    string // raw endpoint: the request query its metadata makes
 }
 
 // Meta is a message's own HEC metadata, rendered by rsyslog templates the

@@ -4,6 +4,14 @@ package integration
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +65,18 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 		{"empty window", ok + ` window.maxevents="0"`, "window.maxevents=0 is out of range"},
 		{"tiny window", ok + ` window.maxbytes="1k"`, "window.maxbytes=1024 is out of range"},
 		{"bad fsync switch", ok + ` window.fsync="sometimes"`, "window.fsync"},
+		{"bad time source", ok + ` time.source="device"`, `time.source="device" must be`},
+		{"guard without reported time", ok + ` time.source="received" time.maxpast="86400"`, "need time.source=\"reported\""},
+		{"raw without a time", ok + ` endpoint="raw" time.source="extract"`, `with endpoint="raw" Splunk takes`},
+		{"raw with the guard", ok + ` endpoint="raw" time.maxfuture="60"`, `with endpoint="raw" Splunk takes`},
+		{"negative bound", ok + ` time.maxpast="-1"`, "time.maxpast=-1 is out of range"},
+		{"https proxy", ok + ` proxy="https://proxy:3128"`, "an https:// proxy"},
+		{"proxy with a path", ok + ` proxy="http://u:pw@proxy:3128/x"`, "bad port (1-65535) or a path"},
+		{"proxy with a bad port", ok + ` proxy="http://proxy:99999"`, "bad port"},
+		{"proxy without a host", ok + ` proxy="http://u:pw@:3128"`, "no host"},
+		{"server name with a port", ok + ` tls.servername="splunk:8088"`, `tls.servername="splunk:8088" must be a host name`},
+		{"star inside an allowed index", ok + ` index.allowed=["net_*_fw"]`, `"net_*_fw" must be a name`},
+		{"fallback on refusal is the index", ok + ` index="main" index.onrefused="main"`, "index.onrefused is the action's own index"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,6 +88,16 @@ func TestConfigCheckNamesTheBadParameter(t *testing.T) {
 				t.Fatalf("rsyslogd -N1 output does not mention %q:\n%s", c.want, out)
 			}
 		})
+	}
+}
+
+// A proxy URL is never echoed by the config check: it may hold a password.
+func TestConfigCheckHidesTheProxyPassword(t *testing.T) {
+	for _, v := range []string{"https://u:hidden-pw@proxy:3128", "http://u:hidden-pw@proxy:3128/path", "socks5://u:hidden-pw@p:1"} {
+		code, out := validate(t, newConfig(t, `server="http://127.0.0.1:8088" token="abc" proxy="`+v+`"`))
+		if code == 0 || strings.Contains(out, "hidden-pw") || !strings.Contains(out, "proxy:") {
+			t.Fatalf("proxy=%q: exit %d, want an error that does not show the password:\n%s", v, code, out)
+		}
 	}
 }
 
@@ -156,6 +186,77 @@ func TestConfigCheckReadsTLSFiles(t *testing.T) {
 	}
 	if code, out := validate(t, newConfig(t, ok+` tls.cacert="`+good+`"`)); code != 0 {
 		t.Fatalf("a good CA file was refused (exit %d):\n%s", code, out)
+	}
+}
+
+// tls.cert and tls.key must go together and belong together: checked at
+// -N1 for RSA and EC keys in every PEM form OpenSSL and Go write, so that
+// a key of another certificate is not found only at start.
+func TestConfigCheckMatchesClientCertAndKey(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, der []byte, label string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: label, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cert := func(name string, pub, priv any) string {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"},
+			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write(name, der, "CERTIFICATE")
+	}
+	pkcs8 := func(name string, k any) string {
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write(name, der, "PRIVATE KEY")
+	}
+	rsa1, _ := rsa.GenerateKey(rand.Reader, 2048)
+	rsa2, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ec1, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ec2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ec1DER, _ := x509.MarshalECPrivateKey(ec1)
+	ec2DER, _ := x509.MarshalECPrivateKey(ec2)
+	rsaCert, ecCert := cert("rsa.crt", &rsa1.PublicKey, rsa1), cert("ec.crt", &ec1.PublicKey, ec1)
+	keys := map[string]string{
+		"rsa pkcs1":       write("rsa1.key", x509.MarshalPKCS1PrivateKey(rsa1), "RSA PRIVATE KEY"),
+		"rsa pkcs8":       pkcs8("rsa1.p8", rsa1),
+		"ec sec1":         write("ec1.key", ec1DER, "EC PRIVATE KEY"),
+		"ec pkcs8":        pkcs8("ec1.p8", ec1),
+		"other rsa":       write("rsa2.key", x509.MarshalPKCS1PrivateKey(rsa2), "RSA PRIVATE KEY"),
+		"other rsa pkcs8": pkcs8("rsa2.p8", rsa2),
+		"other ec":        write("ec2.key", ec2DER, "EC PRIVATE KEY"),
+		"other ec pkcs8":  pkcs8("ec2.p8", ec2),
+	}
+	ok := `server="https://127.0.0.1:8088" token="abc"`
+	for _, c := range []struct {
+		cert, key string
+		good      bool
+	}{
+		{rsaCert, "rsa pkcs1", true}, {rsaCert, "rsa pkcs8", true}, {ecCert, "ec sec1", true}, {ecCert, "ec pkcs8", true},
+		{rsaCert, "other rsa", false}, {rsaCert, "other rsa pkcs8", false}, {ecCert, "other ec", false},
+		{ecCert, "other ec pkcs8", false}, {rsaCert, "ec sec1", false}, {ecCert, "rsa pkcs8", false},
+	} {
+		code, out := validate(t, newConfig(t, ok+` tls.cert="`+c.cert+`" tls.key="`+keys[c.key]+`"`))
+		if c.good && code != 0 {
+			t.Fatalf("%s with its own key (%s) refused (exit %d):\n%s", filepath.Base(c.cert), c.key, code, out)
+		}
+		if !c.good && (code == 0 || !strings.Contains(out, "is not the key of tls.cert")) {
+			t.Fatalf("%s with a key not its own (%s): exit %d, want \"is not the key of tls.cert\":\n%s",
+				filepath.Base(c.cert), c.key, code, out)
+		}
+	}
+	for _, half := range []string{`tls.cert="` + rsaCert + `"`, `tls.key="` + keys["rsa pkcs1"] + `"`} {
+		code, out := validate(t, newConfig(t, ok+" "+half))
+		if code == 0 || !strings.Contains(out, "tls.cert and tls.key go together") {
+			t.Fatalf("%s alone: exit %d, want \"tls.cert and tls.key go together\":\n%s", half, code, out)
+		}
 	}
 }
 

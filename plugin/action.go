@@ -34,7 +34,10 @@ type action struct {
 	sender *hec.Sender
 	// slots[k] is the template position of slotOptions[k], or -1.
 	slots [len(slotOptions)]int
-	msgs  sync.Pool // *[]hec.Message, reused across batches
+	// received: the meta template is "<reported> <received> <hostname>"
+	// (the time guard compares them; cshim/params.c picks the template).
+	received bool
+	msgs     sync.Pool // *[]hec.Message, reused across batches
 }
 
 func newAction(opts map[string]string, counters *hec.Counters) (*action, error) {
@@ -57,6 +60,7 @@ func newAction(opts map[string]string, counters *hec.Counters) (*action, error) 
 		return nil, err
 	}
 	cfg.PerMessageIndex = a.slots[0] >= 0
+	a.received = cfg.TimeGuard()
 	s, err := hec.NewSender(cfg, func(sev int, msg string) { logf(sev, "%s", msg) })
 	if err != nil {
 		return nil, err
@@ -95,7 +99,11 @@ func (wk *worker) commit(n int, stopping func() bool, str func(i, tpl int) []byt
 	msgs := (*p)[:0]
 	for i := 0; i < n; i++ {
 		t, h := splitMeta(str(i, tplMeta))
-		msgs = append(msgs, hec.Message{Time: t, Host: h, Body: str(i, tplEvent)})
+		var rcvd []byte
+		if a.received {
+			rcvd, h = splitMeta(h)
+		}
+		msgs = append(msgs, hec.Message{Time: t, Host: h, Body: str(i, tplEvent), Received: rcvd})
 	}
 	if a.slots != noSlots {
 		for i := range msgs {

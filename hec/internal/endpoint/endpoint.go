@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/lenient"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/proxy"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/threadconn"
 	"github.com/valyala/fasthttp"
 )
@@ -83,6 +84,9 @@ type Result struct {
 	// took the events with a capacity warning (codes 24, 25). The sender
 	// slows down.
 	Busy bool
+	// Proxy says the request failed at the HTTP proxy (Err is a
+	// *proxy.Error): it never reached HEC.
+	Proxy bool
 
 	// Via is the endpoint the request went to and Channel the channel it
 	// went on (acks are tracked per endpoint and channel).
@@ -127,6 +131,8 @@ type Options struct {
 	Channels bool
 	// TLS is the client configuration for an https URL.
 	TLS *tls.Config
+	// Proxy, when set, is the HTTP proxy every connection tunnels through.
+	Proxy *proxy.Proxy
 	// Abort is asked whenever a wait for the endpoint is interrupted (the
 	// request was posted on a thread blocked in poll(2)); true ends it.
 	Abort func() bool
@@ -170,7 +176,7 @@ func hostClient(u *url.URL, o Options, conns int) *fasthttp.HostClient {
 		// ends, a 2xx body bounded), so TLS is spoken here, under that
 		// reader, not by the client.
 		Dial: func(addr string) (net.Conn, error) {
-			c, err := threadconn.Dial(addr, o.Timeout, o.Abort)
+			c, err := dial(addr, o)
 			if err != nil || o.TLS == nil {
 				return lenient.Wrap(c, maxReplyBody), err
 			}
@@ -185,6 +191,19 @@ func hostClient(u *url.URL, o Options, conns int) *fasthttp.HostClient {
 		},
 		TLSConfig: o.TLS,
 	}
+}
+
+// dial connects to addr, through o.Proxy when there is one.
+func dial(addr string, o Options) (net.Conn, error) {
+	if o.Proxy == nil {
+		return threadconn.Dial(addr, o.Timeout, o.Abort)
+	}
+	deadline := time.Now().Add(o.Timeout)
+	c, err := threadconn.Dial(o.Proxy.Addr, o.Timeout, o.Abort)
+	if err != nil {
+		return nil, o.Proxy.Unreachable(err)
+	}
+	return o.Proxy.Connect(c, addr, deadline)
 }
 
 // SetToken makes the next request carry token.
@@ -254,11 +273,23 @@ func classify(url string, err error, resp *fasthttp.Response) Result {
 				"is a proxy or another server answering?)", maxReplyBody>>10)
 			return r
 		}
+		var perr *proxy.Error
+		if errors.As(err, &perr) {
+			r.Proxy = true
+			if perr.Misconfigured() {
+				r.Outcome = Misconfigured
+			}
+			return r
+		}
 		var certErr *tls.CertificateVerificationError
 		var unknownAuth x509.UnknownAuthorityError
 		var hostErr x509.HostnameError
 		if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) {
 			r.Outcome = Misconfigured
+		}
+		if errors.As(err, &hostErr) {
+			r.Err = fmt.Errorf("%w - name a host the certificate holds in the URL, or set tls.servername to one "+
+				"(connecting by address or through a load balancer of another name)", err)
 		}
 		return r
 	}

@@ -2,7 +2,11 @@
 
 package event
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // An event's indexed fields, as a fields template renders them: checked
 // before they go into the event object.
@@ -132,4 +136,35 @@ func isHex4(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// AddField returns the fields object f (valid, or empty: none) with the
+// member name: value added, in a new slice; f as it is when it has a
+// member of that name already (the rendering's own value wins: a key
+// twice is no valid indexed field).
+func AddField(f []byte, name string, value []byte) []byte {
+	f = bytes.TrimSpace(f)
+	if bytes.Contains(f, []byte(`"`+name+`"`)) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(f, &m) == nil {
+			if _, ok := m[name]; ok {
+				return f
+			}
+		}
+	}
+	out := make([]byte, 0, len(f)+len(name)+len(value)+8)
+	if len(f) < 2 {
+		out = append(out, '{')
+	} else {
+		inner := bytes.TrimSpace(f[1 : len(f)-1])
+		out = append(out, '{')
+		if len(inner) > 0 {
+			out = append(out, inner...)
+			out = append(out, ',')
+		}
+	}
+	out = AppendJSONString(out, []byte(name))
+	out = append(out, ':')
+	out = AppendJSONString(out, value)
+	return append(out, '}')
 }
