@@ -108,6 +108,11 @@ func printTargets(w io.Writer, rs []result) {
 		d := tls.CPUPerMillion - osg.CPUPerMillion
 		check(d <= 0.5, "HTTPS + gzip costs %.2f CPU s per 1M msgs more than plain HTTP (target <= 0.5)", d)
 	}
+	if direct, proxied := get("omsplunkgo-https"), get("omsplunkgo-https-proxy"); direct != nil && proxied != nil {
+		x := proxied.MsgsPerSec / direct.MsgsPerSec
+		check(x >= 0.8, "HTTPS through a proxy: %.2f x the direct HTTPS row's throughput, rsyslogd CPU per message %.2f x (target >= 0.8)%s",
+			x, proxied.CPUPerMillion/direct.CPUPerMillion, perRound(proxied, direct, tput, 1, "%.2f"))
+	}
 	printDistanceTargets(w, get, check)
 	printCapacityTargets(get, check)
 }

@@ -280,6 +280,7 @@ var shippers = []shipper{
 		name: "omsplunkgo, HTTPS + gzip", short: "omsplunkgo-https-gzip",
 		start: func(e *env) (*proc, error) { return omsplunkgoAction(e, true, `compress="on"`) },
 	},
+	proxyShipper,
 	{
 		name: "omhttp, HTTPS", short: "omhttp-https",
 		start: func(e *env) (*proc, error) { return omhttpAction(e, true, "") },
