@@ -22,7 +22,16 @@
 //     answer times by milliseconds (a 2 ms floor cut the limit on loopback
 //     and let the window fill: 30 MB more heap). Back-pressure from
 //     requests sent before the last cut does not cut again (one cut per
-//     round trip, as TCP's recovery).
+//     round trip, as TCP's recovery). Answer times cut only when even
+//     the window's fastest answer is past the band: a load the endpoint
+//     cannot carry slows every answer, while a relay that holds some
+//     requests for a delayed ACK (a proxy without TCP_NODELAY) or a
+//     route's jitter leaves fast ones among the slow. A cut for answer
+//     times is checked
+//     by the next window: answers no faster at the lower limit (than a
+//     quarter below the times that made the cut) were not slowed by this
+//     load (a proxy holding requests for delayed ACKs, a slow route), so
+//     the cut is undone and those times become the no-load time.
 //   - Otherwise, if the limit was reached, it grows: doubling per window
 //     until the first sign of trouble (slow start), then by log2 of the
 //     limit, and above half the limit of the last back-pressure (the
@@ -60,8 +69,9 @@ type Limiter struct {
 	// The window under way.
 	winEnd  time.Time
 	winRTT  time.Duration
-	winN    int // answers that measured the endpoint
-	winBP   int // back-pressure answers
+	winMin  time.Duration // the fastest of them
+	winN    int           // answers that measured the endpoint
+	winBP   int           // back-pressure answers
 	reached bool
 	// Past windows.
 	baseMean float64 // smoothed window mean, seconds; 0 before the first window
@@ -73,6 +83,11 @@ type Limiter struct {
 	held     int        // windows since the last growth near the ceiling
 	lastCut  time.Time
 	nearKnee bool // this run of windows held or cut for answer times
+	// A cut for answer times, to be checked by the next window: the limit
+	// before it, and the answer time it was to bring down.
+	checkCut  bool
+	cutFrom   float64
+	cutAnswer float64
 }
 
 // New returns a limiter starting at initial, never above max.
@@ -125,6 +140,9 @@ func (l *Limiter) Release(o Outcome, rtt time.Duration, now time.Time) {
 	switch o {
 	case Answered:
 		l.winRTT += rtt
+		if l.winN == 0 || rtt < l.winMin {
+			l.winMin = rtt
+		}
 		l.winN++
 	case BackPressure:
 		l.winBP++
@@ -149,6 +167,18 @@ func (l *Limiter) decideLocked(now time.Time) {
 	// answer times the deviation is large exactly when the limit must
 	// come down.
 	band := math.Max(minBand*noLoad, minBandAbs.Seconds())
+	if l.checkCut && l.winN > 0 {
+		l.checkCut = false
+		if mean > 0.75*l.cutAnswer {
+			// Cutting did not make the answers faster: they are not this
+			// load's doing. Undo the cut; these times are the no-load time.
+			l.limit = math.Max(l.limit, l.cutFrom)
+			l.floor = [2]float64{mean, mean}
+			l.floorN = 0
+			noLoad = mean
+			band = math.Max(minBand*noLoad, minBandAbs.Seconds())
+		}
+	}
 	switch {
 	case l.winBP > 0:
 		f := minCut // probing a known ceiling: a tenth, as Vector
@@ -159,13 +189,20 @@ func (l *Limiter) decideLocked(now time.Time) {
 		l.ceiling = l.limit
 		l.cut(f, now)
 		l.hold = min(max(l.hold*2, 4), maxHold)
-	case noLoad > 0 && l.winN > 0 && mean >= noLoad+2*band:
+	case noLoad > 0 && l.winN > 0 && mean >= noLoad+2*band && l.winMin.Seconds() >= noLoad+band:
 		// Answers slow as concurrency rises: back to where they did not.
 		l.ceiling = l.limit
+		l.checkCut, l.cutFrom = true, l.limit
+		// What the cut must bring down: this window's answers, or the
+		// usual ones if this window was only unlucky.
+		l.cutAnswer = mean
+		if l.baseMean > 0 {
+			l.cutAnswer = math.Min(mean, l.baseMean)
+		}
 		l.cut(math.Max(maxCut, (noLoad+band)/mean), now)
 		l.hold = min(max(l.hold*2, 4), maxHold)
 		l.nearKnee = true
-	case noLoad > 0 && l.winN > 0 && mean > noLoad+band:
+	case noLoad > 0 && l.winN > 0 && mean > noLoad+band && l.winMin.Seconds() > noLoad+band/2:
 		l.slowStart = false // hold: near the knee
 		l.nearKnee = true
 	case l.reached && int(l.limit) < l.max:

@@ -241,3 +241,45 @@ func TestJitterIsNoKnee(t *testing.T) {
 			got, l.Limit(), 64/0.06)
 	}
 }
+
+// Answer times of a relay that holds some requests for a delayed ACK
+// (most in 1 ms, a third 40 ms later, whatever the load: a proxy without
+// TCP_NODELAY) are no knee either: cutting does not make them faster, so
+// the limit must not stay down.
+func TestStallsThatDoNotFollowTheLoadAreNoKnee(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		srv := func(int) (time.Duration, bool) {
+			if rng.IntN(3) == 0 {
+				return 41 * time.Millisecond, false
+			}
+			return time.Millisecond, false
+		}
+		best, at := bestFixed(srv, 20*time.Second)
+		l := New(4, 64)
+		got, _ := simulate(l, srv, 20*time.Second)
+		if got < 0.7*best {
+			t.Fatalf("seed %d: %.0f requests/s, limit %d at the end; fixed at %d takes %.0f/s", seed, got, l.Limit(), at, best)
+		}
+	}
+}
+
+// A route that gets slower for good (1 ms, then 50 ms whatever the load):
+// the first cut does not bring the answers back, so it is undone and the
+// new times are the no-load time, instead of the limit collapsing until
+// the old no-load time has aged out.
+func TestSlowerRouteIsNoKnee(t *testing.T) {
+	calls := 0
+	srv := func(int) (time.Duration, bool) {
+		calls++
+		if calls > 20000 {
+			return 50 * time.Millisecond, false
+		}
+		return time.Millisecond, false
+	}
+	l := New(4, 64)
+	got, _ := simulate(l, srv, 40*time.Second)
+	if want := 0.7 * 64 / 0.05; got < want || l.Limit() < 48 {
+		t.Fatalf("%.0f requests/s after the route slowed (limit %d); 64 in flight take %.0f/s", got, l.Limit(), 64/0.05)
+	}
+}
