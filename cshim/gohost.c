@@ -163,8 +163,9 @@ static int start_go(const modConfData_t *mc, const char *path, char *err, size_t
 	go.worker_new = (omsg_worker_new_fn)dlsym(h, "omsg_worker_new");
 	go.worker_free = (omsg_worker_free_fn)dlsym(h, "omsg_worker_free");
 	go.set_token = (omsg_action_set_token_fn)dlsym(h, "omsg_action_set_token");
+	go.hup = (omsg_action_hup_fn)dlsym(h, "omsg_action_hup");
 	if (!init || !go.action_new || !go.commit || !go.probe || !go.action_free || !go.worker_new ||
-	    !go.worker_free || !go.set_token) {
+	    !go.worker_free || !go.set_token || !go.hup) {
 		LogError(0, RS_RET_ERR, MODULE_NAME ": %s is not an omsplunkgo Go library (missing exports)", path);
 		return 0;
 	}

@@ -291,17 +291,23 @@ static rsRetVal tryResume(wrkrInstanceData_t *w)
 	return st == OMSG_OK ? RS_RET_OK : RS_RET_SUSPENDED;
 }
 
-/* HUP (SIGHUP to rsyslogd, on the main thread): token.file is read again,
- * so that a rotated token applies without a restart. A file that cannot
- * be read keeps the token in use (the reason is logged). */
+/* HUP (SIGHUP to rsyslogd, on the main thread): the error file is
+ * reopened (as omfile does, so that it follows logrotate), and token.file
+ * is read again, so that a rotated token applies without a restart. A
+ * file that cannot be read keeps the token in use (the reason is logged). */
 static rsRetVal doHUP(instanceData *pData)
 {
-	if (pData == NULL || pData->token_file == NULL || !go.loaded || pData->handle == 0)
+	if (pData == NULL || !go.loaded || pData->handle == 0)
+		return RS_RET_OK;
+	int oldstate;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
+	go.hup(pData->handle);
+	pthread_setcancelstate(oldstate, NULL);
+	if (pData->token_file == NULL)
 		return RS_RET_OK;
 	char *tok = read_token_file(pData->token_file);
 	if (tok == NULL)
 		return RS_RET_OK;
-	int oldstate;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
 	go.set_token(pData->handle, tok);
 	pthread_setcancelstate(oldstate, NULL);

@@ -121,5 +121,8 @@ typedef void (*omsg_action_free_fn)(uint64_t action);
 /* A new HEC token for the action (token.file read again on HUP): the next
  * request, retries of refused ones included, uses it. */
 typedef void (*omsg_action_set_token_fn)(uint64_t action, const char *token);
+/* rsyslog's HUP reached the action: files it writes (errorfile) are
+ * reopened, so that they follow a log rotation. */
+typedef void (*omsg_action_hup_fn)(uint64_t action);
 
 #endif

@@ -83,7 +83,7 @@
 	X("proxy", eCmdHdlrString, 0, 1, 0, GO, "rsyslogd's `https_proxy`/`http_proxy`/`no_proxy`", \
 	  "HTTP proxy `http://[user:password@]host[:port]` (port 3128 if omitted) every connection tunnels through (`CONNECT`; TLS to HEC end to end); `none`: connect directly whatever the environment says. The password never appears in a log line or `-N1` output (see [\"Through a proxy\"](rsyslog-conf/README.md#through-a-proxy))") \
 	X("time.source", eCmdHdlrGetWord, 0, 1, 0, GO, "`reported`", \
-	  "event time: `reported` (the message's), `received` (when rsyslog received it), `none` (Splunk stamps the arrival), `extract` (Splunk finds it in the text: `auto_extract_timestamp`, Splunk 8.0 and later); see [\"Event time\"](rsyslog-conf/README.md#event-time)") \
+	  "event time: `reported` (the message's), `received` (when rsyslog received it), `none` (Splunk stamps the arrival), `extract` (Splunk finds it in the text: `auto_extract_timestamp`, documented from Splunk 8.0 on); see [\"Event time\"](rsyslog-conf/README.md#event-time)") \
 	X("time.maxpast", eCmdHdlrInt, 0, 0, 3153600000, GO, "0 (off)", \
 	  "seconds a reported time may lie before the receive time; beyond, the event gets the receive time and keeps the reported one as indexed field `orig_time` (counted `time.replaced`)") \
 	X("time.maxfuture", eCmdHdlrInt, 0, 0, 3153600000, GO, "0 (off)", \
@@ -99,7 +99,7 @@
 	X("spool.dir", eCmdHdlrString, 0, 1, 0, GO, "rsyslog's `workDirectory`", \
 	  "where the action's window files live: what it accepted and HEC has not taken, sent at the next start after a stop or crash (see \"Delivery\"); none: the window is memory only") \
 	X("errorfile", eCmdHdlrString, 0, 1, 0, GO, "`<workDirectory>/omsplunkgo-rejected.json`", \
-	  "file that receives events HEC refuses for good, one JSON line each: `{\"time\":…,\"reason\":…,\"http_status\":400,\"hec_code\":6,\"event\":{…the event as sent…}}`; only when rsyslog has no `workDirectory` and no `errorfile` is set are such events just logged (first 512 bytes)") \
+	  "file that receives events HEC refuses for good, one JSON line each: `{\"time\":…,\"reason\":…,\"http_status\":400,\"hec_code\":6,\"event\":{…the event as sent…}}`; only when rsyslog has no `workDirectory` and no `errorfile` is set are such events just logged (first 512 bytes); reopened on rsyslogd's HUP, so it follows logrotate (`rsyslog-conf/omsplunkgo.logrotate`)") \
 	X("event.maxbytes", eCmdHdlrSize, 0, 1, 1073741824, GO, "1048576", \
 	  "longest event text sent; `64k`, `1m` work") \
 	X("event.oversize", eCmdHdlrGetWord, 0, 1, 0, GO, "`truncate`", \

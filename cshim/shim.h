@@ -109,6 +109,7 @@ struct go_library {
 	omsg_worker_new_fn worker_new;
 	omsg_worker_free_fn worker_free;
 	omsg_action_set_token_fn set_token;
+	omsg_action_hup_fn hup;
 };
 extern struct go_library go;
 

@@ -5,8 +5,9 @@ package hec
 // The data path of one action: Deliver takes a batch from rsyslog and
 // passes it through the stages, each in a file of its own:
 //
-//	shape.go     event.maxbytes, fields check (rawgroup.go: the raw
-//	             endpoint's grouping by metadata)
+//	shape.go     event.maxbytes, fields check (routes.go: allow-lists of
+//	             rendered metadata; eventtime.go: time source and guard;
+//	             rawgroup.go: the raw endpoint's grouping by metadata)
 //	batch.go     encoding into requests (internal/event: the wire format)
 //	window.go    the batch made durable in the action's window (internal/
 //	             segment: the files); Deliver returns here. Requests HEC
@@ -16,12 +17,14 @@ package hec
 //	             (internal/aimd: each endpoint's adaptive limit)
 //	post.go      retries, partial failures, acks (internal/endpoint: one
 //	             endpoint's requests, answers and ack polls; internal/
-//	             lenient: answers read as RFC 9112 allows)
+//	             lenient: answers read as RFC 9112 allows; internal/proxy:
+//	             the tunnel through an HTTP proxy)
 //	ackwait.go   a request awaiting its ack waits as data, its body in
 //	             the window's files
 //	pool.go      the endpoints' places (endpoints.go: their standing,
 //	             set-aside and health probes)
 //	refused.go   the one path of an event that will not be delivered
+//	             (or goes once more, to index.onrefused)
 //	stop.go      what a stop ends, and what it leaves in the window
 //	spool.go     the window's files at a start: claiming and locking,
 //	             checking and replaying, reporting files of no action
@@ -180,6 +183,10 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	}
 	return s, nil
 }
+
+// Reopen reopens the files the sender writes to (rsyslog's HUP): the
+// error file follows a log rotation.
+func (s *Sender) Reopen() { s.rejects.reopen() }
 
 // SetToken replaces the HEC token (token.file read again on rsyslog's
 // HUP): the next request uses it, retries of requests HEC refused with

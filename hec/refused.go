@@ -74,6 +74,18 @@ func (e *errorFile) write(ev []byte, reason string, res *endpoint.Result) {
 	}
 }
 
+// reopen closes the file; the next event opens it anew: after a log
+// rotation moved it away, events go to a fresh file at its path.
+func (e *errorFile) reopen() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.f != nil {
+		e.f.Close()
+		e.f = nil
+	}
+	e.failed = false // a directory fixed meanwhile is tried again
+}
+
 // check tells whether the error file can be written: an existing one is
 // opened for appending, else a file is created and removed in its
 // directory.

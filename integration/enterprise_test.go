@@ -166,14 +166,18 @@ func abs(f float64) float64 {
 // An index template that renders 20 indexes, 5 outside the allow-list:
 // those 5 go to the fallback, marked with the index they rendered and
 // counted; the 15 allowed (one entry a prefix with *) arrive as rendered.
+// The sourcetype's allow-list holds 10 of 20: the others get the action's
+// sourcetype, marked.
 func TestIndexAllowList(t *testing.T) {
 	const per = 50
 	r := startReceiver(t, hecreceiver.Config{Record: true})
 	global, statsPath := impstatsConfig(t.TempDir())
 	conf := newConfig(t, action(r, `index.template="ix" index="main" index.fallback="quarantine" name="routed"
-	  index.allowed=["idx0*", "idx10", "idx11", "idx12", "idx13", "idx14"]`))
+	  index.allowed=["idx0*", "idx10", "idx11", "idx12", "idx13", "idx14"]
+	  sourcetype="syslog" sourcetype.template="st" sourcetype.allowed=["st_idx0*"]`))
 	conf.Global = global + `
-template(name="ix" type="string" string="%programname%")`
+template(name="ix" type="string" string="%programname%")
+template(name="st" type="string" string="st_%programname%")`
 	d := start(t, conf, false)
 	var b []byte
 	for k := 0; k < 20; k++ {
@@ -190,12 +194,18 @@ template(name="ix" type="string" string="%programname%")`
 		if allowed && (ev.Index != prog || orig != "") || !allowed && (ev.Index != "quarantine" || orig != prog) {
 			t.Fatalf("%q arrived in index %q with orig_index %q", ev.Event, ev.Index, orig)
 		}
+		stAllowed := prog < "idx10"
+		origST, _ := ev.Fields["orig_sourcetype"].(string)
+		if stAllowed && (ev.Sourcetype != "st_"+prog || origST != "") ||
+			!stAllowed && (ev.Sourcetype != "syslog" || origST != "st_"+prog) {
+			t.Fatalf("%q arrived with sourcetype %q, orig_sourcetype %q", ev.Event, ev.Sourcetype, origST)
+		}
 	}
 	if len(seen) != 20*per {
 		t.Fatalf("%d distinct events of %d", len(seen), 20*per)
 	}
 	waitStats(t, statsPath, "omsplunkgo-routed", func(st map[string]float64) bool {
-		return st["route.fallback"] == 5*per && st["delivered"] == 20*per
+		return st["route.fallback"] == 5*per+10*per && st["delivered"] == 20*per
 	})
 }
 

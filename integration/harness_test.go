@@ -194,3 +194,12 @@ func repoScript(name string) string {
 	}
 	return p
 }
+
+// repoFile is the absolute path of a file of the repository.
+func repoFile(rel string) string {
+	p, err := filepath.Abs(filepath.Join("..", rel))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -420,4 +422,71 @@ func TestRawEndpointWithManySourcetypes(t *testing.T) {
 		t.Fatalf("%d requests for %d messages", reqs, n)
 	}
 	t.Logf("%d requests for %d messages with %d sourcetypes", r.Stats().Requests, n, n)
+}
+
+// The error file follows a log rotation: logrotate runs the shipped
+// snippet (rsyslog-conf/omsplunkgo.logrotate, its paths pointed at this
+// test's file and its postrotate at this rsyslogd), and events HEC refuses
+// afterwards go to a new file at the configured path, none to the rotated
+// one.
+func TestErrorFileIsReopenedOnHUP(t *testing.T) {
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{RejectMatch: "REFUSED"})
+	conf := newConfig(t, "")
+	errfile := filepath.Join(conf.Dir, "refused.json")
+	conf.Action = action(r, fmt.Sprintf(`errorfile="%s"`, errfile))
+	d := start(t, conf, false)
+	refusedLines := func(tag string, n int) []byte {
+		var b []byte
+		for i := 0; i < n; i++ {
+			b = fmt.Appendf(b, "<14>1 2026-12-05T10:00:00Z host app 1 - - %s-%03d REFUSED\n", tag, i)
+		}
+		return b
+	}
+	countIn := func(path, tag string) int {
+		b, _ := os.ReadFile(path)
+		return strings.Count(string(b), tag+"-")
+	}
+	waitIn := func(path, tag string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for countIn(path, tag) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s holds %d of %d %s events", path, countIn(path, tag), n, tag)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	sendRaw(t, d.Addr(), refusedLines("before", 20))
+	waitIn(errfile, "before", 20)
+
+	snippet, err := os.ReadFile(repoFile("rsyslog-conf/omsplunkgo.logrotate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr := strings.NewReplacer("/var/spool/rsyslog/omsplunkgo-rejected.json /var/lib/rsyslog/omsplunkgo-rejected.json", errfile)
+	text := lr.Replace(string(snippet))
+	post := regexp.MustCompile(`(?m)^\s*if \[ -x /usr/lib/rsyslog/rsyslog-rotate \].*$`)
+	if !strings.Contains(text, errfile) || !post.MatchString(text) {
+		t.Fatalf("the snippet's paths or postrotate changed; update this test:\n%s", snippet)
+	}
+	text = post.ReplaceAllString(text, fmt.Sprintf("\t\tkill -HUP %d", d.PID))
+	lrConf := filepath.Join(conf.Dir, "logrotate.conf")
+	os.WriteFile(lrConf, []byte(text), 0o644)
+	if out, err := exec.Command("logrotate", "-f", "-s", filepath.Join(conf.Dir, "logrotate.state"), lrConf).CombinedOutput(); err != nil {
+		t.Fatalf("logrotate (scripts/setup-debian.sh installs it): %v\n%s", err, out)
+	}
+	rotated := errfile + ".1" // delaycompress: the newest rotated file stays plain
+	if countIn(rotated, "before") != 20 {
+		t.Fatalf("logrotate did not rotate %s", errfile)
+	}
+	if !waitLog(d, "rsyslogd was HUPed", 10*time.Second) { // handled on rsyslogd's main loop
+		t.Fatalf("rsyslogd did not log the HUP:\n%s", tail(d.InternalLog(), 2000))
+	}
+	sendRaw(t, d.Addr(), refusedLines("after", 20))
+	waitIn(errfile, "after", 20)
+	if countIn(rotated, "after") != 0 || countIn(errfile, "before") != 0 {
+		t.Fatalf("after the rotation: %d new events in the rotated file, %d old ones in the new file",
+			countIn(rotated, "after"), countIn(errfile, "before"))
+	}
 }

@@ -297,3 +297,39 @@ func portOpen(addr string) bool {
 	c.Close()
 	return true
 }
+
+// The rest works through the proxy too: indexer acknowledgement (polls
+// through the tunnel), several servers with one dead (set aside, probed
+// through the proxy), and kept-alive tunnels (far fewer connections to the
+// proxy than requests).
+func TestProxyCarriesAcksSeveralServersAndKeepAlive(t *testing.T) {
+	const n = 30000
+	r := startReceiver(t, hecreceiver.Config{Record: true, RequireAck: true})
+	dead, err := rsyslogtest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startTinyproxy(t, 0)
+	conf := newConfig(t, fmt.Sprintf(`server=["%s", "http://127.0.0.1:%d"] token="%s" useack="on" batch.maxevents="50" proxy="%s"`,
+		r.URL(), dead, token, p.url(proxyPass)))
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	waitFor(t, r, n, 2*time.Minute)
+	for _, ev := range checkExactlyOnce(t, r.Events(), 0, n) {
+		if ev.Peer != proxyPeer {
+			t.Fatalf("an event came from %s, not through the proxy", ev.Peer)
+		}
+	}
+	st := r.Stats()
+	if st.AckPolls == 0 || st.AckedTrue < st.Requests/2 {
+		t.Fatalf("acks through the proxy: %d polls, %d acknowledged of %d requests", st.AckPolls, st.AckedTrue, st.Requests)
+	}
+	d.Stop(30 * time.Second)
+	log, _ := os.ReadFile(filepath.Join(p.dir, "tinyproxy.log"))
+	conns := int64(strings.Count(string(log), "]: Connect (file descriptor"))
+	if st.Requests < 300 || conns == 0 || conns > (st.Requests+st.AckPolls)/4 {
+		t.Fatalf("%d connections to the proxy for %d requests and %d ack polls: tunnels are not kept alive",
+			conns, st.Requests, st.AckPolls)
+	}
+	t.Logf("%d connections to the proxy for %d requests and %d ack polls", conns, st.Requests, st.AckPolls)
+}

@@ -181,6 +181,18 @@ func omsg_action_set_token(handle C.uint64_t, token *C.char) {
 	}
 }
 
+//export omsg_action_hup
+func omsg_action_hup(handle C.uint64_t) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(hec.SevErr, "omsplunkgo: internal error on HUP: %v", p)
+		}
+	}()
+	if a := actions.get(uint64(handle)); a != nil {
+		a.sender.Reopen()
+	}
+}
+
 //export omsg_action_free
 func omsg_action_free(handle C.uint64_t) {
 	defer func() {
