@@ -22,16 +22,15 @@
 //     answer times by milliseconds (a 2 ms floor cut the limit on loopback
 //     and let the window fill: 30 MB more heap). Back-pressure from
 //     requests sent before the last cut does not cut again (one cut per
-//     round trip, as TCP's recovery). Answer times cut only when even
-//     the window's fastest answer is past the band: a load the endpoint
-//     cannot carry slows every answer, while a relay that holds some
-//     requests for a delayed ACK (a proxy without TCP_NODELAY) or a
-//     route's jitter leaves fast ones among the slow. A cut for answer
-//     times is checked
-//     by the next window: answers no faster at the lower limit (than a
-//     quarter below the times that made the cut) were not slowed by this
-//     load (a proxy holding requests for delayed ACKs, a slow route), so
-//     the cut is undone and those times become the no-load time.
+//     round trip, as TCP's recovery). Both bands are widened by two
+//     standard errors of the window's mean, from the spread of its own
+//     answers: a relay that holds some requests for a delayed ACK (a
+//     proxy without TCP_NODELAY: a third of them 40 ms late, whatever the
+//     load) makes windows of few answers stray far by chance, which read
+//     as a knee cut the limit to 1; a load the endpoint cannot carry
+//     slows its answers alike. Answers still slow with one request at a
+//     time are no load of this client's: their time is the no-load time
+//     at once (a route that got slower), not once the old one aged out.
 //   - Otherwise, if the limit was reached, it grows: doubling per window
 //     until the first sign of trouble (slow start), then by log2 of the
 //     limit, and above half the limit of the last back-pressure (the
@@ -69,9 +68,9 @@ type Limiter struct {
 	// The window under way.
 	winEnd  time.Time
 	winRTT  time.Duration
-	winMin  time.Duration // the fastest of them
-	winN    int           // answers that measured the endpoint
-	winBP   int           // back-pressure answers
+	winSq   float64 // the answer times' squares, summed, seconds²
+	winN    int     // answers that measured the endpoint
+	winBP   int     // back-pressure answers
 	reached bool
 	// Past windows.
 	baseMean float64 // smoothed window mean, seconds; 0 before the first window
@@ -83,11 +82,6 @@ type Limiter struct {
 	held     int        // windows since the last growth near the ceiling
 	lastCut  time.Time
 	nearKnee bool // this run of windows held or cut for answer times
-	// A cut for answer times, to be checked by the next window: the limit
-	// before it, and the answer time it was to bring down.
-	checkCut  bool
-	cutFrom   float64
-	cutAnswer float64
 }
 
 // New returns a limiter starting at initial, never above max.
@@ -140,9 +134,7 @@ func (l *Limiter) Release(o Outcome, rtt time.Duration, now time.Time) {
 	switch o {
 	case Answered:
 		l.winRTT += rtt
-		if l.winN == 0 || rtt < l.winMin {
-			l.winMin = rtt
-		}
+		l.winSq += rtt.Seconds() * rtt.Seconds()
 		l.winN++
 	case BackPressure:
 		l.winBP++
@@ -167,17 +159,20 @@ func (l *Limiter) decideLocked(now time.Time) {
 	// answer times the deviation is large exactly when the limit must
 	// come down.
 	band := math.Max(minBand*noLoad, minBandAbs.Seconds())
-	if l.checkCut && l.winN > 0 {
-		l.checkCut = false
-		if mean > 0.75*l.cutAnswer {
-			// Cutting did not make the answers faster: they are not this
-			// load's doing. Undo the cut; these times are the no-load time.
-			l.limit = math.Max(l.limit, l.cutFrom)
-			l.floor = [2]float64{mean, mean}
-			l.floorN = 0
-			noLoad = mean
-			band = math.Max(minBand*noLoad, minBandAbs.Seconds())
-		}
+	// How far the window's mean may stray by chance: two standard errors.
+	noise := 0.0
+	if l.winN > 1 {
+		v := (l.winSq - float64(l.winN)*mean*mean) / float64(l.winN-1)
+		noise = 2 * math.Sqrt(math.Max(0, v)/float64(l.winN))
+	}
+	if int(l.limit) <= 1 && l.winN > 0 && mean > noLoad+band+noise {
+		// One request at a time and still slow: no load of ours to blame
+		// (a route that got slower, a proxy's stalls). That is the no-load
+		// time now; the limit may grow again.
+		l.floor, l.floorN = [2]float64{mean, mean}, 0
+		l.ceiling, l.hold = 0, 1 // the cuts that led here were no capacity
+		noLoad = mean
+		band = math.Max(minBand*noLoad, minBandAbs.Seconds())
 	}
 	switch {
 	case l.winBP > 0:
@@ -189,20 +184,13 @@ func (l *Limiter) decideLocked(now time.Time) {
 		l.ceiling = l.limit
 		l.cut(f, now)
 		l.hold = min(max(l.hold*2, 4), maxHold)
-	case noLoad > 0 && l.winN > 0 && mean >= noLoad+2*band && l.winMin.Seconds() >= noLoad+band:
+	case noLoad > 0 && l.winN > 0 && mean >= noLoad+2*band+noise:
 		// Answers slow as concurrency rises: back to where they did not.
 		l.ceiling = l.limit
-		l.checkCut, l.cutFrom = true, l.limit
-		// What the cut must bring down: this window's answers, or the
-		// usual ones if this window was only unlucky.
-		l.cutAnswer = mean
-		if l.baseMean > 0 {
-			l.cutAnswer = math.Min(mean, l.baseMean)
-		}
 		l.cut(math.Max(maxCut, (noLoad+band)/mean), now)
 		l.hold = min(max(l.hold*2, 4), maxHold)
 		l.nearKnee = true
-	case noLoad > 0 && l.winN > 0 && mean > noLoad+band && l.winMin.Seconds() > noLoad+band/2:
+	case noLoad > 0 && l.winN > 0 && mean > noLoad+band+noise:
 		l.slowStart = false // hold: near the knee
 		l.nearKnee = true
 	case l.reached && int(l.limit) < l.max:
@@ -213,7 +201,7 @@ func (l *Limiter) decideLocked(now time.Time) {
 	}
 	// The next decision comes after one smoothed round trip.
 	l.winEnd = now.Add(max(minWindow, time.Duration(l.baseMean*float64(time.Second))))
-	l.winRTT, l.winN, l.winBP, l.reached = 0, 0, 0, int(l.limit) <= l.inFlight
+	l.winRTT, l.winSq, l.winN, l.winBP, l.reached = 0, 0, 0, 0, int(l.limit) <= l.inFlight
 }
 
 // cut takes the limit down by factor f, ending slow start.
