@@ -76,6 +76,9 @@ func (s *Sender) replayWindow() {
 	if s.spool.Old != "" {
 		registerOldClaim(s)
 	}
+	if s.cfg.ActionID == "" {
+		s.registerUnnamed()
+	}
 }
 
 // replayPrefix puts the segment files of prefix, and the spool files of
@@ -435,6 +438,7 @@ func (s *Sender) scheduleUnclaimedReport() {
 	time.AfterFunc(unclaimedDelay, func() {
 		defer s.recoverPanic("unclaimed-files report", nil)
 		adoptOld(dir)
+		adoptUnnamed(dir, s.log)
 		reportUnclaimed(dir, example, s.log)
 		unclaimedReports.Delete(dir)
 	})
@@ -449,8 +453,8 @@ func reportUnclaimed(dir, example string, log Logger) {
 		return
 	}
 	log(SevWarning, fmt.Sprintf("omsplunkgo: %d window files in %s (%d events) belong to no action of this configuration: %s. "+
-		"They were written by an action since renamed or removed, or by an unnamed action whose servers, token or "+
-		"index changed; no action sends them. To have an action send them, rename each so that it starts with that "+
+		"They were written by an action since renamed or removed, or by an unnamed action whose destination changed "+
+		"in more than its servers or its token; no action sends them. To have an action send them, rename each so that it starts with that "+
 		"action's prefix (e.g. %s.) instead of the part before its first dot, and restart rsyslogd "+
 		"(give actions a name= so that their files stay theirs across such changes)",
 		len(names), dir, events, strings.Join(names, ", "), example))

@@ -109,3 +109,42 @@ func TestWriteBadIsSafe(t *testing.T) {
 		t.Fatalf("OpenRegular through a link: %v", err)
 	}
 }
+
+func TestIdentityKinship(t *testing.T) {
+	own := IdentityOf([]string{"https://b:8088", "https://a:8088"}, "s3cr3t-tok", "main")
+	if IdentityOf([]string{"https://a:8088", "https://b:8088"}, "s3cr3t-tok", "main") != own {
+		t.Fatal("the order of the servers changed the identity")
+	}
+	for _, c := range []struct {
+		file Identity
+		want Kinship
+	}{
+		{IdentityOf([]string{"https://typo:8088"}, "s3cr3t-tok", "main"), ServersChanged},
+		{IdentityOf([]string{"https://a:8088", "https://b:8088"}, "old", "main"), TokenChanged},
+		{IdentityOf([]string{"https://typo:8088"}, "old", "main"), Unrelated},
+		{IdentityOf([]string{"https://typo:8088"}, "s3cr3t-tok", "other"), Unrelated},
+		{IdentityOf([]string{"https://a:8088", "https://b:8088"}, "old", "other"), Unrelated},
+		{own, Unrelated}, // its own files are claimed by name, not adopted
+	} {
+		if got := c.file.KinOf(own); got != c.want {
+			t.Errorf("kinship %v, want %v", got, c.want)
+		}
+	}
+	dir := t.TempDir()
+	if err := WriteIdentity(dir, "omsplunkgo-x", own); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := ReadIdentity(dir, "omsplunkgo-x"); !ok || got != own {
+		t.Fatalf("read back %+v, %v", got, ok)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "omsplunkgo-x.id"))
+	if strings.Contains(string(b), "s3cr3t-tok") {
+		t.Fatalf("the identity file holds the token: %s", b)
+	}
+	for _, crafted := range []string{`{"servers":"x","token":"y","index":"z"}`, `not json`, strings.Repeat(" ", 10000) + "{}"} {
+		os.WriteFile(filepath.Join(dir, "omsplunkgo-y.id"), []byte(crafted), 0o600)
+		if _, ok := ReadIdentity(dir, "omsplunkgo-y"); ok {
+			t.Fatalf("a crafted identity %.40q was taken", crafted)
+		}
+	}
+}
