@@ -142,9 +142,7 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 		LogError(0, RS_RET_MISSING_CNFPARAMS, MODULE_NAME ": action parameters are missing or invalid");
 		return RS_RET_MISSING_CNFPARAMS;
 	}
-	if ((pData = calloc(1, sizeof(*pData))) == NULL ||
-	    (pData->counters = calloc(OMSG_NUM_COUNTERS, sizeof(intctr_t))) == NULL) {
-		free(pData);
+	if ((pData = calloc(1, sizeof(*pData))) == NULL) {
 		cnfparamvalsDestruct(pvals, &actpblk);
 		return RS_RET_OUT_OF_MEMORY;
 	}
@@ -167,8 +165,18 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 	 * action's files to another), so Go names them after its destination. */
 	int named = pData->name != NULL;
 	char *name = stats_name(pData);
+	/* The action's counters, then each server's (omsplunkgo_plugin.h). */
+	pData->nservers = count_servers(pData);
+	pData->counters = calloc(OMSG_NUM_COUNTERS + (size_t)pData->nservers * OMSG_NUM_EP_COUNTERS, sizeof(intctr_t));
+	pData->epstats = calloc((size_t)pData->nservers, sizeof(statsobj_t *));
+	if (pData->counters == NULL || pData->epstats == NULL) {
+		free(name);
+		free_instance_data(pData);
+		return RS_RET_OUT_OF_MEMORY;
+	}
 	if (name != NULL) {
 		pData->stats = stats_new(name, pData->counters);
+		stats_new_endpoints(pData, name);
 		char *id = named ? strdup(name) : NULL;
 		if (id != NULL)
 			add_opt(pData, "action.id", id);
@@ -338,6 +346,8 @@ static rsRetVal freeInstance(void *p)
 	if (go.loaded && pData->handle != 0)
 		go.action_free(pData->handle); /* Go stops writing pData->counters */
 	stats_free(pData->stats);
+	for (int i = 0; pData->epstats != NULL && i < pData->nservers; i++)
+		stats_free(pData->epstats[i]);
 	free_instance_data(pData);
 	return RS_RET_OK;
 }

@@ -96,6 +96,27 @@ enum omsg_counter {
 	OMSG_NUM_COUNTERS
 };
 
+/* Each endpoint's counters, one impstats object per action and server: the
+ * counters an action hands to Go are OMSG_NUM_COUNTERS of the action's,
+ * then one block of OMSG_NUM_EP_COUNTERS per server, in the order of the
+ * server parameter. */
+enum omsg_ep_counter {
+	OMSG_EPC_REQUESTS = 0,        /* HTTP requests carrying events to it, retries included */
+	OMSG_EPC_HTTP_2XX,            /* its answers by status class */
+	OMSG_EPC_HTTP_4XX,
+	OMSG_EPC_HTTP_5XX,
+	OMSG_EPC_HTTP_OTHER,
+	OMSG_EPC_HTTP_NORESPONSE,     /* no answer: refused, reset, timed out */
+	OMSG_EPC_PROXY_ERRORS,        /* failed at the HTTP proxy on the way to it */
+	/* Gauges from here on. */
+	OMSG_EPC_STANDING,            /* 0 in standing, 1 set aside, 2 set aside and probed */
+	OMSG_EPC_INFLIGHT_LIMIT,      /* its adaptive limit on requests in flight */
+	OMSG_EPC_INFLIGHT,            /* its requests under way */
+	OMSG_EPC_LAST_HEC_CODE,       /* the HEC code of its last answer that had one */
+	OMSG_EPC_RTT_MS,              /* its smoothed answer time, ms */
+	OMSG_NUM_EP_COUNTERS
+};
+
 /* Go's exports, resolved by name with dlsym. */
 /* pprof: "host:port" to serve Go's profiling endpoints on, or NULL. */
 typedef int (*omsg_init_fn)(const omsg_host_t *host, int gomaxprocs, int64_t gomemlimit, const char *pprof,

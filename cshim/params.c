@@ -484,7 +484,19 @@ void free_instance_data(instanceData *pData)
 	 * per action, at rsyslogd's exit). */
 	if (pData->handle == 0)
 		free(pData->counters);
+	free(pData->epstats);
 	free(pData);
+}
+
+/* count_servers is the number of URLs of the server parameter (joined
+ * with commas, which no checked URL holds). */
+int count_servers(const instanceData *pData)
+{
+	const char *s = find_opt(pData, "server");
+	int n = s != NULL && *s != '\0';
+	for (; s != NULL && *s != '\0'; s++)
+		n += *s == ',';
+	return n;
 }
 
 /* check_action applies the rules between parameters. */

@@ -45,7 +45,9 @@ typedef struct instanceData {
 	int ntpls;
 	char *name; /* impstats object name */
 	statsobj_t *stats;
-	intctr_t *counters; /* OMSG_NUM_COUNTERS, written by Go, read by impstats */
+	intctr_t *counters; /* OMSG_NUM_COUNTERS + nservers x OMSG_NUM_EP_COUNTERS, written by Go, read by impstats */
+	int nservers;
+	statsobj_t **epstats; /* one impstats object per server */
 	uint64_t handle; /* 0 until activateCnf handed the action to Go */
 	char *token_file; /* token.file, read again on HUP; NULL without */
 	struct instanceData *next;
@@ -69,6 +71,8 @@ void params_init(void);
 int take_param(instanceData *pData, int i, struct svar *v);
 /* check_action applies the rules between parameters. */
 int check_action(instanceData *pData);
+/* count_servers is the number of URLs the server parameter names. */
+int count_servers(const instanceData *pData);
 /* request_templates asks rsyslog to render each slot's template. */
 int request_templates(instanceData *pData, omodStringRequest_t **ppOMSR);
 /* stats_name names the action's impstats object. */

@@ -2,11 +2,15 @@
 
 /* impstats counters: see stats.h. */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <syslog.h>
 
 #include "rsyslog_abi.h"
 #include "omsplunkgo_plugin.h"
+#include "shim.h"
 #include "stats.h"
 
 /* impstats names, in enum omsg_counter order. */
@@ -43,6 +47,24 @@ static const char *const counter_names[] = {
 	[OMSG_CTR_ACK_PENDING] = "ack.pending",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == OMSG_NUM_COUNTERS, "a counter has no name");
+
+/* impstats names of each endpoint's counters, in enum omsg_ep_counter order. */
+static const char *const ep_counter_names[] = {
+	[OMSG_EPC_REQUESTS] = "requests",
+	[OMSG_EPC_HTTP_2XX] = "http.2xx",
+	[OMSG_EPC_HTTP_4XX] = "http.4xx",
+	[OMSG_EPC_HTTP_5XX] = "http.5xx",
+	[OMSG_EPC_HTTP_OTHER] = "http.other",
+	[OMSG_EPC_HTTP_NORESPONSE] = "http.noresponse",
+	[OMSG_EPC_PROXY_ERRORS] = "proxy.errors",
+	[OMSG_EPC_STANDING] = "standing",
+	[OMSG_EPC_INFLIGHT_LIMIT] = "inflight.limit",
+	[OMSG_EPC_INFLIGHT] = "inflight",
+	[OMSG_EPC_LAST_HEC_CODE] = "last.hec.code",
+	[OMSG_EPC_RTT_MS] = "rtt.ms",
+};
+_Static_assert(sizeof(ep_counter_names) / sizeof(ep_counter_names[0]) == OMSG_NUM_EP_COUNTERS,
+	       "an endpoint counter has no name");
 
 static obj_if_t obj;
 static statsobj_if_t statsobj;
@@ -85,7 +107,9 @@ void stats_init(omsg_host_query_t hostQuery)
 	       "(it knows 13, 14 and 16: rsyslog 8.2102-8.2608); impstats counters are off, shipping is not affected");
 }
 
-statsobj_t *stats_new(const char *name, intctr_t *ctrs)
+/* stats_object registers n counters of names (the first gauge at index
+ * gauges: not reset by impstats' resetCounters) on ctrs, as name. */
+static statsobj_t *stats_object(const char *name, intctr_t *ctrs, const char *const *names, int n, int gauges)
 {
 	statsobj_t *o = NULL;
 	if (add_counter == NULL)
@@ -95,19 +119,42 @@ statsobj_t *stats_new(const char *name, intctr_t *ctrs)
 	if (statsobj.SetName(o, (uchar *)name) != RS_RET_OK ||
 	    statsobj.SetOrigin(o, (uchar *)"omsplunkgo") != RS_RET_OK)
 		goto fail;
-	for (int i = 0; i < OMSG_NUM_COUNTERS; i++)
-		if (add_counter(o, (const uchar *)counter_names[i], ctrType_IntCtr,
-				i >= OMSG_CTR_INFLIGHT ? CTR_FLAG_NONE : CTR_FLAG_RESETTABLE, &ctrs[i]) !=
-		    RS_RET_OK)
+	for (int i = 0; i < n; i++)
+		if (add_counter(o, (const uchar *)names[i], ctrType_IntCtr,
+				i >= gauges ? CTR_FLAG_NONE : CTR_FLAG_RESETTABLE, &ctrs[i]) != RS_RET_OK)
 			goto fail;
 	if (statsobj.ConstructFinalize(o) != RS_RET_OK)
 		goto fail;
 	return o;
 fail:
-	LogMsg(0, NO_ERRCODE, LOG_WARNING, "omsplunkgo: could not register impstats counters for action %s", name);
+	LogMsg(0, NO_ERRCODE, LOG_WARNING, "omsplunkgo: could not register impstats counters %s", name);
 	if (o != NULL)
 		statsobj.Destruct(&o);
 	return NULL;
+}
+
+statsobj_t *stats_new(const char *name, intctr_t *ctrs)
+{
+	return stats_object(name, ctrs, counter_names, OMSG_NUM_COUNTERS, OMSG_CTR_INFLIGHT);
+}
+
+void stats_new_endpoints(struct instanceData *pData, const char *name)
+{
+	const char *servers = NULL;
+	for (int i = 0; i < pData->nopts; i++)
+		if (!strcmp(pData->names[i], "server"))
+			servers = pData->values[i];
+	for (int i = 0; servers != NULL && i < pData->nservers; i++) {
+		size_t len = strcspn(servers, ",");
+		char *full = malloc(strlen(name) + 1 + len + 1);
+		if (full == NULL)
+			return;
+		sprintf(full, "%s/%.*s", name, (int)len, servers);
+		pData->epstats[i] = stats_object(full, pData->counters + OMSG_NUM_COUNTERS + (size_t)i * OMSG_NUM_EP_COUNTERS,
+						 ep_counter_names, OMSG_NUM_EP_COUNTERS, OMSG_EPC_STANDING);
+		free(full);
+		servers += len + (servers[len] == ',');
+	}
 }
 
 void stats_free(statsobj_t *o)

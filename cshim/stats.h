@@ -37,5 +37,9 @@ void stats_init(omsg_host_query_t hostQuery);
  * (logged); the action works the same without. */
 statsobj_t *stats_new(const char *name, intctr_t *ctrs);
 void stats_free(statsobj_t *obj);
+/* stats_new_endpoints registers one object per server of the action,
+ * "<name>/<server URL>", on its block of endpoint counters. */
+struct instanceData;
+void stats_new_endpoints(struct instanceData *pData, const char *name);
 
 #endif

@@ -119,6 +119,9 @@ func (s *Sender) setGauges() {
 	s.stats.set(CtrWindowEvents, int64(events))
 	s.stats.set(CtrWindowBytes, int64(bytes))
 	s.stats.set(CtrAckPending, s.awaitingAck.Load())
+	for _, t := range s.pool.endpoints {
+		t.setGauges()
+	}
 }
 
 // AttachCounters makes the sender add to ext too, until Close. ext must

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/aimd"
@@ -43,8 +44,9 @@ type target struct {
 	*endpoint.Endpoint
 	standing standing
 	limit    *aimd.Limiter
-	free     []int        // connection slots not in use, the last freed on top (guarded by pool.mu)
-	proxy    *proxy.Proxy // the HTTP proxy it is reached through, nil: directly
+	free     []int                            // connection slots not in use, the last freed on top (guarded by pool.mu)
+	proxy    *proxy.Proxy                     // the HTTP proxy it is reached through, nil: directly
+	stats    atomic.Pointer[EndpointCounters] // its impstats counters, when the host gave some
 }
 
 func (t *target) isAside() bool {

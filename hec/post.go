@@ -206,6 +206,7 @@ func (s *Sender) post(r *request, tried *bool) (endpoint.Result, error) {
 		s.tried()
 	}
 	s.countAnswer(&res, len(payload))
+	ep.countAnswer(&res)
 	s.pool.judge(ep, &res)
 	if res.Reply.Code == endpoint.CodeIncorrectIndex && (s.cfg.PerMessageIndex || s.cfg.IndexOnRefused != "") {
 		// The index came from the message (or has a fallback): the event

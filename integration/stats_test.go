@@ -146,3 +146,52 @@ func TestImpstatsDefaultNames(t *testing.T) {
 		waitStats(t, path, name, func(st map[string]float64) bool { return st["delivered"] == 100 })
 	}
 }
+
+// Each server has an impstats object of its own, and its counters equal
+// what that server's receiver counted: one answers, one refuses every
+// request (503, code 9: set aside, probed, back, refusing again), one is
+// slow; the slow one's answer time and the refusing one's last HEC code
+// show.
+func TestImpstatsPerEndpoint(t *testing.T) {
+	const n = 20000
+	ok := startReceiver(t, hecreceiver.Config{Record: true})
+	refusing := startReceiver(t, hecreceiver.Config{Record: true})
+	refusing.SetFaults(hecreceiver.Faults{FailRate: 1}) // every data request 503, health fine: it flaps
+	slow := startReceiver(t, hecreceiver.Config{Record: true})
+	slow.SetFaults(hecreceiver.Faults{Delay: 300 * time.Millisecond})
+	global, path := impstatsConfig(t.TempDir())
+	conf := newConfig(t, fmt.Sprintf(`server=["%s", "%s", "%s"] token="%s" name="eps"`, ok.URL(), refusing.URL(), slow.URL(), token))
+	conf.Global = global
+	d := start(t, conf, false)
+	send(t, d, loadgen.RFC5424, 0, n)
+	for deadline := time.Now().Add(time.Minute); ok.Count()+slow.Count() < n; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d + %d events arrived, want %d", ok.Count(), slow.Count(), n)
+		}
+	}
+	for _, c := range []struct {
+		r    *hecreceiver.Receiver
+		name string
+		want func(st map[string]float64, rs hecreceiver.Stats) bool
+	}{
+		{ok, "ok", func(st map[string]float64, rs hecreceiver.Stats) bool {
+			return st["http.2xx"] == float64(rs.Requests) && st["standing"] == 0 && st["last.hec.code"] == 0
+		}},
+		{refusing, "refusing", func(st map[string]float64, rs hecreceiver.Stats) bool {
+			return st["http.5xx"] == float64(rs.Failed) && rs.Failed > 0 && st["http.2xx"] == 0 && st["last.hec.code"] == 9
+		}},
+		{slow, "slow", func(st map[string]float64, rs hecreceiver.Stats) bool {
+			return st["http.2xx"] == float64(rs.Requests) && (rs.Requests == 0 || st["rtt.ms"] >= 250)
+		}},
+	} {
+		name := "omsplunkgo-eps/" + c.r.URL()
+		waitStats(t, path, name, func(st map[string]float64) bool {
+			rs := c.r.Stats()
+			return st["requests"] == float64(rs.Requests) && c.want(st, rs)
+		})
+	}
+	// The action's object sums them.
+	waitStats(t, path, "omsplunkgo-eps", func(st map[string]float64) bool {
+		return st["requests"] == float64(ok.Stats().Requests+refusing.Stats().Requests+slow.Stats().Requests)
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
 )
@@ -67,6 +68,15 @@ func newAction(opts map[string]string, counters *hec.Counters) (*action, error) 
 	}
 	if counters != nil {
 		s.AttachCounters(counters)
+		// One block of EndpointCounters per server follows the action's
+		// counters, in the order of the server parameter (the shim
+		// allocated them so).
+		eps := make([]*hec.EndpointCounters, len(cfg.Endpoints))
+		base := unsafe.Add(unsafe.Pointer(counters), unsafe.Sizeof(*counters))
+		for i := range eps {
+			eps[i] = (*hec.EndpointCounters)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(hec.EndpointCounters{})))
+		}
+		s.AttachEndpointCounters(eps)
 	}
 	a.sender = s
 	return a, nil

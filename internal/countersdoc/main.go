@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Command countersdoc keeps the impstats counters declared once: the Go
-// side's hec.CounterNames, in Counter order, is the list; the shim's
-// enum omsg_counter (cshim/omsplunkgo_plugin.h) must name them in the same
-// order (OMSG_CTR_ and the name in capitals, dots as underscores), its
-// name table (cshim/stats.c) must give each the same name, and the
-// README's counter table must have a row for each and for no other.
-// `make lint` runs it.
+// side's hec.CounterNames (each action's) and hec.EPCounterNames (each
+// endpoint's), in their constants' order, are the lists; the shim's enums
+// (cshim/omsplunkgo_plugin.h) must name them in the same order (the
+// prefix and the name in capitals, dots as underscores), its name tables
+// (cshim/stats.c) must give each the same name, and the README's tables
+// must have a row for each and for no other. `make lint` runs it.
 package main
 
 import (
@@ -19,11 +19,18 @@ import (
 	"github.com/omsplunkgo/omsplunkgo/hec"
 )
 
+// list is one set of counters and where the shim and the README name it.
+type list struct {
+	what      string   // for messages
+	want      []string // the Go side's names, in order
+	enum, end string   // the enum's opening, and its count constant
+	prefix    string   // of the enum's constants
+	heading   string   // of the README's table
+}
+
 func main() {
 	root := flag.String("root", ".", "the repository")
 	flag.Parse()
-	var problems []string
-	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
 	read := func(path string) string {
 		b, err := os.ReadFile(*root + "/" + path)
 		if err != nil {
@@ -31,48 +38,62 @@ func main() {
 		}
 		return string(b)
 	}
-	want := hec.CounterNames[:]
+	header, stats, readme := read("cshim/omsplunkgo_plugin.h"), read("cshim/stats.c"), read("README.md")
+	var problems []string
+	for _, l := range []list{
+		{"counter", hec.CounterNames[:], "enum omsg_counter {", "OMSG_NUM_COUNTERS", "OMSG_CTR_", "| counter | meaning |"},
+		{"endpoint counter", hec.EPCounterNames[:], "enum omsg_ep_counter {", "OMSG_NUM_EP_COUNTERS", "OMSG_EPC_",
+			"| endpoint counter | meaning |"},
+	} {
+		problems = append(problems, l.check(header, stats, readme)...)
+	}
+	if len(problems) > 0 {
+		fail(strings.Join(problems, "\n"))
+	}
+}
+
+func (l list) check(header, stats, readme string) (problems []string) {
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
 	enumName := func(name string) string {
-		return "OMSG_CTR_" + strings.ToUpper(strings.ReplaceAll(name, ".", "_"))
+		return l.prefix + strings.ToUpper(strings.ReplaceAll(name, ".", "_"))
 	}
 
-	// The enum, in order, up to OMSG_NUM_COUNTERS.
-	header := read("cshim/omsplunkgo_plugin.h")
-	start := strings.Index(header, "enum omsg_counter {")
-	end := strings.Index(header[max(start, 0):], "OMSG_NUM_COUNTERS")
+	// The enum, in order, up to its count.
+	start := strings.Index(header, l.enum)
+	end := strings.Index(header[max(start, 0):], l.end)
 	if start < 0 || end < 0 {
-		fail("cshim/omsplunkgo_plugin.h: no enum omsg_counter ending in OMSG_NUM_COUNTERS")
+		fail(fmt.Sprintf("cshim/omsplunkgo_plugin.h: no %s ending in %s", l.enum, l.end))
 	}
-	enum := regexp.MustCompile(`\bOMSG_CTR_[A-Z0-9_]+`).FindAllString(header[start:start+end], -1)
-	if len(enum) != len(want) {
-		bad("cshim/omsplunkgo_plugin.h: enum omsg_counter has %d counters, hec.CounterNames %d", len(enum), len(want))
+	enum := regexp.MustCompile(`\b`+l.prefix+`[A-Z0-9_]+`).FindAllString(header[start:start+end], -1)
+	if len(enum) != len(l.want) {
+		bad("cshim/omsplunkgo_plugin.h: %s has %d counters, the Go side %d", l.enum, len(enum), len(l.want))
 	}
-	for i := range min(len(enum), len(want)) {
-		if enum[i] != enumName(want[i]) {
-			bad("cshim/omsplunkgo_plugin.h: counter %d is %s, hec.CounterNames says %q (%s)", i, enum[i], want[i], enumName(want[i]))
+	for i := range min(len(enum), len(l.want)) {
+		if enum[i] != enumName(l.want[i]) {
+			bad("cshim/omsplunkgo_plugin.h: %s %d is %s, the Go side says %q (%s)", l.what, i, enum[i], l.want[i], enumName(l.want[i]))
 		}
 	}
 
 	// The shim's names.
 	names := map[string]string{}
-	for _, m := range regexp.MustCompile(`\[(OMSG_CTR_[A-Z0-9_]+)\]\s*=\s*"([^"]*)"`).FindAllStringSubmatch(read("cshim/stats.c"), -1) {
+	for _, m := range regexp.MustCompile(`\[(`+l.prefix+`[A-Z0-9_]+)\]\s*=\s*"([^"]*)"`).FindAllStringSubmatch(stats, -1) {
 		names[m[1]] = m[2]
 	}
-	for _, n := range want {
+	for _, n := range l.want {
 		if got, ok := names[enumName(n)]; !ok || got != n {
 			bad("cshim/stats.c: %s is named %q, want %q", enumName(n), got, n)
 		}
 	}
-	if len(names) != len(want) {
-		bad("cshim/stats.c: %d names, hec.CounterNames %d", len(names), len(want))
+	if len(names) != len(l.want) {
+		bad("cshim/stats.c: %d %s names, the Go side %d", len(names), l.what, len(l.want))
 	}
 
 	// The README's table: the rows between its heading and the next
 	// blank line; a row may name several counters.
-	readme := read("README.md")
-	i := strings.Index(readme, "| counter | meaning |")
+	i := strings.Index(readme, l.heading)
 	if i < 0 {
-		fail("README.md: no counter table (| counter | meaning |)")
+		bad("README.md: no %s table (%s)", l.what, l.heading)
+		return problems
 	}
 	table := readme[i:]
 	if j := strings.Index(table, "\n\n"); j >= 0 {
@@ -85,19 +106,16 @@ func main() {
 			seen[m[1]]++
 		}
 	}
-	for _, n := range want {
+	for _, n := range l.want {
 		if seen[n] != 1 {
-			bad("README.md: counter %q has %d rows in the counter table, want 1", n, seen[n])
+			bad("README.md: %s %q has %d rows in its table, want 1", l.what, n, seen[n])
 		}
 		delete(seen, n)
 	}
 	for n := range seen {
-		bad("README.md: the counter table names %q, which is no counter", n)
+		bad("README.md: the %s table names %q, which is none", l.what, n)
 	}
-
-	if len(problems) > 0 {
-		fail(strings.Join(problems, "\n"))
-	}
+	return problems
 }
 
 func fail(msg string) {

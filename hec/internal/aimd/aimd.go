@@ -275,6 +275,13 @@ func (l *Limiter) noLoad() float64 {
 	}
 }
 
+// RoundTrip is the smoothed answer time, 0 before the first window.
+func (l *Limiter) RoundTrip() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Duration(l.baseMean * float64(time.Second))
+}
+
 // Limit is the current limit.
 func (l *Limiter) Limit() int {
 	l.mu.Lock()
