@@ -158,7 +158,7 @@ check: all lint unit shim-test fuzz abi-check packages deb-chroot container inte
 # staticcheck from the Go module proxy, pinned (2026.2.2).
 STATICCHECK_VERSION := v0.8.2
 # The README stays what a user reads first; detail lives beside its subject.
-README_BUDGET := 740
+README_BUDGET := 760
 # gofmt's own failure (a file it cannot parse) fails the target too, not
 # only a non-empty list. Only the project's files: build/ holds vendored
 # modules of the dist tree.
