@@ -122,6 +122,7 @@ func (s *Sender) setGauges() {
 	for _, t := range s.pool.endpoints {
 		t.setGauges()
 	}
+	s.noteHealth(time.Now())
 }
 
 // AttachCounters makes the sender add to ext too, until Close. ext must

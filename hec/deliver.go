@@ -94,6 +94,9 @@ type Sender struct {
 	moves         rateLog    // channels a load balancer moved
 	ackLog        rateLog    // acks that did not come in time
 	ackExpiredLog rateLog    // ackIds HEC dropped
+
+	started    time.Time  // when NewSender ran
+	healthFile healthFile // the action's state for health checks (health.go)
 }
 
 // NewSender validates cfg, prepares a client per endpoint and starts the
@@ -107,7 +110,8 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		log = func(int, string) {}
 	}
 	s := &Sender{cfg: cfg, enc: event.NewEncoder(cfg.shape()), log: log,
-		haltCh: make(chan struct{}), dataPath: eventPath(&cfg), routes: newRoutes(&cfg), times: newTimes(&cfg)}
+		haltCh: make(chan struct{}), dataPath: eventPath(&cfg), routes: newRoutes(&cfg), times: newTimes(&cfg),
+		started: time.Now()}
 	if cfg.Endpoint == EndpointRaw {
 		s.raw, s.dataPath = newRawFormat(&cfg), endpoint.PathRaw
 	}
@@ -164,6 +168,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 				OptSpoolDir, cfg.SpoolDir, err))
 		} else {
 			s.win.log = s.openWindowLog()
+			s.healthFile.path = s.healthPath()
 			s.replayWindow()
 		}
 		s.scheduleUnclaimedReport()

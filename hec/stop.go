@@ -40,6 +40,7 @@ func (s *Sender) Close() {
 				"- set global(workDirectory=...) or the action's spool.dir to keep them", events))
 		}
 	}
+	s.removeHealth()
 	if s.win.log != nil {
 		s.win.log.Close()
 	}

@@ -190,3 +190,37 @@ func TestContainerTakesCAsAtRunTime(t *testing.T) {
 	waitFor(t, r, 500, time.Minute)
 	checkExactlyOnce(t, r.Events(), 0, 500)
 }
+
+// The container's health check turns unhealthy while HEC takes nothing
+// for longer than HEC_UNHEALTHY_AFTER, and healthy again once it takes
+// the events.
+func TestContainerHealthFollowsHEC(t *testing.T) {
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	c := runContainer(t, r.URL(), "-e", "HEC_UNHEALTHY_AFTER=3")
+	if _, err := loadgen.Send(loadgen.Options{Addr: "127.0.0.1:" + c.port, Format: loadgen.RFC5424, Count: 100, Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	healthy := func() (bool, string) {
+		out, err := exec.Command(repoScript("container.sh"), "podman", "healthcheck", "run", c.name).CombinedOutput()
+		return err == nil, string(out)
+	}
+	waitHealth := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ok, out := healthy()
+			if ok == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the health check still says healthy=%v: %s", ok, out)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	waitHealth(false)
+	r.SetFaults(hecreceiver.Faults{})
+	waitFor(t, r, 100, time.Minute)
+	waitHealth(true)
+}

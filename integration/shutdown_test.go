@@ -4,6 +4,8 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,4 +99,64 @@ func stopWithin(t *testing.T, d *rsyslogtest.Daemon, limit time.Duration) time.D
 		t.Fatalf("rsyslogd took %v to stop (limit %v); rsyslogd log:\n%s", took, limit, tail(d.Output(), 4000))
 	}
 	return took
+}
+
+// The health check (docker/healthcheck.sh, also for systemd users) reads
+// each action's health file: healthy while HEC takes the events,
+// unhealthy once they have waited with HEC taking none for longer than
+// HEC_UNHEALTHY_AFTER, healthy again once HEC takes them; a stopped
+// action leaves no file behind.
+func TestHealthCheckFollowsHEC(t *testing.T) {
+	r := startReceiver(t, hecreceiver.Config{Record: true})
+	conf := newConfig(t, action(r, `name="health"`))
+	d := start(t, conf, false)
+	check := func() (bool, string) {
+		cmd := exec.Command("sh", repoFile("docker/healthcheck.sh"))
+		cmd.Env = append(os.Environ(), fmt.Sprintf("RSYSLOGD_PID=%d", d.PID), "OMSPLUNKGO_WORKDIR="+conf.Dir,
+			"HEC_UNHEALTHY_AFTER=3", fmt.Sprintf("SYSLOG_PORT=%d", conf.Port))
+		out, err := cmd.CombinedOutput()
+		return err == nil, string(out)
+	}
+	waitHealth := func(want bool, within time.Duration) string {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			ok, out := check()
+			if ok == want {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("health check still says healthy=%v after %v: %s", ok, within, out)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	send(t, d, loadgen.RFC5424, 0, 100)
+	waitFor(t, r, 100, time.Minute)
+	healthFiles := func() []string {
+		m, _ := filepath.Glob(filepath.Join(conf.Dir, "omsplunkgo-*.health"))
+		return m
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(healthFiles()) != 1; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("health files %v, want the action's one", healthFiles())
+		}
+	}
+	waitHealth(true, 10*time.Second)
+
+	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
+	send(t, d, loadgen.RFC5424, 100, 100)
+	out := waitHealth(false, 20*time.Second)
+	if !strings.Contains(out, "HEC has taken none") {
+		t.Fatalf("unhealthy for another reason: %s", out)
+	}
+	r.SetFaults(hecreceiver.Faults{})
+	waitFor(t, r, 200, time.Minute)
+	waitHealth(true, 15*time.Second)
+	if err := d.Stop(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if f := healthFiles(); len(f) != 0 {
+		t.Fatalf("the stopped action left its health file: %v", f)
+	}
 }
