@@ -185,6 +185,7 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 	pData->next = instances;
 	instances = pData;
 	pthread_mutex_unlock(&instances_mu);
+	dump_for_check(pData, name);
 	*ppModData = pData;
 	return RS_RET_OK;
 }

@@ -488,6 +488,38 @@ void free_instance_data(instanceData *pData)
 	free(pData);
 }
 
+/* dump_for_check appends the action's parameters, as parsed and checked,
+ * to the file OMSPLUNKGO_CHECK_DUMP names: `omsplunkgo check` runs
+ * `rsyslogd -N1` with it, so that it checks what rsyslogd would run
+ * (includes, token.file, rsyslog's parameter parser). The file holds the
+ * token: the check makes it in a private directory and removes it. */
+void dump_for_check(const instanceData *pData, const char *stats_name)
+{
+	const char *path = getenv("OMSPLUNKGO_CHECK_DUMP");
+	if (path == NULL || *path == '\0')
+		return;
+	FILE *f = fopen(path, "ae");
+	if (f == NULL)
+		return;
+	fprintf(f, "action %s\n", stats_name != NULL ? stats_name : "");
+	for (int i = 0; i < pData->nopts; i++) {
+		fprintf(f, "opt %s ", pData->names[i]);
+		for (const char *c = pData->values[i]; *c != '\0'; c++) {
+			if (*c == '\\')
+				fputs("\\\\", f);
+			else if (*c == '\n')
+				fputs("\\n", f);
+			else
+				fputc(*c, f);
+		}
+		fputc('\n', f);
+	}
+	for (int i = OMSG_NUM_FIXED_TPLS; i < pData->ntpls; i++)
+		fprintf(f, "template %s\n", pData->tpls[i]);
+	fputs("end\n", f);
+	fclose(f);
+}
+
 /* count_servers is the number of URLs of the server parameter (joined
  * with commas, which no checked URL holds). */
 int count_servers(const instanceData *pData)

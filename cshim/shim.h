@@ -71,6 +71,8 @@ void params_init(void);
 int take_param(instanceData *pData, int i, struct svar *v);
 /* check_action applies the rules between parameters. */
 int check_action(instanceData *pData);
+/* dump_for_check writes the action for `omsplunkgo check` (params.c). */
+void dump_for_check(const instanceData *pData, const char *stats_name);
 /* count_servers is the number of URLs the server parameter names. */
 int count_servers(const instanceData *pData);
 /* request_templates asks rsyslog to render each slot's template. */

@@ -83,7 +83,8 @@ func TestDebianPackageInstallsShipsAndPurges(t *testing.T) {
 	}
 	for _, want := range []string{"/usr/lib/" + multiarch + "/rsyslog/omsplunkgo.so", "/usr/lib/" + multiarch + "/rsyslog/libomsplunkgo.so",
 		"/usr/share/doc/rsyslog-omsplunkgo/README.md.gz", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo-routing.conf",
-		"/usr/share/doc/rsyslog-omsplunkgo/examples/README.md"} {
+		"/usr/share/doc/rsyslog-omsplunkgo/examples/README.md", "/usr/bin/omsplunkgo",
+		"/usr/share/doc/rsyslog-omsplunkgo/examples/healthcheck.sh", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo.logrotate"} {
 		found := false
 		for _, f := range files {
 			found = found || f == want

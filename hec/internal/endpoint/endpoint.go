@@ -87,6 +87,10 @@ type Result struct {
 	// Proxy says the request failed at the HTTP proxy (Err is a
 	// *proxy.Error): it never reached HEC.
 	Proxy bool
+	// Date is the answer's Date header (zero when absent), and SetCookie
+	// says it set a cookie: for `omsplunkgo check`.
+	Date      time.Time
+	SetCookie bool
 
 	// Via is the endpoint the request went to and Channel the channel it
 	// went on (acks are tracked per endpoint and channel).
@@ -249,6 +253,24 @@ func (e *Endpoint) Post(path, query string, body []byte, gzipped bool, channel s
 	return res
 }
 
+// Probe posts body to path with the token, on channel ("" for none), for
+// `omsplunkgo check`: no retries, no cookies kept.
+func (e *Endpoint) Probe(path string, body []byte, channel string) Result {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	e.prepare(req, path, channel)
+	req.SetBodyRaw(body)
+	err := e.client.DoTimeout(req, resp, e.timeout)
+	res := classify(e.URL, err, resp)
+	res.Via, res.Channel = e, channel
+	return res
+}
+
+// NewChannel is a fresh channel GUID.
+func NewChannel() string { return newGUID() }
+
 // Health asks HEC whether it takes data. It needs no token.
 func (e *Endpoint) Health() Result {
 	req := fasthttp.AcquireRequest()
@@ -294,6 +316,10 @@ func classify(url string, err error, resp *fasthttp.Response) Result {
 		return r
 	}
 	r.Status = resp.StatusCode()
+	if d, err := http.ParseTime(string(resp.Header.Peek(fasthttp.HeaderDate))); err == nil {
+		r.Date = d
+	}
+	r.SetCookie = len(resp.Header.Peek(fasthttp.HeaderSetCookie)) > 0
 	body := resp.Body()
 	if enc := resp.Header.ContentEncoding(); len(enc) > 0 && string(enc) == "gzip" {
 		body = gunzipBounded(body)
