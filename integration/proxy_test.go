@@ -5,9 +5,7 @@ package integration
 import (
 	"encoding/base64"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 	"github.com/omsplunkgo/omsplunkgo/internal/loadgen"
+	"github.com/omsplunkgo/omsplunkgo/internal/proxytest"
 	"github.com/omsplunkgo/omsplunkgo/internal/rsyslogtest"
 )
 
@@ -29,69 +28,29 @@ const (
 	proxyPeer = "127.0.0.2"
 )
 
-type tinyProxy struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
+// tinyProxy is the tests' proxy, stopped when the test ends.
+type tinyProxy struct{ *proxytest.Proxy }
 
-// startTinyproxy runs tinyproxy on 127.0.0.1:port (a free one when 0);
-// connectPorts, when set, are the only ports it tunnels to.
+// startTinyproxy runs tinyproxy on 127.0.0.1:port (a free one when 0),
+// with the tests' credentials, leaving from proxyPeer and logging every
+// connection; connectPorts, when set, are the only ports it tunnels to.
 func startTinyproxy(t *testing.T, port int, connectPorts ...int) *tinyProxy {
 	t.Helper()
-	bin, err := exec.LookPath("tinyproxy")
+	p, err := proxytest.Start(t.TempDir(), port, proxytest.Options{User: proxyUser, Password: proxyPass,
+		Bind: proxyPeer, ConnectPorts: connectPorts, LogConnections: true})
 	if err != nil {
-		t.Fatalf("tinyproxy is not installed (scripts/setup-debian.sh installs it): %v", err)
-	}
-	if port == 0 {
-		if port, err = rsyslogtest.FreePort(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := &tinyProxy{t: t, port: port, dir: t.TempDir()}
-	conf := fmt.Sprintf("Port %d\nListen 127.0.0.1\nBind %s\nTimeout 600\nMaxClients 400\nAllow 127.0.0.1\n"+
-		"BasicAuth %s %s\nDisableViaHeader Yes\nLogLevel Connect\nLogFile \"%s/tinyproxy.log\"\n",
-		port, proxyPeer, proxyUser, proxyPass, p.dir)
-	// Without ConnectPort lines tinyproxy tunnels to any port.
-	for _, cp := range connectPorts {
-		conf += fmt.Sprintf("ConnectPort %d\n", cp)
-	}
-	path := filepath.Join(p.dir, "tinyproxy.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p.cmd = exec.Command(bin, "-d", "-c", path)
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.stop)
-	deadline := time.Now().Add(10 * time.Second)
-	for !portOpen(p.addr()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("tinyproxy did not listen on %s", p.addr())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return p
+	t.Cleanup(p.Stop)
+	return &tinyProxy{p}
 }
 
-func (p *tinyProxy) addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
+func (p *tinyProxy) addr() string { return p.Addr }
 
 // url is the proxy parameter with the given password.
-func (p *tinyProxy) url(pass string) string {
-	return fmt.Sprintf("http://%s:%s@%s", proxyUser, pass, p.addr())
-}
+func (p *tinyProxy) url(pass string) string { return p.URL(proxyUser, pass) }
 
-// stop kills the proxy (by the PID it started) and waits for it.
-func (p *tinyProxy) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	p.cmd.Process.Kill()
-	p.cmd.Wait()
-	p.cmd = nil
-}
+func (p *tinyProxy) stop() { p.Stop() }
 
 // checkNoSecret fails the test if the proxy password, or its Basic
 // credentials, appear in anything rsyslogd and the module wrote: output,
@@ -226,7 +185,7 @@ func TestProxyDownLosesNothing(t *testing.T) {
 	if !waitLog(d, "proxy http://"+proxyUser+"@"+p.addr()+": cannot connect to it", time.Second) {
 		t.Fatalf("no log line naming the unreachable proxy:\n%s", tail(d.InternalLog(), 2000))
 	}
-	startTinyproxy(t, p.port)
+	startTinyproxy(t, p.Port)
 	waitFor(t, r, n, 2*time.Minute)
 	checkExactlyOnce(t, r.Events(), 0, n)
 }
@@ -288,16 +247,6 @@ func TestProxyRefusingThePort(t *testing.T) {
 	}
 }
 
-// portOpen reports whether something accepts connections at addr.
-func portOpen(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
-}
-
 // The rest works through the proxy too: indexer acknowledgement (polls
 // through the tunnel), several servers with one dead (set aside, probed
 // through the proxy), and kept-alive tunnels (far fewer connections to the
@@ -325,7 +274,7 @@ func TestProxyCarriesAcksSeveralServersAndKeepAlive(t *testing.T) {
 		t.Fatalf("acks through the proxy: %d polls, %d acknowledged of %d requests", st.AckPolls, st.AckedTrue, st.Requests)
 	}
 	d.Stop(30 * time.Second)
-	log, _ := os.ReadFile(filepath.Join(p.dir, "tinyproxy.log"))
+	log, _ := os.ReadFile(p.LogPath())
 	conns := int64(strings.Count(string(log), "]: Connect (file descriptor"))
 	if st.Requests < 300 || conns == 0 || conns > (st.Requests+st.AckPolls)/4 {
 		t.Fatalf("%d connections to the proxy for %d requests and %d ack polls: tunnels are not kept alive",
