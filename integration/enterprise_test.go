@@ -294,3 +294,25 @@ template(name="ix" type="string" string="%programname%")`
 		})
 	}
 }
+
+// The raw endpoint takes each event's time from its line: with
+// time.source="received" the built-in line starts with the receive time,
+// with the default the reported one (here 5 years back).
+func TestRawLineCarriesTheChosenTime(t *testing.T) {
+	const n = 200
+	back := time.Now().AddDate(-5, 0, 0)
+	for _, c := range []struct {
+		params string
+		year   int
+	}{{``, back.Year()}, {`time.source="received"`, time.Now().Year()}} {
+		r := startReceiver(t, hecreceiver.Config{Record: true})
+		d := start(t, newConfig(t, action(r, `endpoint="raw" `+c.params)), false)
+		sendRaw(t, d.Addr(), timedLines("old", 0, n, func(int) time.Time { return back }))
+		waitFor(t, r, n, time.Minute)
+		for _, ev := range r.Events() {
+			if !ev.Raw || !strings.HasPrefix(ev.Event, strconv.Itoa(c.year)+"-") {
+				t.Fatalf("%q: raw line %q, want it to start with %d", c.params, ev.Event, c.year)
+			}
+		}
+	}
+}
