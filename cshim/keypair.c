@@ -15,8 +15,6 @@
 
 #include "shim.h"
 
-#define PAIR_FILE_MAX (8 << 20)
-
 /* A DER value: its contents. */
 struct der {
 	const unsigned char *p;
@@ -66,32 +64,20 @@ static int der_equal(struct der a, struct der b)
  * suffix; its label goes to label (sized 64). NULL if there is none. */
 static unsigned char *first_block(const char *path, const char *suffix, char *label, size_t *len)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return NULL;
-	char *text = malloc(PAIR_FILE_MAX + 1);
-	size_t n = text != NULL ? fread(text, 1, PAIR_FILE_MAX, f) : 0;
-	fclose(f);
+	size_t n;
+	char *text = pem_read(path, &n);
 	if (text == NULL)
 		return NULL;
-	text[n] = '\0';
 	unsigned char *der = NULL;
-	for (const char *p = text; der == NULL && (p = strstr(p, "-----BEGIN ")) != NULL;) {
-		const char *l = p + 11, *le = strstr(l, "-----");
-		if (le == NULL || (size_t)(le - l) >= 64)
-			break;
-		size_t ll = (size_t)(le - l), sl = strlen(suffix);
-		char end_line[96];
-		snprintf(end_line, sizeof(end_line), "-----END %.*s-----", (int)ll, l);
-		const char *end = strstr(le + 5, end_line);
-		if (end == NULL)
-			break;
-		if (ll >= sl && !memcmp(l + ll - sl, suffix, sl)) {
-			memcpy(label, l, ll);
-			label[ll] = '\0';
-			der = pem_base64(le + 5, (size_t)(end - le - 5), len);
+	const char *p = text, *problem = NULL;
+	struct pem_block b;
+	size_t sl = strlen(suffix);
+	while (der == NULL && pem_next(&p, &b, &problem) > 0) {
+		if (b.label_len < 64 && b.label_len >= sl && !memcmp(b.label + b.label_len - sl, suffix, sl)) {
+			memcpy(label, b.label, b.label_len);
+			label[b.label_len] = '\0';
+			der = pem_base64(b.body, b.body_len, len);
 		}
-		p = end + strlen(end_line);
 	}
 	free(text);
 	return der;

@@ -102,52 +102,74 @@ out:
 
 /* check_pem reports, naming the parameter, a file that is not PEM of the
  * kind param wants. */
+char *pem_read(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	char *text = malloc(PEM_MAX + 2);
+	*n = text != NULL ? fread(text, 1, PEM_MAX + 1, f) : 0;
+	fclose(f);
+	if (text != NULL)
+		text[*n] = '\0';
+	return text;
+}
+
+int pem_next(const char **p, struct pem_block *b, const char **problem)
+{
+	const char *begin = strstr(*p, "-----BEGIN ");
+	if (begin == NULL)
+		return 0;
+	const char *label = begin + 11, *label_end = strstr(label, "-----");
+	if (label_end == NULL || memchr(label, '\n', (size_t)(label_end - label)) != NULL ||
+	    label_end - label > 64) {
+		*problem = "has a broken BEGIN line";
+		return -1;
+	}
+	char end_line[96];
+	snprintf(end_line, sizeof(end_line), "-----END %.*s-----", (int)(label_end - label), label);
+	const char *body = label_end + 5, *end = strstr(body, end_line);
+	if (end == NULL) {
+		*problem = "has a block without its END line";
+		return -1;
+	}
+	b->label = label;
+	b->label_len = (size_t)(label_end - label);
+	b->body = body;
+	b->body_len = (size_t)(end - body);
+	*p = end + strlen(end_line);
+	return 1;
+}
+
 int check_pem(const char *param, const char *path)
 {
 	int want_key = !strcmp(param, "tls.key");
 	const char *problem = NULL;
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
+	size_t n;
+	char *text = pem_read(path, &n);
+	if (text == NULL) {
 		LogError(errno, RS_RET_CONFIG_ERROR, MODULE_NAME ": %s=\"%s\" cannot be read", param, path);
 		return 0;
 	}
-	char *text = malloc(PEM_MAX + 1);
-	size_t n = text != NULL ? fread(text, 1, PEM_MAX + 1, f) : 0;
-	fclose(f);
-	if (text == NULL)
-		return 0;
-	text[n <= PEM_MAX ? n : PEM_MAX] = '\0';
-	int blocks = 0, wanted = 0;
+	int blocks = 0, wanted = 0, more;
 	const char *p = text;
+	struct pem_block b;
 	if (n > PEM_MAX)
 		problem = "is larger than 8 MiB";
-	while (problem == NULL && (p = strstr(p, "-----BEGIN ")) != NULL) {
-		const char *label = p + 11, *label_end = strstr(label, "-----");
-		if (label_end == NULL || memchr(label, '\n', (size_t)(label_end - label)) != NULL) {
-			problem = "has a broken BEGIN line";
-			break;
-		}
-		char end_line[96];
-		snprintf(end_line, sizeof(end_line), "-----END %.*s-----", (int)(label_end - label), label);
-		const char *body = label_end + 5, *end = strstr(body, end_line);
-		if (end == NULL) {
-			problem = "has a block without its END line";
-			break;
-		}
-		if (!der_sequence_fills(body, (size_t)(end - body))) {
+	while (problem == NULL && (more = pem_next(&p, &b, &problem)) > 0) {
+		if (!der_sequence_fills(b.body, b.body_len)) {
 			problem = "has a block whose content is not base64 DER (a damaged or wrongly pasted file?)";
 			break;
 		}
-		size_t ll = (size_t)(label_end - label);
-		int is_key = ll >= 11 && !memcmp(label + ll - 11, "PRIVATE KEY", 11);
-		if (want_key && is_key && !strncmp(label, "ENCRYPTED", 9)) {
+		size_t ll = b.label_len;
+		int is_key = ll >= 11 && !memcmp(b.label + ll - 11, "PRIVATE KEY", 11);
+		if (want_key && is_key && !strncmp(b.label, "ENCRYPTED", 9)) {
 			problem = "holds an encrypted private key, which the module cannot read; decrypt it "
 				  "(openssl pkey -in key.pem -out plain.pem) and protect the file by its permissions";
 			break;
 		}
-		wanted += want_key ? is_key : (ll == 11 && !memcmp(label, "CERTIFICATE", 11));
+		wanted += want_key ? is_key : (ll == 11 && !memcmp(b.label, "CERTIFICATE", 11));
 		blocks++;
-		p = end + strlen(end_line);
 	}
 	free(text);
 	if (problem == NULL && blocks == 0)

@@ -96,6 +96,16 @@ int check_pem(const char *param, const char *path);
 /* pem_base64 decodes base64 text (white space allowed) into a buffer to
  * free; NULL when it is not base64. */
 unsigned char *pem_base64(const char *b64, size_t n, size_t *len);
+/* pem_read reads a PEM file of at most 8 MiB (a longer one: *n is past
+ * that) into a NUL-terminated buffer to free; NULL when it cannot. */
+char *pem_read(const char *path, size_t *n);
+/* pem_next finds the next block from *p on and moves *p past it: 1, 0
+ * at the end, -1 with *problem on a broken block. */
+struct pem_block {
+	const char *label, *body; /* not NUL-terminated */
+	size_t label_len, body_len;
+};
+int pem_next(const char **p, struct pem_block *b, const char **problem);
 
 /* ---- keypair.c ---------------------------------------------------------- */
 
