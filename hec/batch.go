@@ -4,6 +4,7 @@ package hec
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -26,16 +27,24 @@ func (s *Sender) batch(msgs []Message) []*item {
 }
 
 // encodeParallel cuts a batch larger than one request into equal chunks
-// of at most batch.maxevents and encodes them on as many goroutines: the
-// calling rsyslog worker thread would otherwise encode the whole batch
-// alone while the other cores idle.
+// of at most batch.maxevents and encodes them on up to GOMAXPROCS
+// goroutines, each a run of neighbouring chunks: the calling rsyslog
+// worker thread would otherwise encode the whole batch alone while the
+// other cores idle. One goroutine per chunk would start a goroutine per
+// message at batch.maxevents="1".
 func (s *Sender) encodeParallel(msgs []Message) []*item {
 	chunks := (len(msgs) + s.cfg.BatchMaxEvents - 1) / s.cfg.BatchMaxEvents
 	size := (len(msgs) + chunks - 1) / chunks
 	parts := make([][]*item, chunks)
+	encode := func(from, to int) {
+		for c := from; c < to; c++ {
+			parts[c] = s.encodeChunk(msgs[min(c*size, len(msgs)):min((c+1)*size, len(msgs))])
+		}
+	}
+	workers := min(chunks, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	var panicked atomic.Value
-	for c := 1; c < chunks; c++ {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -46,10 +55,10 @@ func (s *Sender) encodeParallel(msgs []Message) []*item {
 					panicked.Store(fmt.Sprintf("%v\n%s", p, debug.Stack()))
 				}
 			}()
-			parts[c] = s.encodeChunk(msgs[c*size : min((c+1)*size, len(msgs))])
+			encode(w*chunks/workers, (w+1)*chunks/workers)
 		}()
 	}
-	parts[0] = s.encodeChunk(msgs[:min(size, len(msgs))])
+	encode(0, chunks/workers)
 	wg.Wait()
 	if p := panicked.Load(); p != nil {
 		panic(p)

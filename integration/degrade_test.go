@@ -343,6 +343,18 @@ func goroutines(t *testing.T, base string) int {
 	return n
 }
 
+// goroutineProfile reads the module's goroutines grouped by stack.
+func goroutineProfile(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 // A 60 s outage with batch.maxevents="1" (every event a request of its
 // own): requests wait as data, so rsyslogd's memory stays under 100 MB
 // and the module's goroutines under 200, and once HEC is back everything
@@ -362,13 +374,18 @@ func TestLongOutageWithOneEventRequests(t *testing.T) {
 	d := start(t, conf, false)
 	send(t, d, loadgen.RFC5424, 0, n)
 	var rss int64
-	most := 0
+	most, profile := 0, ""
 	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Second) {
 		rss = max(rss, d.RSS())
-		most = max(most, goroutines(t, base))
+		if n := goroutines(t, base); n > most {
+			most = n
+			if n > 200 {
+				profile = goroutineProfile(t, base)
+			}
+		}
 	}
 	if rss > 100<<20 || most > 200 {
-		t.Fatalf("through 60 s of outage: RSS up to %d MiB (want < 100), up to %d goroutines (want < 200)", rss>>20, most)
+		t.Fatalf("through 60 s of outage: RSS up to %d MiB (want < 100), up to %d goroutines (want < 200); the profile at the most:\n%s", rss>>20, most, profile[:min(len(profile), 8000)])
 	}
 	r.SetFaults(hecreceiver.Faults{})
 	waitFor(t, r, n, 3*time.Minute)
