@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Command omsplunkgo is the module's companion tool:
+//
+//	omsplunkgo check [-f /etc/rsyslog.conf] [-json] [-send-test-events] [-timeout 5s]
+//
+// check reads the rsyslog configuration through rsyslogd itself (`rsyslogd
+// -N1`, with the module writing each omsplunkgo action's parameters as it
+// parsed them: includes, token.file and defaults as rsyslogd would run
+// them) and checks every action against every server it names, indexing
+// nothing unless -send-test-events says so. Exit status 0: no error
+// (warnings allowed); 1: an error; 2: the configuration cannot be read.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// action is one omsplunkgo action as rsyslogd parsed it.
+type action struct {
+	name      string
+	opts      map[string]string
+	templates []string
+}
+
+// readConfig runs rsyslogd -N1 on conf with the module writing its
+// actions to a private file, and reads them.
+func readConfig(rsyslogd, conf string) ([]action, error) {
+	dir, err := os.MkdirTemp("", "omsplunkgo-check-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // the file holds tokens
+	dump := filepath.Join(dir, "actions")
+	cmd := exec.Command(rsyslogd, "-N1", "-f", conf)
+	cmd.Env = append(os.Environ(), "OMSPLUNKGO_CHECK_DUMP="+dump)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("rsyslogd -N1 -f %s refuses the configuration (fix that first):\n%s", conf, strings.TrimSpace(string(out)))
+	}
+	f, err := os.Open(dump)
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("%s has no omsplunkgo action (or loads another omsplunkgo.so than this tool's)", conf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var actions []action
+	var cur *action
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		kind, rest, _ := strings.Cut(sc.Text(), " ")
+		switch kind {
+		case "action":
+			actions = append(actions, action{name: rest, opts: map[string]string{}})
+			cur = &actions[len(actions)-1]
+		case "opt":
+			name, value, _ := strings.Cut(rest, " ")
+			if cur != nil {
+				cur.opts[name] = unescape(value)
+			}
+		case "template":
+			if cur != nil {
+				cur.templates = append(cur.templates, rest)
+			}
+		}
+	}
+	return actions, sc.Err()
+}
+
+// unescape undoes the dump's \\ and \n.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			if s[i] == 'n' {
+				b.WriteByte('\n')
+			} else {
+				b.WriteByte(s[i])
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
