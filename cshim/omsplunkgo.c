@@ -123,9 +123,25 @@ static rsRetVal endCnfLoad(modConfData_t *mc)
 	return RS_RET_OK;
 }
 
+/* The whole configuration is read (rsyslogd -N1 stops after this): the
+ * work directory is known, so `omsplunkgo check` and `replay` see each
+ * action with the defaults it will run with, in the configuration's order. */
 static rsRetVal checkCnf(modConfData_t *mc)
 {
-	(void)mc;
+	pthread_mutex_lock(&instances_mu);
+	int n = 0;
+	for (instanceData *p = instances; p != NULL; p = p->next)
+		n++;
+	instanceData **order = calloc((size_t)n + 1, sizeof(*order));
+	int i = n;
+	for (instanceData *p = instances; p != NULL && order != NULL; p = p->next) {
+		add_workdir_defaults(p, mc);
+		order[--i] = p;
+	}
+	for (i = 0; i < n && order != NULL; i++)
+		dump_for_check(order[i], order[i]->name);
+	pthread_mutex_unlock(&instances_mu);
+	free(order);
 	return RS_RET_OK;
 }
 
@@ -185,7 +201,6 @@ static rsRetVal newActInst(uchar *modName, struct nvlst *lst, void **ppModData, 
 	pData->next = instances;
 	instances = pData;
 	pthread_mutex_unlock(&instances_mu);
-	dump_for_check(pData, name);
 	*ppModData = pData;
 	return RS_RET_OK;
 }
