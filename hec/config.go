@@ -197,6 +197,15 @@ type Config struct {
 	// ActionID names the spool files; "" names them after servers, token
 	// and index.
 	ActionID string
+	// Standalone is a sender of the omsplunkgo tool (replay), not of
+	// rsyslogd: no health file, no unclaimed-files report or adoption, no
+	// memory-window warning, and files in use by another process are an
+	// error, not a reason to go on in memory.
+	Standalone bool
+	// WindowPrefix, with Standalone, makes the sender take exactly the
+	// window files of that prefix in SpoolDir (files no action claims,
+	// replayed to this destination) instead of the action's own.
+	WindowPrefix string
 }
 
 // shape is the action's fixed event metadata, for the encoder.

@@ -161,18 +161,26 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 				"apply before the module starts): %v - the action's window is kept in memory only, so what it holds "+
 				"when rsyslogd stops or crashes is lost; give that user write access", OptSpoolDir, cfg.SpoolDir,
 				os.Getuid(), os.Getgid(), err))
-		} else if err := s.lockSpool(); err != nil {
+		} else if err := s.lockSpool(); err != nil && cfg.Standalone {
+			s.halt()
+			return nil, fmt.Errorf("the window files %s.* in %s are in use by another process (a running rsyslogd?): %v",
+				s.spool.Prefix, cfg.SpoolDir, err)
+		} else if err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: the window's files of this action in %s=%s are in use: %v. Two rsyslogd "+
 				"must not share an action's files (each would send and delete the other's): this one keeps its window "+
 				"in memory only and leaves those files alone; give each rsyslogd its own workDirectory or spool.dir",
 				OptSpoolDir, cfg.SpoolDir, err))
 		} else {
 			s.win.log = s.openWindowLog()
-			s.healthFile.path = s.healthPath()
+			if !cfg.Standalone {
+				s.healthFile.path = s.healthPath()
+			}
 			s.replayWindow()
 		}
-		s.scheduleUnclaimedReport()
-	} else {
+		if !cfg.Standalone {
+			s.scheduleUnclaimedReport()
+		}
+	} else if !cfg.Standalone {
 		log(SevWarning, "omsplunkgo: no spool.dir (nor global workDirectory): the action's window is kept in memory "+
 			"only, so what it holds when rsyslogd stops or crashes is lost; set global(workDirectory=...) or spool.dir")
 	}

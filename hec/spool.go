@@ -27,6 +27,9 @@ import (
 
 // claimSpool claims the action's name in spool.dir.
 func claimSpool(c *Config) *spoolfile.Spool {
+	if c.WindowPrefix != "" {
+		return &spoolfile.Spool{Dir: c.SpoolDir, Prefix: c.WindowPrefix}
+	}
 	var dest []string
 	for _, u := range c.Endpoints {
 		dest = append(dest, u.String())
@@ -73,6 +76,9 @@ func (s *Sender) openWindowLog() *segment.Log {
 // replayWindow puts what an earlier run left in the window.
 func (s *Sender) replayWindow() {
 	s.replayPrefix(s.spool.Prefix)
+	if s.cfg.Standalone {
+		return
+	}
 	if s.spool.Old != "" {
 		registerOldClaim(s)
 	}

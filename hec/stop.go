@@ -30,7 +30,7 @@ func (s *Sender) Close() {
 	s.halt()
 	s.awaitSenders(time.Second) // requests on the wire are back in the window
 	s.keepUnsent()
-	if events, _ := s.win.held(); events > 0 {
+	if events, _ := s.win.held(); events > 0 && !s.cfg.Standalone { // the tool says itself what is left
 		s.stats.add(CtrSpooled, int64(events))
 		if s.win.log != nil {
 			s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: %d events HEC has not taken yet stay in "+

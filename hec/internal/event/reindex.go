@@ -36,3 +36,18 @@ func Reindex(ev []byte, index, mark string) (out []byte, ok bool) {
 	out, err := json.Marshal(obj)
 	return out, err == nil
 }
+
+// SetIndex returns the event object ev with its index set to index; the
+// index it had is kept as indexed field mark unless ev carries mark
+// already (the first index it was sent to is the one worth keeping).
+func SetIndex(ev []byte, index, mark string) ([]byte, error) {
+	if out, ok := Reindex(ev, index, mark); ok {
+		return out, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(ev, &obj); err != nil {
+		return nil, err
+	}
+	obj["index"] = AppendJSONString(nil, []byte(index))
+	return json.Marshal(obj)
+}

@@ -65,12 +65,13 @@ func (file Identity) KinOf(own Identity) Kinship {
 	return Unrelated
 }
 
-const identityExt = ".id"
+// IdentityExt ends the name of an unnamed action's destination record.
+const IdentityExt = ".id"
 
 // WriteIdentity records id beside the files of prefix (written to a
 // temporary name and renamed: a crash leaves the old one or the new).
 func WriteIdentity(dir, prefix string, id Identity) error {
-	path := filepath.Join(dir, prefix+identityExt)
+	path := filepath.Join(dir, prefix+IdentityExt)
 	b, err := json.Marshal(id)
 	if err != nil {
 		return err
@@ -97,7 +98,7 @@ func WriteIdentity(dir, prefix string, id Identity) error {
 // ReadIdentity reads the identity of prefix's files; false when there is
 // none, or it is not one (a crafted or damaged file names no owner).
 func ReadIdentity(dir, prefix string) (Identity, bool) {
-	f, err := os.OpenFile(filepath.Join(dir, prefix+identityExt), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	f, err := os.OpenFile(filepath.Join(dir, prefix+IdentityExt), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return Identity{}, false
 	}
