@@ -64,8 +64,8 @@ $(BUILD)/faults/libomsplunkgo.so: $(GO_SOURCES)
 	$(GO) build -buildmode=c-shared -tags omsplunkgo_faults -trimpath -buildvcs=false -o $@ ./plugin
 	@rm -f $(BUILD)/faults/libomsplunkgo.h
 
-# The companion tool: `omsplunkgo check`.
-$(BUILD)/omsplunkgo: $(GO_SOURCES) $(wildcard cmd/omsplunkgo/*.go)
+# The companion tool: `omsplunkgo check` and `omsplunkgo replay`.
+$(BUILD)/omsplunkgo: $(GO_SOURCES) $(wildcard cmd/omsplunkgo/*.go internal/errorlog/*.go)
 	@mkdir -p $(BUILD)
 	$(GO) build -trimpath -buildvcs=false -ldflags=-buildid= -o $@ ./cmd/omsplunkgo
 

@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
@@ -72,15 +71,7 @@ type finding struct {
 }
 
 func (a *action) check(o hec.CheckOptions) []finding {
-	opts := map[string]string{}
-	meta := false
-	for k, v := range a.opts {
-		if strings.HasPrefix(k, "slot.") {
-			meta = meta || k == "slot.index" || k == "slot.sourcetype"
-			continue // the shim's template positions
-		}
-		opts[k] = v
-	}
+	opts, meta := a.hecOptions()
 	wrap := func(fs []hec.Finding) []finding {
 		out := make([]finding, len(fs))
 		for i, f := range fs {

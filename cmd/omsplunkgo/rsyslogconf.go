@@ -28,6 +28,20 @@ type action struct {
 	templates []string
 }
 
+// hecOptions are the action's parameters as hec.ParseOptions takes them;
+// meta says whether index or sourcetype come from a template.
+func (a *action) hecOptions() (opts map[string]string, meta bool) {
+	opts = map[string]string{}
+	for k, v := range a.opts {
+		if strings.HasPrefix(k, "slot.") {
+			meta = meta || k == "slot.index" || k == "slot.sourcetype"
+			continue // the shim's template positions
+		}
+		opts[k] = v
+	}
+	return opts, meta
+}
+
 // readConfig runs rsyslogd -N1 on conf with the module writing its
 // actions to a private file, and reads them.
 func readConfig(rsyslogd, conf string) ([]action, error) {
