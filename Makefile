@@ -65,7 +65,7 @@ $(BUILD)/faults/libomsplunkgo.so: $(GO_SOURCES)
 	@rm -f $(BUILD)/faults/libomsplunkgo.h
 
 # The companion tool: `omsplunkgo check` and `omsplunkgo replay`.
-$(BUILD)/omsplunkgo: $(GO_SOURCES) $(wildcard cmd/omsplunkgo/*.go internal/errorlog/*.go)
+$(BUILD)/omsplunkgo: $(GO_SOURCES) $(wildcard cmd/omsplunkgo/*.go internal/errorlog/*.go internal/rsconf/*.go)
 	@mkdir -p $(BUILD)
 	$(GO) build -trimpath -buildvcs=false -ldflags=-buildid= -o $@ ./cmd/omsplunkgo
 

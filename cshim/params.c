@@ -515,7 +515,7 @@ void dump_for_check(const instanceData *pData, const char *stats_name)
 		fputc('\n', f);
 	}
 	for (int i = OMSG_NUM_FIXED_TPLS; i < pData->ntpls; i++)
-		fprintf(f, "template %s\n", pData->tpls[i]);
+		fprintf(f, "template %d %s\n", i, pData->tpls[i]);
 	fputs("end\n", f);
 	fclose(f);
 }

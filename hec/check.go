@@ -44,7 +44,17 @@ type CheckOptions struct {
 	// index.fallback, index.onrefused).
 	SendTestEvents bool
 	Marker         string // text of the test events
+	// Indexes are the values the action's index.template can render, as
+	// far as they are known (IndexesFrom says from where): with
+	// SendTestEvents each index they route to gets a test event too.
+	Indexes     []string
+	IndexesFrom string
 }
+
+// stickyProbes is how many test requests go on one channel when acks are
+// on: behind a balancer that spreads a channel over indexers, ackIds
+// repeat within a few (each indexer counts the channel from 0).
+const stickyProbes = 4
 
 // Check runs the checks of one action's configuration against each of its
 // servers.
@@ -228,7 +238,7 @@ func (c *checker) acks() {
 	case on && c.cfg.UseAck:
 		c.add("acks", CheckOK, "indexer acknowledgement is on for the token")
 		if !c.cookie {
-			c.add("cookies", CheckWarning, "no cookie seen from this server: if it is a load balancer in front of several indexers, it must keep each channel on one indexer (sticky sessions), or acks are lost and events sent twice")
+			c.add("cookies", CheckWarning, "no cookie seen from this server: if it is a load balancer in front of several indexers, it must keep each channel on one indexer (sticky sessions), or acks are lost and events sent twice; --send-test-events tells (%d requests on one channel)", stickyProbes)
 		}
 	case on:
 		c.add("acks", CheckWarning, "the token has indexer acknowledgement on, the action has useack=\"off\": HTTP 200 is all the proof of delivery it uses (set useack=\"on\")")
@@ -256,34 +266,71 @@ func (c *checker) bodyCap() {
 }
 
 // testEvents indexes one marked event per index the action can name
-// statically, and says how to find them.
+// (statically, or as a known value of its index.template), and says how
+// to find them. With acks on they go on one channel, at least
+// stickyProbes requests: an ackId that does not rise shows a balancer
+// that spreads the channel over indexers.
 func (c *checker) testEvents() {
-	indexes := []string{c.cfg.Index}
-	for _, ix := range append(append([]string{}, c.cfg.IndexAllowed...), c.cfg.IndexFallback, c.cfg.IndexOnRefused) {
-		if ix != "" && !strings.HasSuffix(ix, "*") {
-			indexes = append(indexes, ix)
+	type target struct{ index, origin string }
+	var targets []target
+	seen := map[string]bool{}
+	add := func(ix, origin string) {
+		if !seen[ix] && !strings.HasSuffix(ix, "*") {
+			seen[ix] = true
+			targets = append(targets, target{ix, origin})
 		}
 	}
-	seen := map[string]bool{}
-	for _, ix := range indexes {
-		if seen[ix] {
-			continue
+	add(c.cfg.Index, "")
+	for _, ix := range append(append([]string{}, c.cfg.IndexAllowed...), c.cfg.IndexFallback, c.cfg.IndexOnRefused) {
+		if ix != "" {
+			add(ix, "")
 		}
-		seen[ix] = true
-		enc := event.NewEncoder(event.Shape{Index: ix, Sourcetype: c.cfg.Sourcetype, Source: "omsplunkgo-check"})
+	}
+	for _, v := range c.o.Indexes {
+		if ix, _ := c.cfg.RoutedIndex(v); ix != "" {
+			add(ix, " (a value of index.template: "+c.o.IndexesFrom+")")
+		}
+	}
+	channel := endpoint.NewChannel()
+	moved := false
+	for i := 0; i < len(targets) || c.cfg.UseAck && i < stickyProbes; i++ {
+		t := targets[0]
+		if i < len(targets) {
+			t = targets[i]
+		}
+		enc := event.NewEncoder(event.Shape{Index: t.index, Sourcetype: c.cfg.Sourcetype, Source: "omsplunkgo-check"})
 		body := enc.AppendEvent(nil, []byte(fmt.Sprintf("%d", time.Now().Unix())), []byte("omsplunkgo-check"), []byte(c.o.Marker))
-		r := c.ep.Probe(endpoint.PathEvent, body, endpoint.NewChannel())
-		name := ix
+		var r endpoint.Result
+		if c.cfg.UseAck {
+			r = c.ep.Post(endpoint.PathEvent, "", body, false, channel)
+			moved = moved || r.Moved
+			c.cookie = c.cookie || r.SetCookie
+		} else {
+			r = c.ep.Probe(endpoint.PathEvent, body, endpoint.NewChannel())
+		}
+		if i >= len(targets) {
+			continue // a further request for the stickiness check
+		}
+		name := t.index
 		if name == "" {
 			name = "(the token's default index)"
 		}
 		switch {
 		case r.Outcome == endpoint.Delivered:
-			c.add("index", CheckOK, "test event indexed in %s: search index=%s source=omsplunkgo-check %q", name, orStar(ix), c.o.Marker)
+			c.add("index", CheckOK, "test event indexed in %s%s: search index=%s source=omsplunkgo-check %q", name, t.origin, orStar(t.index), c.o.Marker)
 		case r.Reply.Code == endpoint.CodeIncorrectIndex:
-			c.add("index", CheckError, "HEC refuses index %s for this token (code 7): create the index, or allow it on the token", name)
+			c.add("index", CheckError, "HEC refuses index %s%s for this token (code 7): create the index, or allow it on the token", name, t.origin)
 		default:
-			c.add("index", CheckError, "test event for %s: %s", name, r.Error())
+			c.add("index", CheckError, "test event for %s%s: %s", name, t.origin, r.Error())
+		}
+	}
+	if c.cfg.UseAck && len(targets) > 0 {
+		if moved {
+			c.add("cookies", CheckError, "ackIds on one channel did not rise: its requests reached different indexers, so acks "+
+				"are lost and events sent twice - make the load balancer keep a channel on one indexer (sticky sessions by its "+
+				"cookie, or routing by the X-Splunk-Request-Channel header)")
+		} else {
+			c.add("cookies", CheckOK, "%d requests on one channel reached one indexer (ackIds rose)", max(len(targets), stickyProbes))
 		}
 	}
 }

@@ -89,3 +89,13 @@ func (a *allowList) allows(v []byte) bool {
 	}
 	return false
 }
+
+// RoutedIndex is where an event goes whose index.template rendered v: v,
+// or, outside index.allowed, index.fallback (replaced); "" stands for the
+// action's index.
+func (c *Config) RoutedIndex(v string) (index string, replaced bool) {
+	if v == "" || newAllowList(c.IndexAllowed).allows([]byte(v)) {
+		return v, false
+	}
+	return c.IndexFallback, true
+}

@@ -135,3 +135,68 @@ func TestCheckSendsTestEvents(t *testing.T) {
 		t.Fatalf("a config rsyslogd refuses: exit %d:\n%s", status, out)
 	}
 }
+
+// The values an index template can render, where the configuration tells
+// (a lookup table and a literal set here): listed without indexing
+// anything; with -send-test-events each gets a test event, and the one
+// the token may not write is an error naming the table.
+func TestCheckEnumeratesTemplateValues(t *testing.T) {
+	r := startReceiver(t, hecreceiver.Config{Record: true, Indexes: []string{"main", "net", "auth"}})
+	table := filepath.Join(t.TempDir(), "idx.json")
+	os.WriteFile(table, []byte(`{"version":1,"nomatch":"main","type":"string",
+	  "table":[{"index":"fw1","value":"net"},{"index":"fw2","value":"forbidden"}]}`), 0o644)
+	conf := newConfig(t, fmt.Sprintf(`name="lk" server="%s" token="%s" index.template="ix"`, r.URL(), token))
+	conf.Global = fmt.Sprintf(`template(name="ix" type="string" string="%%$.ix%%")
+lookup_table(name="idx" file="%s")`, table)
+	conf.Ruleset = `  set $.ix = lookup("idx", $hostname);
+  if $programname == "sshd" then { set $.ix = "auth"; }`
+	status, out := runCheck(t, conf)
+	want := `ok      omsplunkgo-lk: routing: index.template "ix" renders one of 4 values: auth, forbidden, main, net (lookup table "idx"`
+	if status != 0 || !strings.Contains(out, want) || r.Count() != 0 {
+		t.Fatalf("without test events: exit %d, %d indexed; output lacks %q:\n%s", status, r.Count(), want, out)
+	}
+	status, out = runCheck(t, conf, "-send-test-events")
+	refused := fmt.Sprintf(`error   omsplunkgo-lk %s: index: HEC refuses index forbidden (a value of index.template: lookup table "idx"`, r.URL())
+	if status != 1 || !strings.Contains(out, refused) {
+		t.Fatalf("with test events: exit %d; output lacks %q:\n%s", status, refused, out)
+	}
+	got := map[string]int{}
+	for _, ev := range r.Events() {
+		got[ev.Index]++
+	}
+	if got["net"] != 1 || got["auth"] != 1 || got["main"] != 1 || got[""] != 1 || len(got) != 4 {
+		t.Fatalf("test events by index: %v (want one each in net, auth, main and the default index)", got)
+	}
+}
+
+// Acks behind a balancer: one that spreads a channel over two indexers
+// (no cookie, round robin) is an error once test events show it (ackIds
+// that do not rise); without them it is a warning, since one indexer sets
+// no cookie either. A cookie-sticky one passes.
+func TestCheckFindsABalancerWithoutStickiness(t *testing.T) {
+	a := startReceiver(t, hecreceiver.Config{Record: true, RequireAck: true})
+	b := startReceiver(t, hecreceiver.Config{Record: true, RequireAck: true})
+	for _, c := range []struct {
+		name       string
+		notSticky  bool
+		args       []string
+		status     int
+		wantInText string
+	}{
+		{"spreading, no test events", true, nil, 0, "warning omsplunkgo-lb %s: cookies: no cookie seen"},
+		{"spreading", true, []string{"-send-test-events"}, 1, "error   omsplunkgo-lb %s: cookies: ackIds on one channel did not rise"},
+		{"sticky", false, []string{"-send-test-events"}, 0, "ok      omsplunkgo-lb %s: cookies: 4 requests on one channel reached one indexer"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lb, err := hecreceiver.StartBalancer(hecreceiver.BalancerConfig{Backends: []*hecreceiver.Receiver{a, b}, NotSticky: c.notSticky})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lb.Close()
+			status, out := runCheck(t, newConfig(t, fmt.Sprintf(`name="lb" server="%s" token="%s" useack="on"`, lb.URL(), token)), c.args...)
+			if want := fmt.Sprintf(c.wantInText, lb.URL()); status != c.status || !strings.Contains(out, want) {
+				t.Fatalf("exit %d (want %d); output lacks %q:\n%s", status, c.status, want, out)
+			}
+		})
+	}
+}

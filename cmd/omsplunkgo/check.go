@@ -17,9 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec"
+	"github.com/omsplunkgo/omsplunkgo/internal/rsconf"
 )
 
 // check runs `omsplunkgo check`.
@@ -32,7 +34,7 @@ func check(args []string) {
 	rsyslogd := fs.String("rsyslogd", "/usr/sbin/rsyslogd", "the rsyslogd that reads the configuration")
 	fs.Parse(args)
 
-	actions, err := readConfig(*rsyslogd, *conf)
+	actions, rc, err := readConfig(*rsyslogd, *conf)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "omsplunkgo check: "+err.Error())
 		os.Exit(2)
@@ -40,7 +42,7 @@ func check(args []string) {
 	marker := fmt.Sprintf("omsplunkgo check test event %d", time.Now().UnixNano())
 	var all []finding
 	for _, a := range actions {
-		all = append(all, a.check(hec.CheckOptions{Timeout: *timeout, SendTestEvents: *send, Marker: marker})...)
+		all = append(all, a.check(rc, hec.CheckOptions{Timeout: *timeout, SendTestEvents: *send, Marker: marker})...)
 	}
 	status := 0
 	for _, f := range all {
@@ -70,8 +72,8 @@ type finding struct {
 	hec.Finding
 }
 
-func (a *action) check(o hec.CheckOptions) []finding {
-	opts, meta := a.hecOptions()
+func (a *action) check(rc *rsconf.Conf, o hec.CheckOptions) []finding {
+	opts, _ := a.hecOptions()
 	wrap := func(fs []hec.Finding) []finding {
 		out := make([]finding, len(fs))
 		for i, f := range fs {
@@ -91,11 +93,75 @@ func (a *action) check(o hec.CheckOptions) []finding {
 			return wrap([]hec.Finding{{Check: "config", Level: hec.CheckError, Text: verr.Error()}})
 		}
 	}
-	out := wrap(hec.Check(cfg, o))
-	if meta && len(cfg.IndexAllowed) == 0 {
-		out = append(out, finding{Action: a.name, Finding: hec.Finding{Check: "routing", Level: hec.CheckWarning,
-			Text: "index.template or sourcetype.template render per message and are not bounded: give index.allowed " +
-				"(and sourcetype.allowed) so that a message cannot send itself to any index"}})
+	routing := a.routing(&cfg, rc, &o)
+	return append(wrap(hec.Check(cfg, o)), wrap(routing)...)
+}
+
+// routing says what the action's index and sourcetype templates can
+// render, where the configuration tells (a constant, variables set to
+// literals, lookup tables); the index values go into o for the test
+// events.
+func (a *action) routing(cfg *hec.Config, rc *rsconf.Conf, o *hec.CheckOptions) []hec.Finding {
+	var out []hec.Finding
+	say := func(level, format string, args ...any) {
+		out = append(out, hec.Finding{Check: "routing", Level: level, Text: fmt.Sprintf(format, args...)})
+	}
+	if name := a.template("index.template"); name != "" {
+		v := rc.Values(name)
+		switch {
+		case v.Unknown == "":
+			o.Indexes, o.IndexesFrom = v.List, v.From
+			var outside []string
+			for _, ix := range v.List {
+				if _, replaced := cfg.RoutedIndex(ix); replaced {
+					outside = append(outside, ix)
+				}
+			}
+			say(hec.CheckOK, "index.template %q renders one of %d values: %s (%s)", name, len(v.List), shortList(v.List), v.From)
+			if len(outside) > 0 {
+				say(hec.CheckWarning, "index.template %q can render %s, outside index.allowed: those events go to %s, "+
+					"marked orig_index - add them to index.allowed if they are meant", name, shortList(outside), orAction(cfg.IndexFallback))
+			}
+		case len(cfg.IndexAllowed) == 0:
+			say(hec.CheckWarning, "index.template %q cannot be known before messages come (%s): give index.allowed (and "+
+				"index.fallback) so that a message cannot send itself to any index", name, v.Unknown)
+		default:
+			say(hec.CheckOK, "index.template %q cannot be known before messages come (%s); index.allowed bounds it", name, v.Unknown)
+		}
+	}
+	if name := a.template("sourcetype.template"); name != "" {
+		v := rc.Values(name)
+		switch {
+		case v.Unknown == "":
+			say(hec.CheckOK, "sourcetype.template %q renders one of %d values: %s (%s)", name, len(v.List), shortList(v.List), v.From)
+		case len(cfg.SourcetypeAllowed) == 0:
+			say(hec.CheckWarning, "sourcetype.template %q cannot be known before messages come (%s): give sourcetype.allowed "+
+				"so that a message cannot choose any sourcetype", name, v.Unknown)
+		}
 	}
 	return out
+}
+
+// shortList shows the first values of a list.
+func shortList(vs []string) string {
+	const show = 20
+	q := make([]string, 0, min(len(vs), show))
+	for _, v := range vs[:min(len(vs), show)] {
+		if v == "" {
+			v = "(empty: the action's index)"
+		}
+		q = append(q, v)
+	}
+	s := strings.Join(q, ", ")
+	if len(vs) > show {
+		s += fmt.Sprintf(" and %d more", len(vs)-show)
+	}
+	return s
+}
+
+func orAction(fallback string) string {
+	if fallback == "" {
+		return "the action's index"
+	}
+	return "index.fallback " + fallback
 }

@@ -340,7 +340,7 @@ func (r *replayer) windowFiles(path string) error {
 
 // actionConfig is the configuration of the action named name in conf.
 func actionConfig(rsyslogd, conf, name string) (hec.Config, error) {
-	actions, err := readConfig(rsyslogd, conf)
+	actions, _, err := readConfig(rsyslogd, conf)
 	if err != nil {
 		return hec.Config{}, err
 	}

@@ -19,13 +19,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/omsplunkgo/omsplunkgo/internal/rsconf"
 )
 
 // action is one omsplunkgo action as rsyslogd parsed it.
 type action struct {
 	name      string
 	opts      map[string]string
-	templates []string
+	templates map[string]string // template slot -> template name
+}
+
+// template is the name of the template a parameter names
+// ("index.template"), "" when the action has none.
+func (a *action) template(param string) string {
+	slot, ok := a.opts["slot."+strings.TrimSuffix(param, ".template")]
+	if !ok {
+		return ""
+	}
+	return a.templates[slot]
 }
 
 // hecOptions are the action's parameters as hec.ParseOptions takes them;
@@ -43,24 +55,32 @@ func (a *action) hecOptions() (opts map[string]string, meta bool) {
 }
 
 // readConfig runs rsyslogd -N1 on conf with the module writing its
-// actions to a private file, and reads them.
-func readConfig(rsyslogd, conf string) ([]action, error) {
+// actions to a private file, and rsyslogd the whole configuration
+// (includes expanded, -o) to another, and reads them.
+func readConfig(rsyslogd, conf string) ([]action, *rsconf.Conf, error) {
 	dir, err := os.MkdirTemp("", "omsplunkgo-check-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(dir) // the file holds tokens
-	dump := filepath.Join(dir, "actions")
-	cmd := exec.Command(rsyslogd, "-N1", "-f", conf)
+	defer os.RemoveAll(dir) // the files hold tokens
+	dump, full := filepath.Join(dir, "actions"), filepath.Join(dir, "full.conf")
+	cmd := exec.Command(rsyslogd, "-N1", "-f", conf, "-o", full)
 	cmd.Env = append(os.Environ(), "OMSPLUNKGO_CHECK_DUMP="+dump)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("rsyslogd -N1 -f %s refuses the configuration (fix that first):\n%s", conf, strings.TrimSpace(string(out)))
+		return nil, nil, fmt.Errorf("rsyslogd -N1 -f %s refuses the configuration (fix that first):\n%s", conf, strings.TrimSpace(string(out)))
 	}
-	f, err := os.Open(dump)
+	text, _ := os.ReadFile(full)
+	actions, err := readDump(dump)
 	if os.IsNotExist(err) {
-		return nil, fmt.Errorf("%s has no omsplunkgo action (or loads another omsplunkgo.so than this tool's)", conf)
+		return nil, nil, fmt.Errorf("%s has no omsplunkgo action (or loads another omsplunkgo.so than this tool's)", conf)
 	}
+	return actions, rsconf.Parse(string(text)), err
+}
+
+// readDump reads the actions the module wrote.
+func readDump(dump string) ([]action, error) {
+	f, err := os.Open(dump)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +93,7 @@ func readConfig(rsyslogd, conf string) ([]action, error) {
 		kind, rest, _ := strings.Cut(sc.Text(), " ")
 		switch kind {
 		case "action":
-			actions = append(actions, action{name: rest, opts: map[string]string{}})
+			actions = append(actions, action{name: rest, opts: map[string]string{}, templates: map[string]string{}})
 			cur = &actions[len(actions)-1]
 		case "opt":
 			name, value, _ := strings.Cut(rest, " ")
@@ -81,8 +101,9 @@ func readConfig(rsyslogd, conf string) ([]action, error) {
 				cur.opts[name] = unescape(value)
 			}
 		case "template":
+			slot, name, _ := strings.Cut(rest, " ")
 			if cur != nil {
-				cur.templates = append(cur.templates, rest)
+				cur.templates[slot] = name
 			}
 		}
 	}

@@ -54,6 +54,9 @@ type BalancerConfig struct {
 	// FloodCookies sets that many cookies of new names on every answer,
 	// as a broken or hostile server might.
 	FloodCookies int
+	// NotSticky spreads requests over the indexers in turn and sets no
+	// cookie: a round-robin balancer nobody made sticky.
+	NotSticky bool
 }
 
 // StartBalancer listens on a free loopback port.
@@ -102,6 +105,13 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	onChannel := len(ctx.Request.Header.Peek("X-Splunk-Request-Channel")) > 0
+	if b.cfg.NotSticky {
+		if err := b.clients[int(b.next.Add(1)%uint64(n))].Do(&ctx.Request, &ctx.Response); err != nil {
+			ctx.Response.Reset()
+			ctx.SetStatusCode(502)
+		}
+		return
+	}
 	switch {
 	case idx < 0:
 		idx = int(b.next.Add(1) % uint64(n))
