@@ -237,7 +237,7 @@ func (c *checker) acks() {
 	switch {
 	case on && c.cfg.UseAck:
 		c.add("acks", CheckOK, "indexer acknowledgement is on for the token")
-		if !c.cookie {
+		if !c.cookie && !c.o.SendTestEvents { // else the test events tell
 			c.add("cookies", CheckWarning, "no cookie seen from this server: if it is a load balancer in front of several indexers, it must keep each channel on one indexer (sticky sessions), or acks are lost and events sent twice; --send-test-events tells (%d requests on one channel)", stickyProbes)
 		}
 	case on:

@@ -113,7 +113,7 @@ func (a *action) routing(cfg *hec.Config, rc *rsconf.Conf, o *hec.CheckOptions) 
 			o.Indexes, o.IndexesFrom = v.List, v.From
 			var outside []string
 			for _, ix := range v.List {
-				if _, replaced := cfg.RoutedIndex(ix); replaced {
+				if to, replaced := cfg.RoutedIndex(ix); replaced && to != ix {
 					outside = append(outside, ix)
 				}
 			}
