@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/segment"
-	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/winfile"
 )
 
 // Window files an unnamed action left under its earlier destination: an
@@ -16,7 +16,7 @@ import (
 // a fixed server URL or a rotated token renames it. Once every action has
 // started, files that no action claims go to the one unnamed action of
 // the configuration that differs from their destination only in the
-// servers or only in the token (spoolfile.Identity); to none when several
+// servers or only in the token (winfile.Identity); to none when several
 // could, nor to any action whose destination differs in more.
 
 var unnamed = struct {
@@ -28,7 +28,7 @@ var unnamed = struct {
 // files and as a possible heir of earlier files.
 func (s *Sender) registerUnnamed() {
 	id := s.identity()
-	if err := spoolfile.WriteIdentity(s.spool.Dir, s.spool.Prefix, id); err != nil {
+	if err := winfile.WriteIdentity(s.spool.Dir, s.spool.Prefix, id); err != nil {
 		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: cannot record the destination of this action's window files "+
 			"(%v): should its servers or token change, they wait for a hand-made rename", s.spool.Dir, err))
 	}
@@ -37,12 +37,12 @@ func (s *Sender) registerUnnamed() {
 	unnamed.m[s.spool.Dir] = append(unnamed.m[s.spool.Dir], s)
 }
 
-func (s *Sender) identity() spoolfile.Identity {
+func (s *Sender) identity() winfile.Identity {
 	var servers []string
 	for _, u := range s.cfg.Endpoints {
 		servers = append(servers, u.String())
 	}
-	return spoolfile.IdentityOf(servers, s.cfg.Token, s.cfg.Index)
+	return winfile.IdentityOf(servers, s.cfg.Token, s.cfg.Index)
 }
 
 // adoptUnnamed hands each set of unclaimed files in dir that has an
@@ -55,19 +55,19 @@ func adoptUnnamed(dir string, log Logger) {
 	if len(heirs) == 0 {
 		return
 	}
-	ids := make([]spoolfile.Identity, len(heirs))
+	ids := make([]winfile.Identity, len(heirs))
 	for i, s := range heirs {
 		ids[i] = s.identity()
 	}
-	for _, prefix := range spoolfile.UnclaimedPrefixes(dir, segment.Ext) {
-		fileID, ok := spoolfile.ReadIdentity(dir, prefix)
+	for _, prefix := range winfile.UnclaimedPrefixes(dir, segment.Ext) {
+		fileID, ok := winfile.ReadIdentity(dir, prefix)
 		if !ok {
 			continue
 		}
 		var found []*Sender
-		var how spoolfile.Kinship
+		var how winfile.Kinship
 		for i, s := range heirs {
-			if k := fileID.KinOf(ids[i]); k != spoolfile.Unrelated {
+			if k := fileID.KinOf(ids[i]); k != winfile.Unrelated {
 				found, how = append(found, s), k
 			}
 		}
@@ -87,22 +87,22 @@ func adoptUnnamed(dir string, log Logger) {
 }
 
 // adopt takes the files of prefix as its own: locked, claimed, replayed.
-func (s *Sender) adopt(prefix string, how spoolfile.Kinship) {
+func (s *Sender) adopt(prefix string, how winfile.Kinship) {
 	s.locksMu.Lock()
 	if s.stopping.Load() || s.locks == nil {
 		s.locksMu.Unlock()
 		return
 	}
-	l, err := spoolfile.TakeLock(s.spool.Dir, prefix)
+	l, err := winfile.TakeLock(s.spool.Dir, prefix)
 	if err != nil {
 		s.locksMu.Unlock()
 		return // another process took them meanwhile
 	}
 	s.locks = append(s.locks, l)
 	s.locksMu.Unlock()
-	spoolfile.ClaimExtra(prefix)
+	winfile.ClaimExtra(prefix)
 	why := "the same token and index, other servers (a server's URL changed)"
-	if how == spoolfile.TokenChanged {
+	if how == winfile.TokenChanged {
 		why = "the same servers and index, another token (the token was changed)"
 	}
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: window files %s/%s.* of an earlier run go to this action (%s): %s; "+

@@ -28,7 +28,7 @@ package hec
 //	stop.go      what a stop ends, and what it leaves in the window
 //	spool.go     the window's files at a start: claiming and locking,
 //	             checking and replaying, reporting files of no action
-//	             (internal/spoolfile)
+//	             (internal/winfile)
 //	panics.go    a panic on any goroutine stays in the action
 //	counters.go  running totals and gauges for impstats and the log
 //	recommit.go  rsyslog's one-at-a-time re-commits folded into one batch
@@ -42,7 +42,7 @@ import (
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
-	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/winfile"
 )
 
 // Sender delivers batches of messages to HEC. Deliver returns once the
@@ -64,14 +64,14 @@ type Sender struct {
 	health      healthLog
 	rejects     *errorFile
 	summary     summary
-	spool       *spoolfile.Spool // nil without spool.dir
+	spool       *winfile.Spool // nil without spool.dir
 	locksMu     sync.Mutex
-	locks       []*spoolfile.Lock // this process's hold on the action's files
-	raw         *rawFormat        // nil unless endpoint="raw"
-	routes      *routes           // allow-lists of rendered metadata; nil: none (routes.go)
-	times       *times            // event time policy; nil: as rendered (eventtime.go)
-	dataPath    string            // endpoint.PathEvent or endpoint.PathRaw
-	badFields   rateLog           // invalid fields renderings
+	locks       []*winfile.Lock // this process's hold on the action's files
+	raw         *rawFormat      // nil unless endpoint="raw"
+	routes      *routes         // allow-lists of rendered metadata; nil: none (routes.go)
+	times       *times          // event time policy; nil: as rendered (eventtime.go)
+	dataPath    string          // endpoint.PathEvent or endpoint.PathRaw
+	badFields   rateLog         // invalid fields renderings
 	stats       counters
 	// stopping is set once Close was called: from then on nothing is
 	// retried.
@@ -156,7 +156,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	s.win = newWindow(&cfg, nil)
 	if cfg.SpoolDir != "" {
 		s.spool = claimSpool(&cfg)
-		if err := spoolfile.CheckWritable(cfg.SpoolDir); err != nil {
+		if err := winfile.CheckWritable(cfg.SpoolDir); err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d; privDropToUser/Group "+
 				"apply before the module starts): %v - the action's window is kept in memory only, so what it holds "+
 				"when rsyslogd stops or crashes is lost; give that user write access", OptSpoolDir, cfg.SpoolDir,

@@ -52,7 +52,7 @@
 // # The window's files
 //
 // In spool.dir, per action, files named <prefix>.<time>-<n>.seg, where
-// spoolfile.Name gives the prefix; <prefix>.lock is held with flock by
+// winfile.Name gives the prefix; <prefix>.lock is held with flock by
 // the process that owns them. What holds on disk:
 //   - a commit's requests are written as records (CRC-32C, event count) in
 //     one write(2) to the current file before Deliver returns; a record is

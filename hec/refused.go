@@ -14,7 +14,7 @@ import (
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
-	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/winfile"
 )
 
 // errorFile records events HEC refused for good (or that event.oversize
@@ -97,7 +97,7 @@ func (e *errorFile) check() error {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return spoolfile.CheckWritable(filepath.Dir(e.path))
+	return winfile.CheckWritable(filepath.Dir(e.path))
 }
 
 // usable reports whether events are written to the file (not only logged).

@@ -11,7 +11,7 @@ import (
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/segment"
-	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/winfile"
 )
 
 // Sending again what was set aside (`omsplunkgo replay`): event objects
@@ -75,7 +75,7 @@ func FindWindowFiles(path string) (WindowFiles, error) {
 	if err != nil {
 		return w, err
 	}
-	legacy, _ := (&spoolfile.Spool{Dir: w.Dir, Prefix: prefix}).Pending()
+	legacy, _ := (&winfile.Spool{Dir: w.Dir, Prefix: prefix}).Pending()
 	w.Files = append(segs, legacy...)
 	if len(w.Files) == 0 {
 		return w, fmt.Errorf("%s: no window files %s.* in %s", path, prefix, w.Dir)
@@ -88,7 +88,7 @@ func FindWindowFiles(path string) (WindowFiles, error) {
 	}
 	for _, f := range legacy {
 		if b, err := readRegular(f); err == nil {
-			if ends, _ := spoolfile.EventEnds(b); len(ends) > 0 {
+			if ends, _ := winfile.EventEnds(b); len(ends) > 0 {
 				w.Events += len(ends)
 			}
 		}
@@ -120,12 +120,12 @@ func Leftover(w WindowFiles) ([]string, error) {
 	if err == nil || len(now.Files) > 0 {
 		return now.Files, nil
 	}
-	l, err := spoolfile.TakeLock(w.Dir, w.Prefix)
+	l, err := winfile.TakeLock(w.Dir, w.Prefix)
 	if err != nil {
 		return nil, err
 	}
 	defer l.Release()
-	for _, ext := range []string{spoolfile.IdentityExt, ".lock"} {
+	for _, ext := range []string{winfile.IdentityExt, ".lock"} {
 		if err := os.Remove(filepath.Join(w.Dir, w.Prefix+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}

@@ -14,11 +14,11 @@ import (
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/event"
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/segment"
-	"github.com/omsplunkgo/omsplunkgo/hec/internal/spoolfile"
+	"github.com/omsplunkgo/omsplunkgo/hec/internal/winfile"
 )
 
 // The window's files at a start. They live in spool.dir, named after the
-// action (internal/spoolfile claims the name: the action's name, or for an
+// action (internal/winfile claims the name: the action's name, or for an
 // unnamed action a hash of its servers, token and index), so that a file
 // is only ever sent by the action that wrote it. The segments an earlier
 // run left (internal/segment), and the spool files of releases before the
@@ -26,22 +26,22 @@ import (
 // events are sent, a damaged stretch is set aside in a .bad file.
 
 // claimSpool claims the action's name in spool.dir.
-func claimSpool(c *Config) *spoolfile.Spool {
+func claimSpool(c *Config) *winfile.Spool {
 	if c.WindowPrefix != "" {
-		return &spoolfile.Spool{Dir: c.SpoolDir, Prefix: c.WindowPrefix}
+		return &winfile.Spool{Dir: c.SpoolDir, Prefix: c.WindowPrefix}
 	}
 	var dest []string
 	for _, u := range c.Endpoints {
 		dest = append(dest, u.String())
 	}
-	return spoolfile.Claim(c.SpoolDir, c.ActionID, append(dest, c.Token, c.Index)...)
+	return winfile.Claim(c.SpoolDir, c.ActionID, append(dest, c.Token, c.Index)...)
 }
 
 // lockSpool takes this process's hold on the action's files (and on the
 // files an earlier release named after its destination): nothing of them
 // is read, sent or removed without it.
 func (s *Sender) lockSpool() error {
-	l, err := spoolfile.TakeLock(s.spool.Dir, s.spool.Prefix)
+	l, err := winfile.TakeLock(s.spool.Dir, s.spool.Prefix)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (s *Sender) lockSpool() error {
 	defer s.locksMu.Unlock()
 	s.locks = append(s.locks, l)
 	if s.spool.Legacy() != "" {
-		if l, err := spoolfile.TakeLock(s.spool.Dir, s.spool.Legacy()); err == nil {
+		if l, err := winfile.TakeLock(s.spool.Dir, s.spool.Legacy()); err == nil {
 			s.locks = append(s.locks, l)
 		} else {
 			s.spool.DropLegacy() // another process's: leave them alone
@@ -138,7 +138,7 @@ func (s *Sender) replayPrefix(prefix string) {
 	}
 	sp := s.spool
 	if prefix != s.spool.Prefix {
-		sp = &spoolfile.Spool{Dir: s.spool.Dir, Prefix: prefix}
+		sp = &winfile.Spool{Dir: s.spool.Dir, Prefix: prefix}
 	}
 	legacy, _ := sp.Pending()
 	for _, f := range legacy {
@@ -233,14 +233,14 @@ func adoptOld(dir string) {
 			s.locksMu.Unlock()
 			continue
 		}
-		l, err := spoolfile.TakeLock(s.spool.Dir, s.spool.Old)
+		l, err := winfile.TakeLock(s.spool.Dir, s.spool.Old)
 		if err != nil {
 			s.locksMu.Unlock()
 			continue
 		}
 		s.locks = append(s.locks, l)
 		s.locksMu.Unlock()
-		spoolfile.ClaimExtra(s.spool.Old)
+		winfile.ClaimExtra(s.spool.Old)
 		s.replayPrefix(s.spool.Old)
 	}
 }
@@ -293,7 +293,7 @@ func (s *Sender) readSegment(f string, done map[int64][]segment.Mark) (items []*
 		bad = append(bad, data[d.Offset:d.Offset+d.Length]...)
 	}
 	if len(bad) > 0 {
-		if badPath, werr := spoolfile.WriteBad(f, segment.Ext, bad); werr != nil {
+		if badPath, werr := winfile.WriteBad(f, segment.Ext, bad); werr != nil {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: window file %s is damaged (%d bytes, %d unusable records) and the damaged "+
 				"part could not be set aside (%v); the file stays until its intact events are delivered",
 				f, len(bad), unusable, werr))
@@ -374,14 +374,14 @@ func (s *Sender) readLegacy(f string) []*item {
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s: %v; left in place", f, err))
 		return nil
 	}
-	ends, err := spoolfile.EventEnds(body)
+	ends, err := winfile.EventEnds(body)
 	if err != nil {
 		good := 0
 		if len(ends) > 0 {
 			good = ends[len(ends)-1]
 		}
 		base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "."), ".tmp")
-		bad, werr := spoolfile.WriteBad(filepath.Join(filepath.Dir(f), base), "", body[good:])
+		bad, werr := winfile.WriteBad(filepath.Join(filepath.Dir(f), base), "", body[good:])
 		if werr != nil {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: spool file %s is damaged (%v) and its damaged part could not be "+
 				"set aside (%v); left in place", f, err, werr))
@@ -454,7 +454,7 @@ func (s *Sender) scheduleUnclaimedReport() {
 // process claims (saved under another action name, or by an action since
 // removed), with their event count and how to send them.
 func reportUnclaimed(dir, example string, log Logger) {
-	names, events := spoolfile.Unclaimed(dir, segment.Ext, segment.CountEvents)
+	names, events := winfile.Unclaimed(dir, segment.Ext, segment.CountEvents)
 	if len(names) == 0 {
 		return
 	}
@@ -510,7 +510,7 @@ func (s *Sender) spoolParts(body []byte, ends []int) []requestPart {
 // readRegular reads a file the module wrote: never through a symbolic
 // link, never anything but a regular file.
 func readRegular(path string) ([]byte, error) {
-	f, err := spoolfile.OpenRegular(path)
+	f, err := winfile.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package spoolfile
+package winfile
 
 import (
 	"errors"

@@ -5,7 +5,7 @@
 // the window (event objects, also from a damaged file), and finds files
 // no action claims. It knows
 // nothing of senders or rsyslog and never logs.
-package spoolfile
+package winfile
 
 import (
 	"bytes"
