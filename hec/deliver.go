@@ -26,7 +26,7 @@ package hec
 //	refused.go   the one path of an event that will not be delivered
 //	             (or goes once more, to index.onrefused)
 //	stop.go      what a stop ends, and what it leaves in the window
-//	spool.go     the window's files at a start: claiming and locking,
+//	winfiles.go  the window's files at a start: claiming and locking,
 //	             checking and replaying, reporting files of no action
 //	             (internal/winfile)
 //	panics.go    a panic on any goroutine stays in the action

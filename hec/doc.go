@@ -24,7 +24,7 @@
 //     (endpoints.go); the gauges publisher (counters.go);
 //   - timers: a waiting request's due time (window.wait), the window
 //     files' done-mark flush (internal/segment), the unclaimed-files
-//     report (spool.go).
+//     report (winfiles.go).
 //
 // Every goroutine recovers from a panic (panics.go). Close ends them:
 // the window closes, requests on the wire get stopGrace, then the halt

@@ -18,7 +18,7 @@ import (
 // from the error file go into the window as encoded, in requests of at
 // most batch.maxevents and batch.maxbytes; window files no action claims
 // are taken by a standalone sender whose WindowPrefix names them
-// (spool.go reads them as at any start).
+// (winfiles.go reads them as at any start).
 
 // Resend puts event objects, as the event endpoint takes them (the "event"
 // of an error-file line), in the window, and returns once they are there.

@@ -11,7 +11,7 @@ import (
 // returned long before, since a batch is the window's once it is in the
 // files. Close gives the requests on the wire stopGrace to be answered,
 // then halts: nothing more is sent or retried, and what the window holds
-// stays in its files, which the next start sends (spool.go). A commit
+// stays in its files, which the next start sends (winfiles.go). A commit
 // that waits for room while rsyslog stops writes its batch to the files
 // past the window's bound instead (keepForNextStart), since rsyslog drops
 // a batch whose commit fails during a shutdown.
