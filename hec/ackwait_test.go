@@ -40,7 +40,7 @@ func testSender(t *testing.T, url string, mod func(*Config)) *Sender {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SpoolDir, c.ActionID = t.TempDir(), "a"
+	c.WindowDir, c.ActionID = t.TempDir(), "a"
 	mod(&c)
 	var mu sync.Mutex
 	quiet := false
@@ -130,7 +130,7 @@ func TestAcksFarAwayCostDiskNotMemory(t *testing.T) {
 		t.Fatalf("delivered counter %d, want %d", got, n)
 	}
 	s.Close()
-	if files, _ := filepath.Glob(filepath.Join(s.cfg.SpoolDir, "*.seg")); len(files) != 0 {
+	if files, _ := filepath.Glob(filepath.Join(s.cfg.WindowDir, "*.seg")); len(files) != 0 {
 		t.Fatalf("files left with every event acknowledged: %v", files)
 	}
 }
@@ -170,7 +170,7 @@ func TestExpiredAcksAreResentAndCountedApart(t *testing.T) {
 func TestReplayedFileKeepsItsUndoneRecords(t *testing.T) {
 	r := recordingReceiver(t, hecreceiver.Config{}, hecreceiver.Faults{})
 	dir := t.TempDir()
-	mod := func(c *Config) { c.SpoolDir, c.BatchMaxEvents, c.RetryMaxTime = dir, 10, time.Second }
+	mod := func(c *Config) { c.WindowDir, c.BatchMaxEvents, c.RetryMaxTime = dir, 10, time.Second }
 	body := func(i int) []byte {
 		if i < 10 {
 			return []byte(fmt.Sprintf("free-%d", i))
@@ -308,7 +308,7 @@ func TestDonePartIsNotSentAgain(t *testing.T) {
 	mod := func(c *Config) {
 		// The first request waits to fill: the first commit and the
 		// second's first 150 events.
-		c.SpoolDir, c.BatchMaxEvents, c.RetryMaxTime, c.BatchMaxDelay = dir, 250, time.Second, 300*time.Millisecond
+		c.WindowDir, c.BatchMaxEvents, c.RetryMaxTime, c.BatchMaxDelay = dir, 250, time.Second, 300*time.Millisecond
 	}
 	s1 := testSender(t, r.URL(), mod)
 	commit := func(first, n int, text func(i int) string) {

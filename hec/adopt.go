@@ -28,13 +28,13 @@ var unnamed = struct {
 // files and as a possible heir of earlier files.
 func (s *Sender) registerUnnamed() {
 	id := s.identity()
-	if err := winfile.WriteIdentity(s.spool.Dir, s.spool.Prefix, id); err != nil {
+	if err := winfile.WriteIdentity(s.files.Dir, s.files.Prefix, id); err != nil {
 		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %s: cannot record the destination of this action's window files "+
-			"(%v): should its servers or token change, they wait for a hand-made rename", s.spool.Dir, err))
+			"(%v): should its servers or token change, they wait for a hand-made rename", s.files.Dir, err))
 	}
 	unnamed.Lock()
 	defer unnamed.Unlock()
-	unnamed.m[s.spool.Dir] = append(unnamed.m[s.spool.Dir], s)
+	unnamed.m[s.files.Dir] = append(unnamed.m[s.files.Dir], s)
 }
 
 func (s *Sender) identity() winfile.Identity {
@@ -77,7 +77,7 @@ func adoptUnnamed(dir string, log Logger) {
 		case len(found) > 1:
 			var names []string
 			for _, s := range found {
-				names = append(names, s.spool.Prefix)
+				names = append(names, s.files.Prefix)
 			}
 			log(SevWarning, fmt.Sprintf("omsplunkgo: the window files %s/%s.* of an unnamed action could belong to %d "+
 				"actions of this configuration (%s): none sends them; give the actions a name= and rename the files "+
@@ -93,7 +93,7 @@ func (s *Sender) adopt(prefix string, how winfile.Kinship) {
 		s.locksMu.Unlock()
 		return
 	}
-	l, err := winfile.TakeLock(s.spool.Dir, prefix)
+	l, err := winfile.TakeLock(s.files.Dir, prefix)
 	if err != nil {
 		s.locksMu.Unlock()
 		return // another process took them meanwhile
@@ -106,6 +106,6 @@ func (s *Sender) adopt(prefix string, how winfile.Kinship) {
 		why = "the same servers and index, another token (the token was changed)"
 	}
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: window files %s/%s.* of an earlier run go to this action (%s): %s; "+
-		"no other action of this configuration could be theirs", s.spool.Dir, prefix, s.spool.Prefix, why))
+		"no other action of this configuration could be theirs", s.files.Dir, prefix, s.files.Prefix, why))
 	s.replayPrefix(prefix)
 }

@@ -182,7 +182,7 @@ type Config struct {
 	EventMaxBytes     int    // longest event text sent; see EventOversize
 	EventOversize     string // OversizeTruncate or OversizeReject
 	ErrorFile         string // where rejected events are written, one JSON line each; "" = log only
-	SpoolDir          string // where the window's files are kept (spool.dir); "" = memory only
+	WindowDir         string // where the window's files are kept (spool.dir); "" = memory only
 	UseAck            bool   // count a request delivered only once HEC acknowledges it
 	AckInterval       time.Duration
 	AckTimeout        time.Duration
@@ -203,7 +203,7 @@ type Config struct {
 	// error, not a reason to go on in memory.
 	Standalone bool
 	// WindowPrefix, with Standalone, makes the sender take exactly the
-	// window files of that prefix in SpoolDir (files no action claims,
+	// window files of that prefix in WindowDir (files no action claims,
 	// replayed to this destination) instead of the action's own.
 	WindowPrefix string
 }
@@ -326,7 +326,7 @@ func ParseOptions(opts map[string]string) (Config, error) {
 		case OptErrorFile:
 			c.ErrorFile = v
 		case OptSpoolDir:
-			c.SpoolDir = v
+			c.WindowDir = v
 		case OptUseAck:
 			c.UseAck, err = parseSwitch(name, v)
 		case OptAckInterval:
@@ -444,9 +444,9 @@ func (c *Config) Validate() error {
 	if c.AckTimeout < time.Second || c.AckTimeout > time.Hour {
 		bad(OptAckTimeout, "must be 1000..3600000 ms, got %d", c.AckTimeout.Milliseconds())
 	}
-	if c.SpoolDir != "" {
-		if st, err := os.Stat(c.SpoolDir); err != nil || !st.IsDir() {
-			bad(OptSpoolDir, "%q must be an existing directory", c.SpoolDir)
+	if c.WindowDir != "" {
+		if st, err := os.Stat(c.WindowDir); err != nil || !st.IsDir() {
+			bad(OptSpoolDir, "%q must be an existing directory", c.WindowDir)
 		}
 	}
 	if c.ErrorFile != "" {

@@ -117,7 +117,7 @@ func TestNothingIsPostedAfterClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SpoolDir, c.ActionID, c.BatchMaxEvents = dir, "a", 1
+	c.WindowDir, c.ActionID, c.BatchMaxEvents = dir, "a", 1
 	for round := range 20 {
 		s, err := hec.NewSender(c, nil)
 		if err != nil {

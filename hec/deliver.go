@@ -29,6 +29,8 @@ package hec
 //	winfiles.go  the window's files at a start: claiming and locking,
 //	             checking and replaying, reporting files of no action
 //	             (internal/winfile)
+//	resend.go    what was set aside, sent again (omsplunkgo replay): event
+//	             objects into the window; window files of no action
 //	panics.go    a panic on any goroutine stays in the action
 //	counters.go  running totals and gauges for impstats and the log
 //	recommit.go  rsyslog's one-at-a-time re-commits folded into one batch
@@ -64,7 +66,7 @@ type Sender struct {
 	health      healthLog
 	rejects     *errorFile
 	summary     summary
-	spool       *winfile.Spool // nil without spool.dir
+	files       *winfile.Files // the window's files; nil without spool.dir
 	locksMu     sync.Mutex
 	locks       []*winfile.Lock // this process's hold on the action's files
 	raw         *rawFormat      // nil unless endpoint="raw"
@@ -154,22 +156,22 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	s.rejects = &errorFile{path: cfg.ErrorFile, log: log}
 	s.summary.s = s
 	s.win = newWindow(&cfg, nil)
-	if cfg.SpoolDir != "" {
-		s.spool = claimSpool(&cfg)
-		if err := winfile.CheckWritable(cfg.SpoolDir); err != nil {
+	if cfg.WindowDir != "" {
+		s.files = claimFiles(&cfg)
+		if err := winfile.CheckWritable(cfg.WindowDir); err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d; privDropToUser/Group "+
 				"apply before the module starts): %v - the action's window is kept in memory only, so what it holds "+
-				"when rsyslogd stops or crashes is lost; give that user write access", OptSpoolDir, cfg.SpoolDir,
+				"when rsyslogd stops or crashes is lost; give that user write access", OptSpoolDir, cfg.WindowDir,
 				os.Getuid(), os.Getgid(), err))
-		} else if err := s.lockSpool(); err != nil && cfg.Standalone {
+		} else if err := s.lockFiles(); err != nil && cfg.Standalone {
 			s.halt()
 			return nil, fmt.Errorf("the window files %s.* in %s are in use by another process (a running rsyslogd?): %v",
-				s.spool.Prefix, cfg.SpoolDir, err)
+				s.files.Prefix, cfg.WindowDir, err)
 		} else if err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: the window's files of this action in %s=%s are in use: %v. Two rsyslogd "+
 				"must not share an action's files (each would send and delete the other's): this one keeps its window "+
 				"in memory only and leaves those files alone; give each rsyslogd its own workDirectory or spool.dir",
-				OptSpoolDir, cfg.SpoolDir, err))
+				OptSpoolDir, cfg.WindowDir, err))
 		} else {
 			s.win.log = s.openWindowLog()
 			if !cfg.Standalone {

@@ -171,7 +171,7 @@ func TestStoppingSpoolsAndNextStartReplays(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	dir := t.TempDir()
-	s := newSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir = dir; c.RetryMaxTime = time.Minute })
+	s := newSender(t, r.URL(), func(c *hec.Config) { c.WindowDir = dir; c.RetryMaxTime = time.Minute })
 	if err := s.Deliver(messages(40), nil); err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}
@@ -182,7 +182,7 @@ func TestStoppingSpoolsAndNextStartReplays(t *testing.T) {
 	}
 
 	r.SetFaults(hecreceiver.Faults{})
-	s2 := newSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir = dir })
+	s2 := newSender(t, r.URL(), func(c *hec.Config) { c.WindowDir = dir })
 	eventually(t, "the window file is replayed and removed", func() bool {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
 		return len(files) == 0 && s2.Stats().Replayed == 40
@@ -209,7 +209,7 @@ func TestStoppingWhileHECHangsSpools(t *testing.T) {
 		}
 	}()
 	dir := t.TempDir()
-	s := newSender(t, "http://"+ln.Addr().String(), func(c *hec.Config) { c.SpoolDir = dir })
+	s := newSender(t, "http://"+ln.Addr().String(), func(c *hec.Config) { c.WindowDir = dir })
 	if err := s.Deliver(messages(30), nil); err != nil {
 		t.Fatal(err)
 	}

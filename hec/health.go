@@ -39,7 +39,7 @@ type healthFile struct {
 // healthPath names the file; NewSender sets it once the action's files
 // are its own (no file without them).
 func (s *Sender) healthPath() string {
-	return filepath.Join(s.spool.Dir, s.spool.Prefix+".health")
+	return filepath.Join(s.files.Dir, s.files.Prefix+".health")
 }
 
 // noteHealth updates the action's state; the file is written every

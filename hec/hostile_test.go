@@ -160,7 +160,7 @@ func TestSpoolSurvivesConfigChanges(t *testing.T) {
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	dir := t.TempDir()
 	s, _ := recordingSender(t, r.URL(), func(c *hec.Config) {
-		c.SpoolDir, c.ActionID, c.Token, c.RetryMaxTime = dir, "omsplunkgo-splunk", "old-token", time.Minute
+		c.WindowDir, c.ActionID, c.Token, c.RetryMaxTime = dir, "omsplunkgo-splunk", "old-token", time.Minute
 	})
 	if err := s.Deliver(messages(30), nil); err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestSpoolSurvivesConfigChanges(t *testing.T) {
 	// An action of another name left a file too.
 	os.WriteFile(filepath.Join(dir, "omsplunkgo-spool-gone.1-1.hec"), []byte(`{"event":"a"}{"event":"b"}`), 0o600)
 	r.SetFaults(hecreceiver.Faults{})
-	s2, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir, c.ActionID = dir, "omsplunkgo-splunk" })
+	s2, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.WindowDir, c.ActionID = dir, "omsplunkgo-splunk" })
 	eventually(t, "the 30 spooled events are replayed", func() bool { return s2.Stats().Replayed == 30 })
 	checkArrivals(t, r.Events(), messages(30), nil)
 	deadline := time.Now().Add(10 * time.Second)
@@ -190,7 +190,7 @@ func TestDamagedSpoolFileYieldsIntactEvents(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "omsplunkgo-spool-a.1-1.hec"), []byte(`{"event":"one"}{"event":"two"}{"event":"thr`), 0o600)
 	os.WriteFile(filepath.Join(dir, "omsplunkgo-spool-a.2-2.hec"), nil, 0o600)
 	os.WriteFile(filepath.Join(dir, ".omsplunkgo-spool-a.3-3.hec.tmp"), []byte(`{"event":"four"}`), 0o600)
-	s, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir, c.ActionID = dir, "a" })
+	s, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.WindowDir, c.ActionID = dir, "a" })
 	eventually(t, "every spool file is dealt with", func() bool {
 		left, _ := filepath.Glob(filepath.Join(dir, "*.hec"))
 		return len(left) == 0 && s.Stats().Replayed == 3 && rec.count("is empty") == 1

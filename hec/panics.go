@@ -58,7 +58,7 @@ func (s *Sender) recoverPanic(where string, recover_ func()) {
 		where, p, debug.Stack()))
 	if giveUp {
 		s.log(SevErr, "omsplunkgo: the action had "+fmt.Sprint(panicLimit)+" internal errors within "+panicSpan.String()+
-			" and is suspended until rsyslogd restarts; what its window holds stays in its files in "+s.cfg.SpoolDir+
+			" and is suspended until rsyslogd restarts; what its window holds stays in its files in "+s.cfg.WindowDir+
 			" and is sent on the next start. rsyslogd and its other actions go on")
 	}
 	if recover_ != nil {

@@ -75,7 +75,7 @@ func FindWindowFiles(path string) (WindowFiles, error) {
 	if err != nil {
 		return w, err
 	}
-	legacy, _ := (&winfile.Spool{Dir: w.Dir, Prefix: prefix}).Pending()
+	legacy, _ := (&winfile.Files{Dir: w.Dir, Prefix: prefix}).Pending()
 	w.Files = append(segs, legacy...)
 	if len(w.Files) == 0 {
 		return w, fmt.Errorf("%s: no window files %s.* in %s", path, prefix, w.Dir)

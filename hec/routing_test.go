@@ -90,7 +90,7 @@ func TestRawSpoolKeepsMetadata(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	dir := t.TempDir()
-	raw := func(c *hec.Config) { c.SpoolDir = dir; c.Endpoint = hec.EndpointRaw; c.RetryMaxTime = time.Minute }
+	raw := func(c *hec.Config) { c.WindowDir = dir; c.Endpoint = hec.EndpointRaw; c.RetryMaxTime = time.Minute }
 	s := newSender(t, r.URL(), raw)
 	if err := s.Deliver(routed(60), nil); err != nil {
 		t.Fatalf("Deliver: %v", err)

@@ -128,7 +128,7 @@ func (s *Sender) prepare(r *request) bool {
 			n += it.events()
 		}
 		s.log(SevErr, fmt.Sprintf("omsplunkgo: %d events of the window cannot be read back from its files to be sent "+
-			"(again): %v; they are lost (were the files in %s removed or changed while rsyslogd ran?)", n, err, s.cfg.SpoolDir))
+			"(again): %v; they are lost (were the files in %s removed or changed while rsyslogd ran?)", n, err, s.cfg.WindowDir))
 		s.win.done(lost)
 		kept := r.items[:0]
 		for _, it := range r.items {

@@ -34,7 +34,7 @@ func (s *Sender) Close() {
 		s.stats.add(CtrSpooled, int64(events))
 		if s.win.log != nil {
 			s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping: %d events HEC has not taken yet stay in "+
-				"the window's files in %s and are sent on the next start", events, s.cfg.SpoolDir))
+				"the window's files in %s and are sent on the next start", events, s.cfg.WindowDir))
 		} else {
 			s.log(SevErr, fmt.Sprintf("omsplunkgo: rsyslog is stopping and HEC has not taken %d events; they are lost "+
 				"- set global(workDirectory=...) or the action's spool.dir to keep them", events))
@@ -44,11 +44,11 @@ func (s *Sender) Close() {
 	if s.win.log != nil {
 		s.win.log.Close()
 	}
-	s.unlockSpool()
+	s.unlockFiles()
 	s.stats.ext.Store(nil)
 	s.summary.flush()
-	if s.spool != nil {
-		s.spool.Release()
+	if s.files != nil {
+		s.files.Release()
 	}
 }
 

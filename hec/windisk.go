@@ -85,7 +85,7 @@ func (s *Sender) keep(items []*item) {
 	s.log(SevErr, fmt.Sprintf("omsplunkgo: the window's files in %s=%s %s (%v); the window goes on in memory "+
 		"(within window.maxevents=%d, window.maxbytes=%d), so what it holds now is lost if rsyslogd crashes "+
 		"(counted as window.nofile); files are tried again every %s and used once they can be written",
-		OptSpoolDir, s.cfg.SpoolDir, why, err, s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes, diskRetry))
+		OptSpoolDir, s.cfg.WindowDir, why, err, s.cfg.WindowMaxEvents, s.cfg.WindowMaxBytes, diskRetry))
 }
 
 // diskBack ends a disk episode, saying so.
@@ -101,7 +101,7 @@ func (s *Sender) diskBack() {
 	d.noFile = 0
 	d.mu.Unlock()
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: the window's files in %s can be written again after %s; %d events "+
-		"were accepted without a file meanwhile", s.cfg.SpoolDir, time.Since(since).Round(time.Second), n))
+		"were accepted without a file meanwhile", s.cfg.WindowDir, time.Since(since).Round(time.Second), n))
 }
 
 // keepUnsent writes the window's memory-only items that are not on the

@@ -99,7 +99,7 @@ func TestFullWindowAtStopKeepsTheBatch(t *testing.T) {
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	dir := t.TempDir()
 	cfg := func(c *hec.Config) {
-		c.SpoolDir, c.ActionID, c.WindowMaxEvents, c.RetryMaxTime = dir, "a", 100, time.Hour
+		c.WindowDir, c.ActionID, c.WindowMaxEvents, c.RetryMaxTime = dir, "a", 100, time.Hour
 	}
 	s := newSender(t, r.URL(), cfg)
 	if err := s.Deliver(messages(100), nil); err != nil {
@@ -129,7 +129,7 @@ func TestDamagedWindowFileYieldsIntactEvents(t *testing.T) {
 	r := receiver(t, hecreceiver.Config{})
 	r.SetFaults(hecreceiver.Faults{FailUntil: time.Now().Add(time.Hour)})
 	dir := t.TempDir()
-	cfg := func(c *hec.Config) { c.SpoolDir, c.ActionID, c.RetryMaxTime = dir, "a", time.Hour }
+	cfg := func(c *hec.Config) { c.WindowDir, c.ActionID, c.RetryMaxTime = dir, "a", time.Hour }
 	s := newSender(t, r.URL(), cfg)
 	for i := range 3 {
 		if err := s.Deliver(messagesFrom(i*10, 10), nil); err != nil {
@@ -187,13 +187,13 @@ func TestUnnamedActionsKeepTheirOwnFiles(t *testing.T) {
 	dir := t.TempDir()
 	// The first action to use the directory reports on it, a few seconds
 	// after its start, through its logger (in rsyslog all log alike).
-	a, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir, c.Index, c.RetryMaxTime = dir, "a_index", time.Hour })
+	a, rec := recordingSender(t, r.URL(), func(c *hec.Config) { c.WindowDir, c.Index, c.RetryMaxTime = dir, "a_index", time.Hour })
 	if err := a.Deliver(messages(30), nil); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
 	r.SetFaults(hecreceiver.Faults{})
-	b := newSender(t, r.URL(), func(c *hec.Config) { c.SpoolDir, c.Index = dir, "b_index" })
+	b := newSender(t, r.URL(), func(c *hec.Config) { c.WindowDir, c.Index = dir, "b_index" })
 	if err := deliver(b, messagesFrom(100, 5), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestCraftedWindowFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SpoolDir, c.ActionID = dir, "a"
+	c.WindowDir, c.ActionID = dir, "a"
 	var mu sync.Mutex
 	var lines []string
 	s, err := NewSender(c, func(_ int, m string) { mu.Lock(); lines = append(lines, m); mu.Unlock() })
@@ -113,7 +113,7 @@ func TestMemoryOnlyBatchesAreKeptAtStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SpoolDir, c.ActionID, c.BatchMaxEvents = dir, "a", 10
+	c.WindowDir, c.ActionID, c.BatchMaxEvents = dir, "a", 10
 	var mu sync.Mutex
 	var lines []string
 	logf := func(_ int, m string) { mu.Lock(); lines = append(lines, m); mu.Unlock() }

@@ -25,41 +25,41 @@ import (
 // window, go back into the window before any new batch; their intact
 // events are sent, a damaged stretch is set aside in a .bad file.
 
-// claimSpool claims the action's name in spool.dir.
-func claimSpool(c *Config) *winfile.Spool {
+// claimFiles claims the action's name in spool.dir.
+func claimFiles(c *Config) *winfile.Files {
 	if c.WindowPrefix != "" {
-		return &winfile.Spool{Dir: c.SpoolDir, Prefix: c.WindowPrefix}
+		return &winfile.Files{Dir: c.WindowDir, Prefix: c.WindowPrefix}
 	}
 	var dest []string
 	for _, u := range c.Endpoints {
 		dest = append(dest, u.String())
 	}
-	return winfile.Claim(c.SpoolDir, c.ActionID, append(dest, c.Token, c.Index)...)
+	return winfile.Claim(c.WindowDir, c.ActionID, append(dest, c.Token, c.Index)...)
 }
 
-// lockSpool takes this process's hold on the action's files (and on the
+// lockFiles takes this process's hold on the action's files (and on the
 // files an earlier release named after its destination): nothing of them
 // is read, sent or removed without it.
-func (s *Sender) lockSpool() error {
-	l, err := winfile.TakeLock(s.spool.Dir, s.spool.Prefix)
+func (s *Sender) lockFiles() error {
+	l, err := winfile.TakeLock(s.files.Dir, s.files.Prefix)
 	if err != nil {
 		return err
 	}
 	s.locksMu.Lock()
 	defer s.locksMu.Unlock()
 	s.locks = append(s.locks, l)
-	if s.spool.Legacy() != "" {
-		if l, err := winfile.TakeLock(s.spool.Dir, s.spool.Legacy()); err == nil {
+	if s.files.Legacy() != "" {
+		if l, err := winfile.TakeLock(s.files.Dir, s.files.Legacy()); err == nil {
 			s.locks = append(s.locks, l)
 		} else {
-			s.spool.DropLegacy() // another process's: leave them alone
+			s.files.DropLegacy() // another process's: leave them alone
 		}
 	}
 	return nil
 }
 
-// unlockSpool lets another process have the action's files.
-func (s *Sender) unlockSpool() {
+// unlockFiles lets another process have the action's files.
+func (s *Sender) unlockFiles() {
 	s.locksMu.Lock()
 	defer s.locksMu.Unlock()
 	for _, l := range s.locks {
@@ -70,16 +70,16 @@ func (s *Sender) unlockSpool() {
 
 // openWindowLog opens the action's segment files.
 func (s *Sender) openWindowLog() *segment.Log {
-	return segment.Open(s.cfg.SpoolDir, s.spool.Prefix, segment.Options{Sync: s.cfg.WindowFsync})
+	return segment.Open(s.cfg.WindowDir, s.files.Prefix, segment.Options{Sync: s.cfg.WindowFsync})
 }
 
 // replayWindow puts what an earlier run left in the window.
 func (s *Sender) replayWindow() {
-	s.replayPrefix(s.spool.Prefix)
+	s.replayPrefix(s.files.Prefix)
 	if s.cfg.Standalone {
 		return
 	}
-	if s.spool.Old != "" {
+	if s.files.Old != "" {
 		registerOldClaim(s)
 	}
 	if s.cfg.ActionID == "" {
@@ -90,9 +90,9 @@ func (s *Sender) replayWindow() {
 // replayPrefix puts the segment files of prefix, and the spool files of
 // releases before the window, in the window.
 func (s *Sender) replayPrefix(prefix string) {
-	segs, odd, err := segment.Files(s.spool.Dir, prefix)
+	segs, odd, err := segment.Files(s.files.Dir, prefix)
 	if err != nil {
-		s.log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s: %v", OptSpoolDir, s.spool.Dir, err))
+		s.log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s: %v", OptSpoolDir, s.files.Dir, err))
 		return
 	}
 	for _, f := range odd {
@@ -130,15 +130,15 @@ func (s *Sender) replayPrefix(prefix string) {
 	// the spent files that held them are removed.
 	if err := s.win.log.Carry(); err != nil {
 		s.log(SevWarning, fmt.Sprintf("omsplunkgo: %v; the window files in %s whose requests were all delivered "+
-			"stay until the next start", err, s.spool.Dir))
+			"stay until the next start", err, s.files.Dir))
 		spent = nil
 	}
 	for _, f := range spent {
 		os.Remove(f)
 	}
-	sp := s.spool
-	if prefix != s.spool.Prefix {
-		sp = &winfile.Spool{Dir: s.spool.Dir, Prefix: prefix}
+	sp := s.files
+	if prefix != s.files.Prefix {
+		sp = &winfile.Files{Dir: s.files.Dir, Prefix: prefix}
 	}
 	legacy, _ := sp.Pending()
 	for _, f := range legacy {
@@ -161,7 +161,7 @@ func (s *Sender) replayPrefix(prefix string) {
 		events += it.events()
 	}
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: sending %d events an earlier run left in the window (%d files %s.* in %s; "+
-		"%d requests in them HEC had taken are skipped)", events, files, prefix, s.spool.Dir, skipped))
+		"%d requests in them HEC had taken are skipped)", events, files, prefix, s.files.Dir, skipped))
 	s.win.add(items)
 }
 
@@ -171,11 +171,11 @@ func (s *Sender) replayPrefix(prefix string) {
 func (s *Sender) doneMarks(prefix string) map[segment.Key]map[int64][]segment.Mark {
 	done := map[segment.Key]map[int64][]segment.Mark{}
 	prefixes := []string{prefix}
-	if prefix != s.spool.Prefix {
-		prefixes = append(prefixes, s.spool.Prefix)
+	if prefix != s.files.Prefix {
+		prefixes = append(prefixes, s.files.Prefix)
 	}
 	for _, p := range prefixes {
-		files, _, _ := segment.Files(s.spool.Dir, p)
+		files, _, _ := segment.Files(s.files.Dir, p)
 		for _, f := range files {
 			c, err := segment.Read(f)
 			if err != nil {
@@ -204,7 +204,7 @@ var oldClaims = struct {
 func registerOldClaim(s *Sender) {
 	oldClaims.Lock()
 	defer oldClaims.Unlock()
-	k := s.spool.Dir + "\x00" + s.spool.Old
+	k := s.files.Dir + "\x00" + s.files.Old
 	oldClaims.m[k] = append(oldClaims.m[k], s)
 }
 
@@ -220,7 +220,7 @@ func adoptOld(dir string) {
 				for _, s := range ss {
 					s.log(SevWarning, fmt.Sprintf("omsplunkgo: window files named %s.* (an older release's name) could "+
 						"belong to %d actions of this configuration; none sends them (see the unclaimed-files line)",
-						s.spool.Old, len(ss)))
+						s.files.Old, len(ss)))
 				}
 			}
 			delete(oldClaims.m, k)
@@ -233,15 +233,15 @@ func adoptOld(dir string) {
 			s.locksMu.Unlock()
 			continue
 		}
-		l, err := winfile.TakeLock(s.spool.Dir, s.spool.Old)
+		l, err := winfile.TakeLock(s.files.Dir, s.files.Old)
 		if err != nil {
 			s.locksMu.Unlock()
 			continue
 		}
 		s.locks = append(s.locks, l)
 		s.locksMu.Unlock()
-		winfile.ClaimExtra(s.spool.Old)
-		s.replayPrefix(s.spool.Old)
+		winfile.ClaimExtra(s.files.Old)
+		s.replayPrefix(s.files.Old)
 	}
 }
 
@@ -424,7 +424,7 @@ func (s *Sender) keepForNextStart(items []*item) error {
 	}
 	s.stats.add(CtrSpooled, int64(events))
 	s.log(SevInfo, fmt.Sprintf("omsplunkgo: rsyslog is stopping and the window is full: saved %d more events to %s; "+
-		"they are sent on the next start", events, s.spool.Dir))
+		"they are sent on the next start", events, s.files.Dir))
 	return nil
 }
 
@@ -437,10 +437,10 @@ var unclaimedReports sync.Map
 const unclaimedDelay = 3 * time.Second
 
 func (s *Sender) scheduleUnclaimedReport() {
-	if _, pending := unclaimedReports.LoadOrStore(s.spool.Dir, true); pending {
+	if _, pending := unclaimedReports.LoadOrStore(s.files.Dir, true); pending {
 		return
 	}
-	dir, example := s.spool.Dir, s.spool.Prefix
+	dir, example := s.files.Dir, s.files.Prefix
 	time.AfterFunc(unclaimedDelay, func() {
 		defer s.recoverPanic("unclaimed-files report", nil)
 		adoptOld(dir)

@@ -88,7 +88,7 @@ func (a *action) check(rc *rsconf.Conf, o hec.CheckOptions) []finding {
 		if cfg.Token == "" || len(cfg.Endpoints) == 0 {
 			return wrap([]hec.Finding{{Check: "config", Level: hec.CheckError, Text: err.Error()}})
 		}
-		cfg.SpoolDir, cfg.ErrorFile = "", ""
+		cfg.WindowDir, cfg.ErrorFile = "", ""
 		if verr := cfg.Validate(); verr != nil {
 			return wrap([]hec.Finding{{Check: "config", Level: hec.CheckError, Text: verr.Error()}})
 		}

@@ -162,7 +162,7 @@ func (r *replayer) errorFiles(files []string, rotated bool, donePath string) err
 	}
 	defer done.Close()
 	cfg := r.cfg
-	cfg.SpoolDir = "" // what is on its way is in the error file already
+	cfg.WindowDir = "" // what is on its way is in the error file already
 	var s *hec.Sender
 	if !r.dry {
 		if s, err = hec.NewSender(cfg, logTo(os.Stderr)); err != nil {
@@ -313,7 +313,7 @@ func (r *replayer) windowFiles(path string) error {
 		fmt.Printf("%s.* in %s: would send up to %d events from %d files\n", w.Prefix, w.Dir, w.Events, len(w.Files))
 		return nil
 	}
-	cfg.SpoolDir, cfg.WindowPrefix = w.Dir, w.Prefix
+	cfg.WindowDir, cfg.WindowPrefix = w.Dir, w.Prefix
 	s, err := hec.NewSender(cfg, logTo(os.Stderr))
 	if err != nil {
 		return err

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package spoolfile names the files of an action in the spool directory
-// (claimed once per process), reads the spool files of releases before
-// the window (event objects, also from a damaged file), and finds files
-// no action claims. It knows
-// nothing of senders or rsyslog and never logs.
+// Package winfile owns the names of the window's files: Claim (with Name)
+// is the one place that decides what an action's files are called in
+// spool.dir (once per process), TakeLock gives one process at a time
+// their use, and Unclaimed finds files no action of the process claims.
+// It also reads the files releases before the window left (".hec" spool
+// files of event objects, also damaged ones) and sets damage aside
+// (WriteBad). The segment format itself is hec/internal/segment's. It
+// knows nothing of senders or rsyslog and never logs.
 package winfile
 
 import (
@@ -22,12 +25,11 @@ import (
 	"sync"
 )
 
-// Spool keeps request bodies that a shutdown stranded, one file each,
-// until the next start delivers them. Files are written to a temporary
-// name, synced and renamed, so a crash leaves either a whole file or none.
-type Spool struct {
-	// Dir is the spool directory; Prefix starts the name of every file of
-	// this spool.
+// Files are the names an action's window files take: every one of them
+// starts with Prefix and a dot, in Dir (spool.dir).
+type Files struct {
+	// Dir is spool.dir; Prefix starts the name of every file of the
+	// action.
 	Dir, Prefix string
 	// legacy is the prefix an earlier release named this destination's
 	// files with (a hash of servers, token and index); they are sent too.
@@ -40,21 +42,21 @@ type Spool struct {
 	Old string
 }
 
-// spoolsInUse makes two actions of one process with the same destination
+// prefixesInUse makes two actions of one process with the same destination
 // use different prefixes; config order keeps the numbering stable across
 // restarts.
-var spoolsInUse = struct {
+var prefixesInUse = struct {
 	sync.Mutex
 	m map[string]bool
 }{m: map[string]bool{}}
 
-// Claim names a spool in dir after the action (actionID), so that a
+// Claim names the action's files in dir after the action (actionID), so that a
 // restart finds its files even when servers, token or index changed in
 // between (fixing a wrong token is exactly when files wait). Without an
 // actionID files are named after the destination (a hash of its parts:
 // the endpoint URLs, token and index, the name earlier releases used for
-// every spool, whose files are claimed too).
-func Claim(dir, actionID string, destination ...string) *Spool {
+// every action, whose files are claimed too).
+func Claim(dir, actionID string, destination ...string) *Files {
 	h := fnv.New64a()
 	for i, part := range destination {
 		if i > 0 {
@@ -69,15 +71,15 @@ func Claim(dir, actionID string, destination ...string) *Spool {
 		// "x+2", never the name of an action called "x-2".
 		base, sep = Name(actionID), "+"
 	}
-	spoolsInUse.Lock()
-	defer spoolsInUse.Unlock()
+	prefixesInUse.Lock()
+	defer prefixesInUse.Unlock()
 	prefix := base
-	for n := 2; spoolsInUse.m[prefix]; n++ {
+	for n := 2; prefixesInUse.m[prefix]; n++ {
 		prefix = fmt.Sprintf("%s%s%d", base, sep, n)
 	}
-	spoolsInUse.m[prefix] = true
-	spoolsInUse.m[legacy] = true
-	sp := &Spool{Dir: dir, Prefix: prefix}
+	prefixesInUse.m[prefix] = true
+	prefixesInUse.m[legacy] = true
+	sp := &Files{Dir: dir, Prefix: prefix}
 	if legacy != prefix {
 		sp.legacy = legacy
 	}
@@ -126,7 +128,7 @@ const maxNameLen = 120
 // oldName is the prefix releases before 0.7 gave a named action's files:
 // each byte outside [A-Za-z0-9_-] replaced by "_", so that "a.b" and
 // "a_b" shared one name. Such files are claimed directly only where that
-// is unambiguous (see Spool.Old).
+// is unambiguous (see Files.Old).
 func oldName(actionID string) string {
 	b := []byte(actionID)
 	for i, c := range b {
@@ -139,27 +141,30 @@ func oldName(actionID string) string {
 
 // Legacy is the prefix releases before 0.5 gave this destination's files
 // ("" when it is Prefix itself).
-func (sp *Spool) Legacy() string { return sp.legacy }
+func (sp *Files) Legacy() string { return sp.legacy }
 
 // DropLegacy stops claiming the legacy files (another process holds them).
-func (sp *Spool) DropLegacy() { sp.legacy = "" }
+func (sp *Files) DropLegacy() { sp.legacy = "" }
 
-// Release gives the spool's names back (the action is gone).
-func (sp *Spool) Release() {
-	spoolsInUse.Lock()
-	defer spoolsInUse.Unlock()
-	delete(spoolsInUse.m, sp.Prefix)
+// Release gives the action's names back (the action is gone).
+func (sp *Files) Release() {
+	prefixesInUse.Lock()
+	defer prefixesInUse.Unlock()
+	delete(prefixesInUse.m, sp.Prefix)
 	if sp.legacy != "" {
-		delete(spoolsInUse.m, sp.legacy)
+		delete(prefixesInUse.m, sp.legacy)
 	}
 }
 
+// spoolExt ends the files of releases before the window (0.5 and
+// earlier): event objects, one file per stranded request.
 const spoolExt = ".hec"
 
-// Pending lists the spool's files, oldest first, with the temporary files
+// Pending lists the action's files of releases before the window, oldest
+// first, with the temporary files
 // a crash left behind while saving (what they hold was never reported
 // done, so their intact events are sent too).
-func (sp *Spool) Pending() ([]string, error) {
+func (sp *Files) Pending() ([]string, error) {
 	entries, err := os.ReadDir(sp.Dir)
 	if err != nil {
 		return nil, err
@@ -175,8 +180,8 @@ func (sp *Spool) Pending() ([]string, error) {
 	return files, nil
 }
 
-// owns reports whether a file name is one of this spool's.
-func (sp *Spool) owns(name string) bool {
+// owns reports whether a file name is one of the action's pre-window files.
+func (sp *Files) owns(name string) bool {
 	name = strings.TrimPrefix(name, ".")
 	name = strings.TrimSuffix(name, ".tmp")
 	if !strings.HasSuffix(name, spoolExt) {
@@ -185,7 +190,7 @@ func (sp *Spool) owns(name string) bool {
 	return strings.HasPrefix(name, sp.Prefix+".") || sp.legacy != "" && strings.HasPrefix(name, sp.legacy+".")
 }
 
-// spoolTime is the part of a spool file name after the prefix.
+// spoolTime is the part of a pre-window file name after the prefix.
 func spoolTime(path string) string {
 	n := strings.TrimPrefix(filepath.Base(path), ".")
 	if i := strings.LastIndexByte(strings.TrimSuffix(strings.TrimSuffix(n, ".tmp"), spoolExt), '.'); i >= 0 {
@@ -236,12 +241,12 @@ func Unclaimed(dir, otherExt string, countOther func(path string) int) (names []
 	if err != nil {
 		return nil, 0
 	}
-	spoolsInUse.Lock()
-	inUse := make([]string, 0, len(spoolsInUse.m))
-	for p := range spoolsInUse.m {
+	prefixesInUse.Lock()
+	inUse := make([]string, 0, len(prefixesInUse.m))
+	for p := range prefixesInUse.m {
 		inUse = append(inUse, p)
 	}
-	spoolsInUse.Unlock()
+	prefixesInUse.Unlock()
 	for _, e := range entries {
 		n := e.Name()
 		if !e.Type().IsRegular() || !strings.HasPrefix(n, "omsplunkgo-") ||
@@ -274,7 +279,7 @@ func Unclaimed(dir, otherExt string, countOther func(path string) int) (names []
 // ClaimExtra marks prefix as claimed by this process too (files of an
 // older naming an action took over).
 func ClaimExtra(prefix string) {
-	spoolsInUse.Lock()
-	defer spoolsInUse.Unlock()
-	spoolsInUse.m[prefix] = true
+	prefixesInUse.Lock()
+	defer prefixesInUse.Unlock()
+	prefixesInUse.m[prefix] = true
 }

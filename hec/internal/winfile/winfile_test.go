@@ -148,3 +148,24 @@ func TestIdentityKinship(t *testing.T) {
 		}
 	}
 }
+
+// The names on disk are a format: a release that named an action's files
+// otherwise would leave the files of the one before it unclaimed. Named
+// actions (the shim passes "omsplunkgo-" and the name) and unnamed ones
+// (a hash of servers, token and index) keep these exact names.
+func TestNamesOnDiskStay(t *testing.T) {
+	for id, want := range map[string]string{
+		"omsplunkgo-splunk":  "omsplunkgo-spool-omsplunkgo-splunk",
+		"omsplunkgo-a.b":     "omsplunkgo-spool-omsplunkgo-a_2Eb",
+		"omsplunkgo-fw east": "omsplunkgo-spool-omsplunkgo-fw_20east",
+	} {
+		if got := Name(id); got != want {
+			t.Errorf("action %q: files named %q, earlier releases %q", id, got, want)
+		}
+	}
+	c := Claim(t.TempDir(), "", "http://127.0.0.1:8088", "tok", "main")
+	defer c.Release()
+	if c.Prefix != "omsplunkgo-5ca2c2d8d16ee8a5" {
+		t.Errorf("an unnamed action's files are named %q, earlier releases omsplunkgo-5ca2c2d8d16ee8a5", c.Prefix)
+	}
+}
