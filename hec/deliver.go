@@ -153,7 +153,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		s.health.rejectNote = " - HEC refuses the event for good: it is logged and counted as rejected " +
 			"(set errorfile to keep such events), and the rest of the request is sent again"
 	}
-	s.rejects = &errorFile{path: cfg.ErrorFile, log: log}
+	s.rejects = &errorFile{path: cfg.ErrorFile, log: log, nofollow: cfg.Standalone}
 	s.summary.s = s
 	s.win = newWindow(&cfg, nil)
 	if cfg.WindowDir != "" {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/omsplunkgo/omsplunkgo/hec/internal/endpoint"
@@ -29,6 +30,10 @@ type errorFile struct {
 	path string
 	log  Logger
 
+	// nofollow refuses a symbolic link at path: a replay runs as root in
+	// a directory rsyslogd's user may write.
+	nofollow bool
+
 	mu        sync.Mutex
 	f         *os.File
 	failed    bool // opening failed once: logged, not retried per event
@@ -46,7 +51,11 @@ func (e *errorFile) write(ev []byte, reason string, res *endpoint.Result) {
 		return
 	}
 	if e.f == nil {
-		f, err := os.OpenFile(e.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		flags := os.O_WRONLY | os.O_APPEND | os.O_CREATE
+		if e.nofollow {
+			flags |= syscall.O_NOFOLLOW
+		}
+		f, err := os.OpenFile(e.path, flags, 0o640)
 		if err != nil {
 			e.failed = true
 			e.log(SevErr, fmt.Sprintf("omsplunkgo: errorfile: %v; rejected events are only logged from now on", err))

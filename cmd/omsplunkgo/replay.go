@@ -174,6 +174,7 @@ func (r *replayer) errorFiles(files []string, rotated bool, donePath string) err
 	var evs [][]byte
 	bytes := 0
 	var sent, skipped, other, bad int
+	var sendErr error // sending failed: the replay stops there
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
@@ -214,17 +215,24 @@ func (r *replayer) errorFiles(files []string, rotated bool, donePath string) err
 					}
 				}
 				if len(chunk) > 0 && (len(chunk) >= cfg.BatchMaxEvents || bytes+len(ev) > cfg.BatchMaxBytes) {
-					if err := flush(); err != nil {
-						return err
+					if sendErr = flush(); sendErr != nil {
+						return sendErr
 					}
 				}
 				chunk, evs, bytes = append(chunk, l), append(evs, ev), bytes+len(ev)
 				return nil
 			})
 			bad += n
-			if err != nil && !(os.IsNotExist(err) && p != name) {
-				r.report(s, "", sent, skipped, other, bad)
+			if sendErr != nil || err != nil && p == name {
+				r.report(s, name, sent, skipped, other, bad)
 				return err
+			}
+			if err != nil {
+				// A rotated copy that went meanwhile, or is no regular
+				// file (a symbolic link is never followed): the others go on.
+				if !os.IsNotExist(err) {
+					fmt.Fprintf(os.Stderr, "omsplunkgo replay: skipping %s: %v\n", p, err)
+				}
 			}
 		}
 	}

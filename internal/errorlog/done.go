@@ -5,9 +5,11 @@ package errorlog
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // DoneSuffix ends the name of a replay's record beside the error file.
@@ -25,10 +27,26 @@ type Done struct {
 	m    map[string]map[int64]bool
 }
 
-// OpenDone reads the record at path, creating it when missing.
+// OpenDone reads the record at path, creating it when missing, and holds
+// it for this process: a second replay of the same files at the same time
+// would send the same lines. The record is never followed through a
+// symbolic link (the error file's directory is rsyslogd's to write, the
+// replay runs as root).
 func OpenDone(path string) (*Done, error) {
 	d := &Done{path: path, m: map[string]map[int64]bool{}}
-	if b, err := os.ReadFile(path); err == nil {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot keep the replay's progress in %s: %w", path, err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file, not a replay's record", path)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: another replay of these files is running (%v)", path, err)
+	}
+	if b, err := io.ReadAll(f); err == nil {
 		sc := bufio.NewScanner(strings.NewReader(string(b)))
 		sc.Buffer(make([]byte, 64<<10), 64<<20)
 		for sc.Scan() {
@@ -42,12 +60,9 @@ func OpenDone(path string) (*Done, error) {
 				}
 			}
 		}
-	} else if !os.IsNotExist(err) {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cannot keep the replay's progress in %s: %w", path, err)
+	} else {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// A line cut short by a kill ends here, not in the next line.
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -76,10 +77,17 @@ type line struct {
 // when its name ends in .gz), in order. A line that is no error-file line
 // is counted in bad and skipped; a last line without its newline (being
 // written) is left for a later run.
+//
+// A symbolic link is not followed: rotated copies are found by name in a
+// directory rsyslogd writes, and the replay runs as root.
 func Scan(path string, fn func(*Line) error) (bad int, err error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return 0, fmt.Errorf("%s: not a regular file", path)
 	}
 	defer f.Close()
 	var r io.Reader = f

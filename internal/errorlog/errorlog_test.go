@@ -138,16 +138,53 @@ func TestDoneRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
 	if got := strings.Join(events(t, p+".1", Filter{}, d), " "); got != `"m2" "m3" "m4"` {
 		t.Fatalf("left to send after the cut record: %s", got)
 	}
 	if err := d.Mark(all[2:3]); err != nil {
 		t.Fatal(err)
 	}
-	d2, _ := OpenDone(state)
+	d.Close()
+	d2, err := OpenDone(state)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer d2.Close()
 	if got := strings.Join(events(t, p+".1", Filter{}, d2), " "); got != `"m3" "m4"` {
 		t.Fatalf("left after a mark following a cut record: %s", got)
+	}
+}
+
+// The record is the replay's alone: a second replay of the same files at
+// once is refused, and a symbolic link planted at its name (the error
+// file's directory is rsyslogd's to write) is never followed, nor is one
+// among the rotated copies.
+func TestRecordAndCopiesAreNotHijacked(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "rejected.json")
+	os.WriteFile(p, []byte(errLine(0, "a", 7, time.Now())), 0o600)
+	d, err := OpenDone(p + DoneSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenDone(p + DoneSuffix); err == nil || !strings.Contains(err.Error(), "another replay") {
+		t.Fatalf("a second replay at once: %v", err)
+	}
+	d.Close()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o600)
+	other := filepath.Join(dir, "other.json")
+	os.Symlink(victim, other+DoneSuffix)
+	if _, err := OpenDone(other + DoneSuffix); err == nil {
+		t.Fatal("the record followed a symbolic link")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Fatalf("the link's target changed: %q", b)
+	}
+	secret := filepath.Join(dir, "secret.json")
+	os.WriteFile(secret, []byte(errLine(1, "s", 7, time.Now())), 0o600)
+	os.Symlink(secret, p+".1")
+	if _, err := Scan(p+".1", func(*Line) error { return nil }); err == nil {
+		t.Fatal("a rotated copy that is a symbolic link was read")
 	}
 }
