@@ -300,12 +300,6 @@ func (s *Sender) lastRefused() (events, bytes int) {
 	return int(v >> 32), int(v & (1<<32 - 1))
 }
 
-func freeItems(items []*item) {
-	for _, it := range items {
-		it.free()
-	}
-}
-
 // Drain waits until the window is empty: nil; or until HEC has failed for
 // retry.maxtime: the outage's error, wrapping ErrSuspend; or until
 // stopping (if not nil) reports true: ErrStopping. For tools and tests

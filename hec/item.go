@@ -107,3 +107,9 @@ func (it *item) free() {
 	it.body = nil
 	bodyPool.Put(&b)
 }
+
+func freeItems(items []*item) {
+	for _, it := range items {
+		it.free()
+	}
+}
