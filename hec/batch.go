@@ -124,7 +124,7 @@ func (s *Sender) addEvent(r *item, m *Message) *item {
 			s.stats.add(CtrRawLineBreaks, 1)
 		}
 	} else {
-		r.body = s.encode(r.body, m)
+		r.body = s.enc.AppendWithMeta(r.body, m.Time, m.Host, m.Body, &m.Meta)
 	}
 	if len(r.body) > s.cfg.BatchMaxBytes && len(r.ends) > 0 {
 		next := newItem()
@@ -135,9 +135,4 @@ func (s *Sender) addEvent(r *item, m *Message) *item {
 	}
 	r.ends = append(r.ends, len(r.body))
 	return r
-}
-
-// encode appends m's event object to dst.
-func (s *Sender) encode(dst []byte, m *Message) []byte {
-	return s.enc.AppendWithMeta(dst, m.Time, m.Host, m.Body, &m.Meta)
 }

@@ -74,6 +74,7 @@ type Sender struct {
 	times       *times          // event time policy; nil: as rendered (eventtime.go)
 	dataPath    string          // endpoint.PathEvent or endpoint.PathRaw
 	badFields   rateLog         // invalid fields renderings
+	truncNoted  atomic.Bool     // the first truncation was logged
 	stats       counters
 	// stopping is set once Close was called: from then on nothing is
 	// retried.

@@ -108,6 +108,7 @@ func (it *item) free() {
 	bodyPool.Put(&b)
 }
 
+// freeItems gives the bodies of items back to the pool.
 func freeItems(items []*item) {
 	for _, it := range items {
 		it.free()

@@ -34,10 +34,9 @@ type errorFile struct {
 	// a directory rsyslogd's user may write.
 	nofollow bool
 
-	mu        sync.Mutex
-	f         *os.File
-	failed    bool // opening failed once: logged, not retried per event
-	truncated bool // the first truncation was logged
+	mu     sync.Mutex
+	f      *os.File
+	failed bool // opening failed once: logged, not retried per event
 }
 
 // write appends one rejected event object; res is HEC's answer, nil when the
@@ -114,18 +113,6 @@ func (e *errorFile) usable() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.path != "" && !e.failed
-}
-
-// noteTruncated logs the first truncation only; the counter has the rest.
-func (e *errorFile) noteTruncated(size, max int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.truncated {
-		return
-	}
-	e.truncated = true
-	e.log(SevWarning, fmt.Sprintf("omsplunkgo: an event of %d bytes was cut to %s=%d (logged once; "+
-		"set %s=\"reject\" to set such events aside instead)", size, OptEventMaxBytes, max, OptEventOversize))
 }
 
 // preview is the start of an event, enough to find it in the sender's logs.

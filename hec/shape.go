@@ -42,14 +42,23 @@ func (s *Sender) limitSizes(msgs []Message) {
 		if s.cfg.EventOversize == OversizeTruncate {
 			s.stats.add(CtrTruncated, 1)
 			s.summary.changed()
-			s.rejects.noteTruncated(len(m.Body), max)
+			s.noteTruncated(len(m.Body), max)
 			m.Body = truncateUTF8(m.Body, max)
 			continue
 		}
-		ev := s.encode(nil, m)
+		ev := s.enc.AppendWithMeta(nil, m.Time, m.Host, m.Body, &m.Meta)
 		s.refuse(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
 		m.skip = true
 	}
+}
+
+// noteTruncated logs the first truncation only; the counter has the rest.
+func (s *Sender) noteTruncated(size, max int) {
+	if s.truncNoted.Swap(true) {
+		return
+	}
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: an event of %d bytes was cut to %s=%d (logged once; "+
+		"set %s=\"reject\" to set such events aside instead)", size, OptEventMaxBytes, max, OptEventOversize))
 }
 
 // truncateUTF8 cuts b to at most n bytes without splitting a UTF-8
@@ -93,9 +102,9 @@ func (s *Sender) noteBadFields(f []byte) {
 	if !ok {
 		return
 	}
-	s.log(SevWarning, fmt.Sprintf("omsplunkgo: fields.template rendered %s, which is not a JSON object of strings "+
+	s.log(SevWarning, fmt.Sprintf("omsplunkgo: fields.template rendered %.512q, which is not a JSON object of strings "+
 		"or arrays of strings; the event is sent without fields%s. Counted as fields.invalid; logged at most once a minute",
-		preview(f), more))
+		f, more))
 }
 
 // HEC endpoints a Sender can post events to (option endpoint).
