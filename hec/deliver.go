@@ -64,8 +64,7 @@ type Sender struct {
 	acks        *endpoint.Acker // nil unless useack is on
 	log         Logger
 	health      healthLog
-	rejects     *errorFile
-	summary     summary
+	refusals    *refusals      // refused.go
 	files       *winfile.Files // the window's files; nil without spool.dir
 	locksMu     sync.Mutex
 	locks       []*winfile.Lock // this process's hold on the action's files
@@ -154,8 +153,8 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 		s.health.rejectNote = " - HEC refuses the event for good: it is logged and counted as rejected " +
 			"(set errorfile to keep such events), and the rest of the request is sent again"
 	}
-	s.rejects = &errorFile{path: cfg.ErrorFile, log: log, nofollow: cfg.Standalone}
-	s.summary.s = s
+	s.refusals = &refusals{file: &errorFile{path: cfg.ErrorFile, log: log, nofollow: cfg.Standalone},
+		stats: &s.stats, log: log, totals: s.Stats, guard: s.recoverPanic, maxBytes: cfg.EventMaxBytes}
 	s.win = newWindow(&cfg, nil)
 	if cfg.WindowDir != "" {
 		s.files = claimFiles(&cfg)
@@ -191,7 +190,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 	go s.dispatch()
 	s.goSafe("gauges", s.publishGauges)
 	if cfg.ErrorFile != "" {
-		if err := s.rejects.check(); err != nil {
+		if err := s.refusals.file.check(); err != nil {
 			log(SevErr, fmt.Sprintf("omsplunkgo: %s=%s cannot be written by rsyslogd (uid %d, gid %d): %v - events HEC "+
 				"refuses for good will only be logged and counted; give that user write access",
 				OptErrorFile, cfg.ErrorFile, os.Getuid(), os.Getgid(), err))
@@ -202,7 +201,7 @@ func NewSender(cfg Config, log Logger) (*Sender, error) {
 
 // Reopen reopens the files the sender writes to (rsyslog's HUP): the
 // error file follows a log rotation.
-func (s *Sender) Reopen() { s.rejects.reopen() }
+func (s *Sender) Reopen() { s.refusals.file.reopen() }
 
 // SetToken replaces the HEC token (token.file read again on rsyslog's
 // HUP): the next request uses it, retries of requests HEC refused with

@@ -24,7 +24,7 @@
 //     (endpoints.go); the gauges publisher (counters.go);
 //   - timers: a waiting request's due time (window.wait), the window
 //     files' done-mark flush (internal/segment), the unclaimed-files
-//     report (winfiles.go).
+//     report (winfiles.go), the refusals' summary (refused.go).
 //
 // Every goroutine recovers from a panic (panics.go). Close ends them:
 // the window closes, requests on the wire get stopGrace, then the halt
@@ -46,6 +46,10 @@
 //     pool.mu; the acker's lock
 //     (its pending ackIds and channels); diskState, healthLog, failing,
 //     tokenMu, locksMu: their own fields;
+//   - refusals.mu: whether a summary is due and what was last logged;
+//     under it the error file's lock (the file open, or failed) is taken
+//     to say where the events are; the error file's lock alone guards
+//     each line's write;
 //   - postMu (read: a post begins; write: the halt), so that no post
 //     starts after the halt.
 //

@@ -128,56 +128,66 @@ func preview(event []byte) string {
 // truncated events are logged while they change.
 const summaryEvery = time.Minute
 
-// summary logs the rejected and truncated totals, at most once per
-// summaryEvery and once more on Close, so an admin sees the counts in
-// rsyslog's log without a line per event.
-type summary struct {
-	s       *Sender
+// refusals is where an event goes that will not be delivered: the error
+// file (or the log), the rejected count, and the totals in rsyslog's log
+// at most once per summaryEvery and once more on Close, so that an admin
+// sees the counts without a line per event. It has its own state and lock
+// and knows the sender only by what it is handed.
+type refusals struct {
+	file     *errorFile
+	stats    *counters
+	log      Logger
+	totals   func() Stats                 // the sender's, for the summary
+	guard    func(where string, _ func()) // deferred: a panic stays in the action
+	maxBytes int                          // event.maxbytes, for the summary
+
 	mu      sync.Mutex
-	pending bool
+	pending bool // a summary is due
 	logged  Stats
-}
-
-func (m *summary) changed() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.pending {
-		return
-	}
-	m.pending = true
-	time.AfterFunc(summaryEvery, func() {
-		defer m.s.recoverPanic("summary", nil)
-		m.flush()
-	})
-}
-
-func (m *summary) flush() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.pending = false
-	st := m.s.Stats()
-	if st.Rejected == m.logged.Rejected && st.Truncated == m.logged.Truncated {
-		return
-	}
-	m.logged = st
-	where := "their start is in this log"
-	if m.s.rejects.usable() {
-		where = "they are in " + m.s.cfg.ErrorFile
-	} else if m.s.cfg.ErrorFile != "" {
-		where = m.s.cfg.ErrorFile + " could not be written, their start is in this log"
-	}
-	m.s.log(SevWarning, fmt.Sprintf("omsplunkgo: so far %d events set aside as rejected (%s), %d truncated to %s=%d; %d delivered",
-		st.Rejected, where, st.Truncated, OptEventMaxBytes, m.s.cfg.EventMaxBytes, st.Delivered))
 }
 
 // refuse is the one path of an event that will not be delivered: HEC
 // refused it for good (res is HEC's answer), or the module did before
 // sending it (res nil). It goes to the error file (or the log), is counted
 // as rejected and shows in the next summary.
-func (s *Sender) refuse(ev []byte, reason string, res *endpoint.Result) {
-	s.stats.add(CtrRejected, 1)
-	s.summary.changed()
-	s.rejects.write(ev, reason, res)
+func (r *refusals) refuse(ev []byte, reason string, res *endpoint.Result) {
+	r.stats.add(CtrRejected, 1)
+	r.changed()
+	r.file.write(ev, reason, res)
+}
+
+// changed schedules a summary, unless one is due already.
+func (r *refusals) changed() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending {
+		return
+	}
+	r.pending = true
+	time.AfterFunc(summaryEvery, func() {
+		defer r.guard("summary", nil)
+		r.flush()
+	})
+}
+
+// flush logs the totals when they changed since the last summary.
+func (r *refusals) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = false
+	st := r.totals()
+	if st.Rejected == r.logged.Rejected && st.Truncated == r.logged.Truncated {
+		return
+	}
+	r.logged = st
+	where := "their start is in this log"
+	if r.file.usable() {
+		where = "they are in " + r.file.path
+	} else if r.file.path != "" {
+		where = r.file.path + " could not be written, their start is in this log"
+	}
+	r.log(SevWarning, fmt.Sprintf("omsplunkgo: so far %d events set aside as rejected (%s), %d truncated to %s=%d; %d delivered",
+		st.Rejected, where, st.Truncated, OptEventMaxBytes, r.maxBytes, st.Delivered))
 }
 
 // rejectEvent refuses one event of a request HEC answered; a raw line is
@@ -189,7 +199,7 @@ func (s *Sender) rejectEvent(query string, ev []byte, res endpoint.Result) {
 	if res.Reply.Code == endpoint.CodeIncorrectIndex && s.cfg.IndexOnRefused != "" && s.sendToOnRefused(ev) {
 		return
 	}
-	s.refuse(ev, res.Error(), &res)
+	s.refusals.refuse(ev, res.Error(), &res)
 }
 
 // fieldRefusedIndex names the index HEC refused, on an event sent again to

@@ -41,13 +41,13 @@ func (s *Sender) limitSizes(msgs []Message) {
 		}
 		if s.cfg.EventOversize == OversizeTruncate {
 			s.stats.add(CtrTruncated, 1)
-			s.summary.changed()
+			s.refusals.changed()
 			s.noteTruncated(len(m.Body), max)
 			m.Body = truncateUTF8(m.Body, max)
 			continue
 		}
 		ev := s.enc.AppendWithMeta(nil, m.Time, m.Host, m.Body, &m.Meta)
-		s.refuse(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
+		s.refusals.refuse(ev, fmt.Sprintf("event text is %d bytes, over %s=%d", len(m.Body), OptEventMaxBytes, max), nil)
 		m.skip = true
 	}
 }

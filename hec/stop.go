@@ -46,7 +46,7 @@ func (s *Sender) Close() {
 	}
 	s.unlockFiles()
 	s.stats.ext.Store(nil)
-	s.summary.flush()
+	s.refusals.flush()
 	if s.files != nil {
 		s.files.Release()
 	}
