@@ -84,7 +84,8 @@ func TestDebianPackageInstallsShipsAndPurges(t *testing.T) {
 	for _, want := range []string{"/usr/lib/" + multiarch + "/rsyslog/omsplunkgo.so", "/usr/lib/" + multiarch + "/rsyslog/libomsplunkgo.so",
 		"/usr/share/doc/rsyslog-omsplunkgo/README.md.gz", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo-routing.conf",
 		"/usr/share/doc/rsyslog-omsplunkgo/examples/README.md", "/usr/bin/omsplunkgo",
-		"/usr/share/doc/rsyslog-omsplunkgo/examples/healthcheck.sh", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo.logrotate"} {
+		"/usr/share/doc/rsyslog-omsplunkgo/examples/healthcheck.sh", "/usr/share/doc/rsyslog-omsplunkgo/examples/omsplunkgo.logrotate",
+		"/usr/share/doc/rsyslog-omsplunkgo/omsplunkgo-tool.md.gz"} {
 		found := false
 		for _, f := range files {
 			found = found || f == want
@@ -131,7 +132,7 @@ func TestRPMPackageFilesAndRequirements(t *testing.T) {
 	rpm := pkgFile(t, "rpm/RPMS/*/rsyslog-omsplunkgo-*.rpm")
 	list := output(t, "rpm", "-qpl", rpm)
 	for _, want := range []string{"/usr/lib64/rsyslog/omsplunkgo.so", "/usr/lib64/rsyslog/libomsplunkgo.so", "/README.md",
-		"/omsplunkgo-routing.conf", "/LICENSE", "/rsyslog-conf/README.md",
+		"/omsplunkgo-routing.conf", "/LICENSE", "/rsyslog-conf/README.md", "/omsplunkgo-tool.md",
 		"/vendor-licenses/github.com/valyala/fasthttp/LICENSE", "/vendor-licenses/github.com/klauspost/compress/LICENSE"} {
 		if !strings.Contains(list, want+"\n") {
 			t.Fatalf("the RPM lacks %s:\n%s", want, list)
