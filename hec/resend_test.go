@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/omsplunkgo/omsplunkgo/internal/hecreceiver"
 )
 
 // The seam replay finds window files by: a prefix or one of its files;
@@ -46,5 +49,40 @@ func TestFindWindowFilesByPrefixOrFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "other.txt")); err != nil {
 		t.Fatalf("a file of another name went too: %v", err)
+	}
+}
+
+// Resend: event objects go as they are, in requests of batch.maxevents; one
+// HEC refuses again goes to the error file, which a standalone sender (the
+// replay, run as root) never opens through a symbolic link planted at its
+// name; the rest arrive.
+func TestResendAndItsErrorFileIsNoLink(t *testing.T) {
+	r := recordingReceiver(t, hecreceiver.Config{Indexes: []string{"main"}}, hecreceiver.Faults{})
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o600)
+	link := filepath.Join(dir, "refused.json")
+	os.Symlink(victim, link)
+	s := testSender(t, r.URL(), func(c *Config) {
+		c.WindowDir, c.ErrorFile, c.Standalone, c.PerMessageIndex, c.BatchMaxEvents = "", link, true, true, 2
+	})
+	evs := [][]byte{
+		[]byte(`{"time":1700000000,"index":"main","event":"a"}`),
+		[]byte(`{"time":1700000000,"index":"nope","event":"b"}`),
+		[]byte(`{"time":1700000000,"index":"main","event":"c"}`),
+	}
+	if err := s.Resend(evs, nil); err != nil {
+		t.Fatal(err)
+	}
+	drainWithin(t, s, 10*time.Second)
+	got := r.Events()
+	if len(got) != 2 || got[0].Event+got[1].Event != "ac" && got[0].Event+got[1].Event != "ca" || r.Stats().Requests < 2 {
+		t.Fatalf("arrived %+v in %d requests (want a and c, at most 2 events a request)", got, r.Stats().Requests)
+	}
+	if st := s.Stats(); st.Rejected != 1 {
+		t.Fatalf("rejected %d, want 1", st.Rejected)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Fatalf("the error file was written through the link: %q", b)
 	}
 }

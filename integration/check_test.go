@@ -4,10 +4,8 @@ package integration
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,16 +26,7 @@ func runCheck(t *testing.T, conf *rsyslogtest.Config, args ...string) (int, stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(conf.BuildDir, "omsplunkgo"), append([]string{"check", "-f", path, "-rsyslogd", bin, "-timeout", "3s"}, args...)...)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), string(out)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, string(out)
+	return tool(t, append([]string{"check", "-f", path, "-rsyslogd", bin, "-timeout", "3s"}, args...)...)
 }
 
 // The check against the project's receiver, each mistake planted in turn:
